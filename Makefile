@@ -1,0 +1,50 @@
+# Nuanxin: `make run` serves the demo county; `make test` runs the whole suite on PostgreSQL + Redis.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Test services default to the local PostgreSQL and Redis; DATABASE_URL / REDIS_URL override.
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/nuanxin)
+TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
+TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 NUANXIN_TESTING=1 SCOPE_GUARD=1 \
+	SECRET_KEY=test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key \
+	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
+
+.PHONY: run test lint format bench venv migrate demo clean
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	NUANXIN_DEMO=1 $(PY) manage.py migrate --noinput
+	NUANXIN_DEMO=1 $(PY) manage.py load_demo
+	NUANXIN_DEMO=1 $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "暖心 is at http://$(HOST):$(PORT)/  (demo logins: see README.md, all passwords Demo@2024nx)"
+	NUANXIN_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: venv
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: venv
+	$(TEST_ENV) $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) demo.sqlite3 staticfiles

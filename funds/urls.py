@@ -1,0 +1,9 @@
+from django.urls import path
+
+from funds import views
+
+app_name = "funds"
+
+urlpatterns = [
+    path("audit/", views.audit_list, name="audit_list"),
+]

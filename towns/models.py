@@ -1,0 +1,321 @@
+"""The map and its people: towns, villages, grid cells, households, the registry, cadres."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from towns import permissions
+from towns.scoping import AreaScoped, Scope, ScopedManager
+
+DIVISION_CODE = r"^\d{12}$"
+
+
+class Town(AreaScoped):
+    """镇 / 街道, keyed by its 12-digit statistical division code (codes change yearly)."""
+
+    class Kind(models.TextChoices):
+        TOWN = "town", "镇"
+        SUBDISTRICT = "subdistrict", "街道"
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=50, unique=True)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.TOWN)
+    # Threshold above which a grant waits for a town admin's approval (issue 5); empty: none.
+    grant_approval_threshold = models.DecimalField("发放审批限额（元）", max_digits=12, decimal_places=2, null=True, blank=True)
+
+    scope_town_path = "pk"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "镇（街道）"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=DIVISION_CODE), name="town_code_12_digits"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Village(AreaScoped):
+    class Kind(models.TextChoices):
+        VILLAGE = "village", "村"
+        COMMUNITY = "community", "社区"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="villages", verbose_name="镇（街道）")
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=50)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.VILLAGE)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "村（社区）"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=DIVISION_CODE), name="village_code_12_digits"),
+            models.UniqueConstraint(fields=["town", "name"], name="village_name_unique_in_town"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class GridCell(AreaScoped):
+    """大网格 / 小网格. A small cell has exactly one big parent in the same town; a big one none."""
+
+    class Level(models.TextChoices):
+        BIG = "big", "大网格"
+        SMALL = "small", "小网格"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="cells", verbose_name="镇（街道）")
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="cells", verbose_name="村（社区）")
+    level = models.CharField("层级", max_length=5, choices=Level.choices)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="所属大网格")
+    code = models.CharField("编号", max_length=30)
+    name = models.CharField("名称", max_length=60)
+
+    scope_cell_path = "pk"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "网格"
+        ordering = ["town", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="big") & Q(parent__isnull=True)) | (Q(level="small") & Q(parent__isnull=False)),
+                name="gridcell_small_has_big_parent",
+                violation_error_message="小网格必须属于一个大网格，大网格不能再有上级网格",
+            ),
+            models.UniqueConstraint(fields=["town", "code"], name="gridcell_code_unique_in_town"),
+            # Target of the composite foreign keys (same-town rules) added on PostgreSQL.
+            models.UniqueConstraint(fields=["id", "town"], name="gridcell_id_town"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_filter(cls, scope: Scope) -> Q:
+        # A grid worker sees their small cells and the big cells above them.
+        town_q = Q(town_id=scope.town_id)
+        if scope.cell_ids is not None:
+            return town_q & (Q(pk__in=scope.cell_ids) | Q(children__in=scope.cell_ids))
+        return town_q
+
+
+class Category(models.Model):
+    """人群类别, with how often its people should be visited."""
+
+    code = models.SlugField("代码", max_length=30, unique=True)
+    name = models.CharField("名称", max_length=30, unique=True)
+    visit_interval_days = models.PositiveIntegerField("走访周期（天）")
+    sensitive = models.BooleanField("敏感个人信息", default=False, help_text="健康、残疾、低保、未成年人等（个人信息保护法第28条）")
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人群类别"
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(visit_interval_days__gte=1), name="category_interval_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PartyBranch(AreaScoped):
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="party_branches", verbose_name="镇（街道）")
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="party_branches", verbose_name="村（社区）")
+    name = models.CharField("名称", max_length=80)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "党支部"
+        ordering = ["town", "name"]
+        constraints = [models.UniqueConstraint(fields=["town", "name"], name="partybranch_unique_in_town")]
+
+    def __str__(self):
+        return self.name
+
+
+class VolunteerTeam(AreaScoped):
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="volunteer_teams", verbose_name="镇（街道）")
+    name = models.CharField("名称", max_length=80)
+    members_count = models.PositiveIntegerField("队员人数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "志愿服务队"
+        ordering = ["town", "name"]
+        constraints = [models.UniqueConstraint(fields=["town", "name"], name="volunteerteam_unique_in_town")]
+
+    def __str__(self):
+        return self.name
+
+
+class Cadre(AreaScoped):
+    """A user's working identity: role and town. Grid workers' cells come from assignments."""
+
+    Role = models.TextChoices("Role", [(k, v) for k, v in permissions.ROLE_LABELS.items()])
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cadre", verbose_name="账号")
+    name = models.CharField("姓名", max_length=30)
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, null=True, blank=True, related_name="cadres", verbose_name="所属镇（街道）")
+    phone = models.CharField("电话", max_length=20, blank=True)
+    title = models.CharField("职务", max_length=40, blank=True)
+    is_active = models.BooleanField("在岗", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "干部账号"
+        ordering = ["town", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role__in=sorted(permissions.TOWN_ROLES)) & Q(town__isnull=False))
+                | (Q(role__in=sorted(permissions.COUNTY_ROLES)) & Q(town__isnull=True)),
+                name="cadre_town_matches_role",
+                violation_error_message="镇村角色必须属于一个镇，县级角色不属于任何镇",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_role_display()}）"
+
+    def assigned_cell_ids(self) -> list[int]:
+        return list(
+            Assignment._base_manager.filter(cadre_id=self.pk, cell__isnull=False, ends_on__isnull=True).values_list("cell_id", flat=True)
+        )
+
+    @classmethod
+    def scope_filter(cls, scope: Scope) -> Q:
+        # Colleagues of the same town; a grid worker sees the whole town's cadres too.
+        return Q(town_id=scope.town_id)
+
+
+class Household(AreaScoped):
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="households", verbose_name="镇（街道）")
+    village = models.ForeignKey(Village, on_delete=models.PROTECT, related_name="households", verbose_name="村（社区）")
+    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, related_name="households", verbose_name="小网格")
+    address = models.CharField("住址", max_length=120)
+    head_name = models.CharField("户主", max_length=30)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    scope_cell_path = "cell_id"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "户"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["town", "cell"], name="household_town_cell")]
+
+    def __str__(self):
+        return f"{self.head_name}户（{self.address}）"
+
+
+class Beneficiary(AreaScoped):
+    """A person in the registry (重点人群信息库). The ID number is stored encrypted only."""
+
+    class Gender(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "在册"
+        DECEASED = "deceased", "已故"
+        MOVED = "moved", "迁出"
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members", verbose_name="户")
+    # Copied from the household so that scoping and county-scale counts need no join.
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="beneficiaries", verbose_name="镇（街道）")
+    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, related_name="beneficiaries", verbose_name="小网格")
+    name = models.CharField("姓名", max_length=30)
+    name_initials = models.CharField("拼音首字母", max_length=30, db_index=True, editable=False)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    id_number_encrypted = models.TextField("身份证号（加密）", editable=False)
+    id_number_digest = models.CharField("身份证号摘要", max_length=64, db_index=True, editable=False)
+    id_number_masked = models.CharField("身份证号", max_length=18, editable=False)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    relation_to_head = models.CharField("与户主关系", max_length=10, blank=True)
+    categories = models.ManyToManyField(Category, related_name="beneficiaries", verbose_name="人群类别")
+    is_party_member = models.BooleanField("党员", default=False)
+    party_branch = models.ForeignKey(PartyBranch, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="所属党支部")
+    responsible_cadre = models.ForeignKey(Cadre, on_delete=models.SET_NULL, null=True, blank=True, related_name="responsible_for", verbose_name="责任干部")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_since = models.DateField("状态日期")
+    registered_on = models.DateField("建档日期")
+    notes = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    scope_cell_path = "cell_id"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "慰问对象"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_digest"],
+                condition=Q(status="active"),
+                name="beneficiary_unique_active_id",
+                violation_error_message="该身份证号已在册登记",
+            ),
+            models.CheckConstraint(condition=Q(gender__in=["M", "F"]), name="beneficiary_gender_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["town", "status", "id"], name="beneficiary_town_status"),
+            models.Index(fields=["cell", "status"], name="beneficiary_cell_status"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def age_on(self):
+        from datetime import date
+
+        today = date.today()
+        return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class BeneficiaryStatusChange(AreaScoped):
+    """One row per status change (已故, 迁出, 恢复在册), with its date and reason."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="status_changes", verbose_name="慰问对象")
+    from_status = models.CharField("原状态", max_length=10, choices=Beneficiary.Status.choices)
+    to_status = models.CharField("新状态", max_length=10, choices=Beneficiary.Status.choices)
+    effective_on = models.DateField("生效日期")
+    reason = models.CharField("原因", max_length=200)
+    changed_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, verbose_name="操作人")
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    scope_town_path = "beneficiary__town_id"
+    scope_cell_path = "beneficiary__cell_id"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "状态变更"
+        ordering = ["-effective_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="statuschange_reason_required"),
+        ]
+
+
+class Assignment(AreaScoped):
+    """包保责任区: a cadre answers for a small cell or a single household."""
+
+    cadre = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="assignments", verbose_name="干部")
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="assignments", verbose_name="镇（街道）")
+    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="网格")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="户")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "包保责任区"
+        ordering = ["cadre", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(cell__isnull=False) & Q(household__isnull=True)) | (Q(cell__isnull=True) & Q(household__isnull=False)),
+                name="assignment_cell_xor_household",
+                violation_error_message="包保责任区须指定一个网格或一户，不能同时指定",
+            ),
+            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="assignment_dates_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre.name} → {self.cell or self.household}"

@@ -1,0 +1,188 @@
+"""The one area-scoping mechanism.
+
+Every queryset that reaches a user comes from ``Model.objects.for_user(user)``. Each scoped
+model names the path to its town and, when it has one, to its small grid cell; for_user
+turns the user's role into a filter on those paths:
+
+* county viewer, inspector, system admin: every town;
+* town admin, town cadre: their own town;
+* grid worker: the cells they answer for (models without a cell: their own town).
+
+The scope guard: while a request or a job runs with the guard on (settings.SCOPE_GUARD,
+always on in tests), evaluating a queryset of a scoped model that did not come from
+for_user raises ScopeError, unless the code says so with ``unscoped()``. Querysets reached
+through an instance already loaded (``person.visits.all()``, prefetches) carry that
+instance as a hint and pass: the instance itself was scoped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Q
+
+
+class ScopeError(RuntimeError):
+    pass
+
+
+_guard_on = contextvars.ContextVar("scope_guard_on", default=False)
+_unscoped_depth = contextvars.ContextVar("scope_unscoped_depth", default=0)
+
+
+@contextlib.contextmanager
+def guarded():
+    """Turn the guard on for a request or a job (middleware and task base do this)."""
+    token = _guard_on.set(True)
+    try:
+        yield
+    finally:
+        _guard_on.reset(token)
+
+
+@contextlib.contextmanager
+def unscoped():
+    """Code that legitimately reads across scopes (services' integrity checks, jobs, admin)."""
+    token = _unscoped_depth.set(_unscoped_depth.get() + 1)
+    try:
+        yield
+    finally:
+        _unscoped_depth.reset(token)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: all towns, one town, or some cells of one town."""
+
+    everything: bool = False
+    town_id: int | None = None
+    cell_ids: frozenset[int] | None = None  # None: the whole town
+    nothing: bool = False
+
+
+NOTHING = Scope(nothing=True)
+
+
+def scope_of(user) -> Scope:
+    """The scope of a user, computed once per user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    cached = getattr(user, "_nuanxin_scope", None)
+    if cached is not None:
+        return cached
+    from towns.models import Cadre
+    from towns.permissions import COUNTY_ROLES, GRID_WORKER
+
+    cadre = Cadre._base_manager.filter(user_id=user.pk).only("role", "town_id", "pk").first()
+    if cadre is None or not cadre.is_active:
+        scope = NOTHING
+    elif cadre.role in COUNTY_ROLES:
+        scope = Scope(everything=True)
+    elif cadre.role == GRID_WORKER:
+        scope = Scope(town_id=cadre.town_id, cell_ids=frozenset(cadre.assigned_cell_ids()))
+    else:
+        scope = Scope(town_id=cadre.town_id)
+    user._nuanxin_scope = scope
+    return scope
+
+
+class ScopedQuerySet(models.QuerySet):
+    _scope_checked = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._scope_checked = self._scope_checked
+        return clone
+
+    def for_user(self, user) -> ScopedQuerySet:
+        scope = scope_of(user)
+        if scope.nothing:
+            qs = self.none()
+        elif scope.everything:
+            qs = self.all()
+        else:
+            qs = self.filter(self.model.scope_filter(scope))
+        qs._scope_checked = True
+        return qs
+
+    def _check_scope(self):
+        if (
+            _guard_on.get()
+            and not self._scope_checked
+            and _unscoped_depth.get() == 0
+            and "instance" not in self._hints
+        ):
+            raise ScopeError(
+                f"Query on {self.model.__name__} bypassed for_user(): "
+                "scope it with .for_user(user), or wrap deliberate cross-scope reads in unscoped()."
+            )
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scope()
+        super()._fetch_all()
+
+    def count(self):
+        self._check_scope()
+        return super().count()
+
+    def exists(self):
+        self._check_scope()
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def iterator(self, *args, **kwargs):
+        self._check_scope()
+        return super().iterator(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scope()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._check_scope()
+        return super().delete()
+
+
+class ScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
+    pass
+
+
+class AreaScoped(models.Model):
+    """Mixin for models whose rows belong to a town (and maybe a small cell).
+
+    Subclasses set ``scope_town_path`` (ORM path to the town id) and optionally
+    ``scope_cell_path`` (ORM path to the small cell id).
+    """
+
+    scope_town_path: str = "town"
+    scope_cell_path: str | None = None
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_filter(cls, scope: Scope) -> Q:
+        town_q = Q(**{cls.scope_town_path: scope.town_id})
+        if scope.cell_ids is not None and cls.scope_cell_path:
+            return town_q & Q(**{f"{cls.scope_cell_path}__in": scope.cell_ids})
+        return town_q
+
+
+def get_for_user_or_404(model_or_qs, user, **lookup):
+    """Fetch one object the user may see; anything else, another town's included, is a 404."""
+    from django.http import Http404
+
+    qs = model_or_qs.objects if hasattr(model_or_qs, "objects") else model_or_qs
+    try:
+        return qs.for_user(user).get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该记录") from None

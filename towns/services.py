@@ -1,0 +1,364 @@
+"""Writes to the map and the registry. Each validates, runs in one transaction and audits itself."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from funds import audit
+from towns import idnumbers
+from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre, Category, GridCell, Household, Town, Village
+from towns.permissions import require
+from towns.phones import normalize_phone
+from towns.pinyin import initials
+from towns.scoping import unscoped
+
+_AUDITED_FIELDS = (
+    "name", "gender", "birth_date", "id_number_masked", "phone", "relation_to_head", "is_party_member",
+    "party_branch", "responsible_cadre", "status", "status_since", "household", "cell", "town", "notes", "registered_on",
+)
+
+
+class DuplicateBeneficiary(ValidationError):
+    """The ID number is already on the registry. In the actor's town we point to the person;
+    elsewhere we say only which town, so no other town's record leaks."""
+
+    def __init__(self, *, existing_id: int | None, town_name: str):
+        self.existing_id = existing_id
+        self.town_name = town_name
+        if existing_id is not None:
+            message = "该身份证号已在本镇登记，请勿重复录入"
+        else:
+            message = f"该人员已在{town_name}登记在册，不能重复登记"
+        super().__init__({"id_number": [message]}, code="duplicate")
+
+
+def _in_scope(model, actor, obj, field: str, label: str):
+    """Resolve an object (or id) through the actor's scope; another town's id is refused."""
+    if obj is None:
+        return None
+    pk = getattr(obj, "pk", obj)
+    found = model.objects.for_user(actor).filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [f"{label}不存在或不在您的管辖范围内"]})
+    return found
+
+
+def _actor_cadre(actor) -> Cadre:
+    return Cadre._base_manager.select_related("town").get(user_id=actor.pk)
+
+
+# --- map -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def gridcell_create(*, actor, town, level: str, code: str, name: str, parent=None, village=None) -> GridCell:
+    require(actor, "map.edit")
+    town = _in_scope(Town, actor, town, "town", "镇（街道）")
+    parent = _in_scope(GridCell, actor, parent, "parent", "上级网格")
+    village = _in_scope(Village, actor, village, "village", "村（社区）")
+    errors = {}
+    if level == GridCell.Level.SMALL and parent is None:
+        errors["parent"] = ["小网格必须属于一个大网格"]
+    if level == GridCell.Level.BIG and parent is not None:
+        errors["parent"] = ["大网格不能再有上级网格"]
+    if parent is not None and (parent.level != GridCell.Level.BIG or parent.town_id != town.pk):
+        errors["parent"] = ["上级网格必须是本镇的大网格"]
+    if village is not None and village.town_id != town.pk:
+        errors["village"] = ["村（社区）不属于该镇"]
+    if errors:
+        raise ValidationError(errors)
+    cell = GridCell.objects.create(town=town, level=level, code=code.strip(), name=name.strip(), parent=parent, village=village)
+    audit.record(actor=actor, action="gridcell.create", obj=cell, after=audit.snapshot(cell))
+    return cell
+
+
+# --- households and the registry ----------------------------------------------------------
+
+
+@transaction.atomic
+def household_create(*, actor, cell, address: str, head_name: str, phone: str = "") -> Household:
+    require(actor, "registry.edit")
+    cell = _in_scope(GridCell, actor, cell, "cell", "网格")
+    errors = {}
+    if cell.level != GridCell.Level.SMALL:
+        errors["cell"] = ["户必须登记在小网格中"]
+    if cell.village_id is None:
+        errors["cell"] = ["该网格未关联村（社区），请先在网格中设置所属村"]
+    if not address.strip():
+        errors["address"] = ["请填写住址"]
+    if not head_name.strip():
+        errors["head_name"] = ["请填写户主姓名"]
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as error:
+        errors["phone"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    household = Household.objects.create(
+        town_id=cell.town_id, village_id=cell.village_id, cell=cell, address=address.strip(), head_name=head_name.strip(), phone=phone
+    )
+    audit.record(actor=actor, action="household.create", obj=household, after=audit.snapshot(household))
+    return household
+
+
+def _find_duplicate(actor, digest: str, exclude_pk: int | None = None):
+    cadre = _actor_cadre(actor)
+    with unscoped():  # a duplicate anywhere in the county must be found
+        existing = (
+            Beneficiary.objects.filter(id_number_digest=digest, status=Beneficiary.Status.ACTIVE)
+            .exclude(pk=exclude_pk)
+            .select_related("town")
+            .first()
+        )
+    if existing is None:
+        return None
+    visible = Beneficiary.objects.for_user(actor).filter(pk=existing.pk).exists()
+    same_town = cadre.town_id is None or existing.town_id == cadre.town_id
+    return DuplicateBeneficiary(existing_id=existing.pk if (visible or same_town) else None, town_name=existing.town.name)
+
+
+def _validate_person(*, id_number, gender, birth_date, phone, categories, name):
+    errors: dict[str, list[str]] = {}
+    parsed = None
+    try:
+        parsed = idnumbers.parse(id_number)
+    except ValidationError as error:
+        errors["id_number"] = error.messages
+    if not (name or "").strip():
+        errors["name"] = ["请填写姓名"]
+    if parsed:
+        if gender and gender != parsed.gender:
+            errors["gender"] = ["性别与身份证号不一致（身份证号第17位奇数为男，偶数为女）"]
+        if birth_date and birth_date != parsed.birth_date:
+            errors["birth_date"] = [f"出生日期与身份证号不一致（身份证号为 {parsed.birth_date:%Y年%m月%d日}）"]
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError as error:
+        errors["phone"] = error.messages
+    if not categories:
+        errors["categories"] = ["请至少选择一个人群类别"]
+    return parsed, phone, errors
+
+
+@transaction.atomic
+def beneficiary_create(
+    *,
+    actor,
+    household,
+    name: str,
+    id_number: str,
+    categories,
+    gender: str | None = None,
+    birth_date: date | None = None,
+    phone: str = "",
+    relation_to_head: str = "",
+    is_party_member: bool = False,
+    party_branch=None,
+    responsible_cadre=None,
+    registered_on: date | None = None,
+    notes: str = "",
+) -> Beneficiary:
+    require(actor, "registry.edit")
+    household = _in_scope(Household, actor, household, "household", "户")
+    responsible_cadre = _in_scope(Cadre, actor, responsible_cadre, "responsible_cadre", "责任干部")
+    categories = list(categories or [])
+    parsed, phone, errors = _validate_person(
+        id_number=id_number, gender=gender, birth_date=birth_date, phone=phone, categories=categories, name=name
+    )
+    if responsible_cadre is not None and responsible_cadre.town_id != household.town_id:
+        errors["responsible_cadre"] = ["责任干部须为本镇干部"]
+    registered_on = registered_on or timezone.localdate()
+    if parsed and registered_on < parsed.birth_date:
+        errors["registered_on"] = ["建档日期不能早于出生日期"]
+    if errors:
+        raise ValidationError(errors)
+    digest = idnumbers.digest(parsed.number)
+    duplicate = _find_duplicate(actor, digest)
+    if duplicate:
+        raise duplicate
+    person = Beneficiary(
+        household=household,
+        town_id=household.town_id,
+        cell_id=household.cell_id,
+        name=name.strip(),
+        name_initials=initials(name.strip()),
+        gender=parsed.gender,
+        birth_date=parsed.birth_date,
+        id_number_encrypted=idnumbers.encrypt(parsed.number),
+        id_number_digest=digest,
+        id_number_masked=parsed.masked,
+        phone=phone,
+        relation_to_head=relation_to_head,
+        is_party_member=is_party_member,
+        party_branch=party_branch,
+        responsible_cadre=responsible_cadre,
+        status=Beneficiary.Status.ACTIVE,
+        status_since=registered_on,
+        registered_on=registered_on,
+        notes=notes,
+    )
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        # Lost a race with another registration of the same number.
+        raise _find_duplicate(actor, digest) or ValidationError({"id_number": ["该身份证号已在册登记"]}) from None
+    person.categories.set(categories)
+    after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    after["categories"] = sorted(c.pk if hasattr(c, "pk") else int(c) for c in categories)
+    audit.record(actor=actor, action="beneficiary.create", obj=person, after=after)
+    return person
+
+
+@transaction.atomic
+def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
+    """Edit a person. Status changes go through beneficiary_change_status (they need a reason)."""
+    require(actor, "registry.edit")
+    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    allowed = {"name", "phone", "relation_to_head", "is_party_member", "party_branch", "responsible_cadre", "notes", "gender", "birth_date"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"beneficiary_update cannot change {sorted(unknown)}")
+    before = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    before["categories"] = sorted(person.categories.values_list("pk", flat=True))
+    if "responsible_cadre" in changes:
+        changes["responsible_cadre"] = _in_scope(Cadre, actor, changes["responsible_cadre"], "responsible_cadre", "责任干部")
+    current_number = idnumbers.decrypt(person.id_number_encrypted)
+    parsed, phone, errors = _validate_person(
+        id_number=id_number or current_number,
+        gender=changes.get("gender"),
+        birth_date=changes.get("birth_date"),
+        phone=changes.get("phone", person.phone),
+        categories=list(categories) if categories is not None else [1],
+        name=changes.get("name", person.name),
+    )
+    if errors:
+        raise ValidationError(errors)
+    if parsed.number != current_number:
+        digest = idnumbers.digest(parsed.number)
+        duplicate = _find_duplicate(actor, digest, exclude_pk=person.pk)
+        if duplicate:
+            raise duplicate
+        person.id_number_encrypted = idnumbers.encrypt(parsed.number)
+        person.id_number_digest = digest
+        person.id_number_masked = parsed.masked
+    for field, value in changes.items():
+        setattr(person, field, value.strip() if isinstance(value, str) else value)
+    person.phone = phone
+    person.gender, person.birth_date = parsed.gender, parsed.birth_date
+    person.name_initials = initials(person.name)
+    person.save()
+    if categories is not None:
+        person.categories.set(categories)
+    after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    after["categories"] = sorted(person.categories.values_list("pk", flat=True))
+    if after != before:
+        audit.record(actor=actor, action="beneficiary.update", obj=person, before=before, after=after)
+    return person
+
+
+_TRANSITIONS = {
+    Beneficiary.Status.ACTIVE: {Beneficiary.Status.DECEASED, Beneficiary.Status.MOVED},
+    Beneficiary.Status.DECEASED: {Beneficiary.Status.ACTIVE},
+    Beneficiary.Status.MOVED: {Beneficiary.Status.ACTIVE},
+}
+
+
+@transaction.atomic
+def beneficiary_change_status(*, actor, beneficiary, to_status: str, effective_on: date, reason: str) -> BeneficiaryStatusChange:
+    """已故, 迁出, 恢复在册: with the date and a required reason; history kept."""
+    require(actor, "registry.change_status")
+    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = Beneficiary._base_manager.select_for_update().get(pk=person.pk)
+    errors = {}
+    if to_status not in _TRANSITIONS.get(person.status, set()):
+        errors["to_status"] = [f"当前状态为“{person.get_status_display()}”，不能变更为该状态"]
+    if not (reason or "").strip():
+        errors["reason"] = ["请填写变更原因"]
+    if effective_on > timezone.localdate():
+        errors["effective_on"] = ["生效日期不能晚于今天"]
+    if effective_on < person.registered_on:
+        errors["effective_on"] = ["生效日期不能早于建档日期"]
+    if errors:
+        raise ValidationError(errors)
+    if to_status == Beneficiary.Status.ACTIVE:
+        duplicate = _find_duplicate(actor, person.id_number_digest, exclude_pk=person.pk)
+        if duplicate:
+            raise duplicate
+    before = {"status": person.status, "status_since": person.status_since}
+    change = BeneficiaryStatusChange.objects.create(
+        beneficiary=person,
+        from_status=person.status,
+        to_status=to_status,
+        effective_on=effective_on,
+        reason=reason.strip(),
+        changed_by=_actor_cadre(actor),
+    )
+    person.status, person.status_since = to_status, effective_on
+    person.save(update_fields=["status", "status_since", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="beneficiary.status",
+        obj=person,
+        before=before,
+        after={"status": to_status, "status_since": effective_on},
+        reason=reason.strip(),
+    )
+    return change
+
+
+@transaction.atomic
+def reveal_id_number(*, actor, beneficiary) -> str:
+    """Show a whole ID number: allowed to few roles, and always leaves an audit record."""
+    require(actor, "id.reveal")
+    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    audit.record(actor=actor, action="beneficiary.reveal_id", obj=person)
+    return idnumbers.decrypt(person.id_number_encrypted)
+
+
+@transaction.atomic
+def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: date | None = None) -> Assignment:
+    require(actor, "map.edit")
+    cadre = _in_scope(Cadre, actor, cadre, "cadre", "干部")
+    cell = _in_scope(GridCell, actor, cell, "cell", "网格")
+    household = _in_scope(Household, actor, household, "household", "户")
+    if (cell is None) == (household is None):
+        raise ValidationError({"cell": ["包保责任区须指定一个网格或一户"]})
+    town_id = (cell or household).town_id
+    if cadre.town_id != town_id:
+        raise ValidationError({"cadre": ["干部与责任区须属于同一个镇"]})
+    assignment = Assignment.objects.create(
+        cadre=cadre, town_id=town_id, cell=cell, household=household, starts_on=starts_on or timezone.localdate()
+    )
+    audit.record(actor=actor, action="assignment.create", obj=assignment, after=audit.snapshot(assignment))
+    return assignment
+
+
+def categories_by_code() -> dict[str, Category]:
+    return {c.code: c for c in Category.objects.all()}
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_changed(*, actor) -> None:
+    audit.record(actor=actor, action="account.password_change", object_type="auth.user", object_id=str(actor.pk), object_repr=actor.get_username())
+
+
+@transaction.atomic
+def password_reset(*, actor, cadre, new_password: str) -> None:
+    """A town admin resets the password of an account in their own town (checked by scope)."""
+    require(actor, "user.reset_password")
+    cadre = _in_scope(Cadre, actor, cadre, "cadre", "账号")
+    user = cadre.user
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit.record(
+        actor=actor, action="account.password_reset", town=cadre.town_id,
+        object_type="auth.user", object_id=str(user.pk), object_repr=f"{cadre.name}（{user.get_username()}）",
+    )

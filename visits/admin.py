@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from towns.admin_base import AuditedAdmin, ReadOnlyAdmin
+from visits import models
+
+
+class GrantStandardInline(admin.TabularInline):
+    model = models.GrantStandard
+    extra = 0
+
+
+@admin.register(models.Campaign)
+class CampaignAdmin(AuditedAdmin):
+    list_display = ["name", "starts_on", "ends_on"]
+    filter_horizontal = ["towns", "target_categories"]
+    inlines = [GrantStandardInline]
+
+
+@admin.register(models.Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ["beneficiary", "kind", "visited_at", "recorded_by", "town"]
+    list_filter = ["kind", "town"]
+    list_select_related = ["beneficiary", "recorded_by", "town"]
+
+
+@admin.register(models.Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "held_on", "town", "participants_count", "reached_count"]
+    list_filter = ["kind", "town"]
+
+
+@admin.register(models.FollowUp)
+class FollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "status", "deadline", "owner", "town"]
+    list_filter = ["kind", "status", "town"]
+
+
+@admin.register(models.FollowUpEvent)
+class FollowUpEventAdmin(ReadOnlyAdmin):
+    list_display = ["followup", "from_status", "to_status", "actor", "at"]
