@@ -1,14 +1,39 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from funds import audit
+from towns.scoping import scope_of, unscoped
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """Admin lists go through for_user like every other page."""
+    """The admin is a county-wide tool: only users whose scope is every town may use it.
+
+    Its querysets still come from for_user; its filters and widgets (which read related
+    tables on their own) run inside unscoped(), which is safe because the scope is everything.
+    """
 
     def get_queryset(self, request):
-        return self.model._default_manager.for_user(request.user) if hasattr(self.model._default_manager, "for_user") else super().get_queryset(request)
+        manager = self.model._default_manager
+        return manager.for_user(request.user) if hasattr(manager, "for_user") else super().get_queryset(request)
+
+    def _county_wide(self, request, view, *args, **kwargs):
+        if not scope_of(request.user).everything:
+            raise PermissionDenied("后台管理仅限全市范围的系统管理员")
+        with unscoped():
+            return view(request, *args, **kwargs)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._county_wide(request, super().changelist_view, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._county_wide(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        return self._county_wide(request, super().history_view, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._county_wide(request, super().delete_view, object_id, extra_context)
 
 
 class ReadOnlyAdmin(ScopedAdmin):
