@@ -9,7 +9,7 @@ PORT ?= 8000
 # Test services default to the local PostgreSQL and Redis; DATABASE_URL / REDIS_URL override.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/nuanxin)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
-TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 NUANXIN_TESTING=1 SCOPE_GUARD=1 \
+TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 NUANXIN_TESTING=1 SCOPE_GUARD=1 CELERY_EAGER=1 \
 	SECRET_KEY=test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
 	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \

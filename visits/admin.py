@@ -16,6 +16,12 @@ class CampaignAdmin(AuditedAdmin):
     inlines = [GrantStandardInline]
 
 
+@admin.register(models.GrantStandard)
+class GrantStandardAdmin(AuditedAdmin):
+    list_display = ["campaign", "category", "amount"]
+    list_filter = ["campaign"]
+
+
 @admin.register(models.Visit)
 class VisitAdmin(ReadOnlyAdmin):
     list_display = ["beneficiary", "kind", "visited_at", "recorded_by", "town"]
