@@ -123,6 +123,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# axes warns that username-only lockout lets an attacker lock accounts; that is the point here
+# (等保 lockout per account), and per-IP lockout would lock out a whole town hall.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Idle sessions end after 30 minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
@@ -180,6 +183,8 @@ else:
 SCOPE_GUARD = env_bool("SCOPE_GUARD", DEBUG)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
