@@ -11,7 +11,7 @@ admin.site.index_title = "数据维护"
 urlpatterns = [
     path("", town_views.home, name="home"),
     path("healthz", town_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", town_views.Login.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", town_views.PasswordChange.as_view(), name="password_change"),
     path("accounts/password/done/", town_views.password_change_done, name="password_change_done"),

@@ -1,3 +1,4 @@
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 
@@ -18,3 +19,13 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return "密码须包含大写字母、小写字母、数字、符号中的至少三类。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django 5.2 reworded this message and its zh-hans translation no longer matches: it showed in English."""
+
+    def get_error_message(self):
+        return f"密码长度太短。密码必须包含至少 {self.min_length} 个字符。"
+
+    def get_help_text(self):
+        return f"密码必须包含至少 {self.min_length} 个字符。"
