@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from towns import selectors, services
 from towns.decorators import permission_required
@@ -19,10 +19,12 @@ from towns.scoping import get_for_user_or_404
 
 
 @login_required
+@require_safe
 def home(request):
     return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user)})
 
 
+@require_safe
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
