@@ -51,3 +51,31 @@ def test_wrong_password_shows_chinese_error(page, browser_cast, log_in, screensh
     expect(error).to_contain_text("再输错 4 次，该账号将被锁定 30 分钟。")
     expect(page.get_by_label("用户名")).to_have_value("ys_cadre")
     screenshot(page, "login-error")
+
+
+def test_password_change_on_a_phone(page, browser_cast, log_in, screenshot):
+    log_in(page, "ys_cadre", PASSWORD)
+    page.get_by_role("button", name="菜单").click()
+    page.get_by_role("link", name="修改密码").click()
+    page.get_by_label("原密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("Ab1!xyz")
+    page.get_by_label("再次输入新密码").fill("Ab1!xyz")
+    page.get_by_role("button", name="保存新密码").click()
+    expect(page.locator(".invalid-feedback")).to_have_text("新密码：密码长度太短。密码必须包含至少 10 个字符。")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "password-change-error")
+
+    page.get_by_label("原密码").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("Nuanxin#2024-xin")
+    page.get_by_label("再次输入新密码").fill("Nuanxin#2024-xin")
+    page.get_by_role("button", name="保存新密码").click()
+    expect(page.get_by_role("alert")).to_have_text("密码已修改。")
+
+
+def test_locked_account_page(page, browser_cast, log_in, screenshot):
+    for _ in range(5):
+        log_in(page, "ys_cadre", "Wrong-Passw0rd!")
+    expect(page.get_by_test_id("locked-out")).to_contain_text("账号已锁定")
+    log_in(page, "ys_cadre", PASSWORD)
+    expect(page.get_by_test_id("locked-out")).to_contain_text("已锁定30分钟")
+    screenshot(page, "locked-out")
