@@ -6,4 +6,5 @@ app_name = "funds"
 
 urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
+    path("audit/<int:pk>/", views.audit_detail, name="audit_detail"),
 ]

@@ -1,12 +1,68 @@
-from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
+from funds import audit
+from funds.filters import AuditRecordFilter
 from funds.models import AuditRecord
 from towns.decorators import permission_required
+from towns.permissions import ROLE_LABELS
+from towns.scoping import get_for_user_or_404
+
+PAGE_SIZE = 50
+
+
+def _positive_int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _decorate(record: AuditRecord, *, changed_only: bool) -> AuditRecord:
+    record.action_label = audit.action_label(record.action)
+    record.object_type_label = audit.object_type_label(record.object_type) if record.object_type else ""
+    record.role_label = ROLE_LABELS.get(record.actor_role, record.actor_role)
+    record.diff = audit.diff_rows(record, changed_only=changed_only)
+    return record
 
 
 @permission_required("audit.view")
+@require_safe
 def audit_list(request):
-    records = AuditRecord.objects.for_user(request.user).select_related("town").order_by("-id")
-    page = Paginator(records, 50).get_page(request.GET.get("page"))
-    return render(request, "funds/audit_list.html", {"page": page})
+    """Newest first, 50 a page, paged by id ("older than #n"): no COUNT over the whole trail, and
+    page 500 costs what page 1 does."""
+    filterset = AuditRecordFilter(request.GET or None, queryset=AuditRecord.objects.for_user(request.user), request=request)
+    records = filterset.qs.select_related("town").defer("payload", "prev_hash", "hash").order_by("-id")
+    older_than = _positive_int(request.GET.get("before"))
+    if older_than:
+        records = records.filter(id__lt=older_than)
+    page = list(records[: PAGE_SIZE + 1])
+    has_next = len(page) > PAGE_SIZE
+    page = [_decorate(r, changed_only=True) for r in page[:PAGE_SIZE]]
+
+    params = request.GET.copy()
+    params.pop("before", None)
+    first_query = params.urlencode()
+    next_query = ""
+    if has_next:
+        params["before"] = page[-1].pk
+        next_query = params.urlencode()
+    return render(
+        request,
+        "funds/audit_list.html",
+        {
+            "filter": filterset,
+            "records": page,
+            "paged": older_than is not None,
+            "first_query": first_query,
+            "next_query": next_query,
+        },
+    )
+
+
+@permission_required("audit.view")
+@require_safe
+def audit_detail(request, pk):
+    record = get_for_user_or_404(AuditRecord.objects.select_related("town"), request.user, pk=pk)
+    return render(request, "funds/audit_detail.html", {"record": _decorate(record, changed_only=False)})
