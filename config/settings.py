@@ -199,3 +199,6 @@ LOGGING = {
 if env_bool("NUANXIN_TESTING", False):
     # Hashing cost is not what the tests are about.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Serve static files from the app folders: tests never run collectstatic.
+    WHITENOISE_AUTOREFRESH = True
+    WHITENOISE_USE_FINDERS = True

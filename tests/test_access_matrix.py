@@ -68,6 +68,9 @@ MATRIX: dict[str, Row] = {
         kwargs=_tongcheng_cadre,
         post_data=lambda cast: {"new_password1": "Matrix-Pass-2024!", "new_password2": "Matrix-Pass-2024!"},
     ),
+    "funds:audit_detail": Row(
+        get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405), kwargs=_tongcheng_audit
+    ),
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
 }
 

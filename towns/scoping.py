@@ -76,7 +76,7 @@ def scope_of(user) -> Scope:
     from towns.models import Cadre
     from towns.permissions import COUNTY_ROLES, GRID_WORKER
 
-    cadre = Cadre._base_manager.filter(user_id=user.pk).only("role", "town_id", "pk").first()
+    cadre = Cadre._base_manager.filter(user_id=user.pk).only("role", "town_id", "pk", "is_active").first()
     if cadre is None or not cadre.is_active:
         scope = NOTHING
     elif cadre.role in COUNTY_ROLES:

@@ -48,6 +48,12 @@ class Login(auth_views.LoginView):
         context["idle_minutes"] = settings.SESSION_COOKIE_AGE // 60
         # axes counted this failure on the request; telling how many tries remain spares a
         # cadre from locking themselves out, and reveals nothing: unknown names count too.
+        # A session cookie without a session: it expired while idle; say why they are here.
+        context["session_expired"] = (
+            self.request.method == "GET"
+            and "next" in self.request.GET
+            and settings.SESSION_COOKIE_NAME in self.request.COOKIES
+        )
         failures = getattr(self.request, "axes_failures_since_start", None)
         if failures:
             context["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)

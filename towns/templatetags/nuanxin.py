@@ -16,3 +16,23 @@ def yuan(value) -> str:
         return ""
     sign = "-" if amount < 0 else ""
     return f"{sign}¥{abs(amount):,.2f}"
+
+
+_CHOICE_INPUTS = {"checkbox", "radio"}
+
+
+@register.filter
+def bootstrap(field):
+    """Render a bound field's widget with Bootstrap classes, red-outlined when it has errors."""
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", "")
+    if input_type in _CHOICE_INPUTS or getattr(widget, "allow_multiple_selected", False) and input_type:
+        css = "form-check-input"
+    elif widget.__class__.__name__ in {"Select", "SelectMultiple", "NullBooleanSelect"}:
+        css = "form-select"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    existing = widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
