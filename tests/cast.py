@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
-from towns import idnumbers
+from towns import idnumbers, visit_due
 from towns.models import Assignment, Beneficiary, Cadre, Category, GridCell, Household, Town, Village
 from towns.pinyin import initials
 from towns.scoping import unscoped
@@ -89,6 +89,7 @@ def make_person(household: Household, *, name: str, id_number: str, phone: str =
         registered_on=registered,
     )
     person.categories.set(categories)
+    visit_due.refresh_one(person)
     return person
 
 

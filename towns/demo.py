@@ -31,7 +31,7 @@ from django.db.models import Max
 
 from funds import audit
 from funds.models import Budget, Disbursement, GoodsItem
-from towns import idnumbers, permissions
+from towns import idnumbers, permissions, visit_due
 from towns.models import (
     Assignment,
     Beneficiary,
@@ -436,6 +436,8 @@ def build(scale: str = "demo", log: Callable[[str], None] = lambda line: None) -
         builder = _Builder(spec, log)
         logins = builder.run()
         builder.writer.reset_sequences()
+        log("计算每人下次应访日期")
+        visit_due.refresh_all()
         counts = {label.split(".")[-1]: n for label, n in sorted(builder.writer.counts.items())}
         audit.record(
             actor=None,

@@ -240,6 +240,11 @@ class Beneficiary(AreaScoped):
     status_since = models.DateField("状态日期")
     registered_on = models.DateField("建档日期")
     notes = models.CharField("备注", max_length=200, blank=True)
+    # Kept by the services (visit_create, category changes) so that "who is due" is an index
+    # range scan at county scale instead of an aggregate over a million visits.
+    visit_interval_days = models.PositiveIntegerField("走访周期（天）", null=True, blank=True, editable=False)
+    last_visited_at = models.DateTimeField("最近走访", null=True, blank=True, editable=False)
+    next_visit_due = models.DateField("下次应访日期", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -260,6 +265,8 @@ class Beneficiary(AreaScoped):
         indexes = [
             models.Index(fields=["town", "status", "id"], name="beneficiary_town_status"),
             models.Index(fields=["cell", "status"], name="beneficiary_cell_status"),
+            models.Index(fields=["town", "status", "next_visit_due"], name="beneficiary_town_due"),
+            models.Index(fields=["cell", "status", "next_visit_due"], name="beneficiary_cell_due"),
         ]
 
     def __str__(self):

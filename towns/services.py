@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from funds import audit
-from towns import idnumbers
+from towns import idnumbers, visit_due
 from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre, Category, GridCell, Household, Town, Village
 from towns.permissions import require
 from towns.phones import normalize_phone
@@ -208,6 +208,7 @@ def beneficiary_create(
         # Lost a race with another registration of the same number.
         raise _find_duplicate(actor, digest) or ValidationError({"id_number": ["该身份证号已在册登记"]}) from None
     person.categories.set(categories)
+    visit_due.refresh_one(person)
     after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
     after["categories"] = sorted(c.pk if hasattr(c, "pk") else int(c) for c in categories)
     audit.record(actor=actor, action="beneficiary.create", obj=person, after=after)
@@ -254,6 +255,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
     person.save()
     if categories is not None:
         person.categories.set(categories)
+        visit_due.refresh_one(person)
     after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
     after["categories"] = sorted(person.categories.values_list("pk", flat=True))
     if after != before:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from funds import audit
 from towns.models import Beneficiary, Cadre
+from towns import visit_due
 from towns.permissions import require
 from towns.scoping import unscoped
 from towns.services import _actor_cadre, _in_scope
@@ -98,6 +99,7 @@ def visit_create(
         # A concurrent retry with the same key won the insert.
         return _existing_visit(actor, idempotency_key), False
     visit.visitors.set({recorder.pk, *(c.pk for c in colleagues)})
+    visit_due.refresh_one(person, last_visited_at=visited_at)
     after = audit.snapshot(visit, exclude=("idempotency_key",))
     after["visitors"] = sorted({recorder.pk, *(c.pk for c in colleagues)})
     audit.record(actor=actor, action="visit.create", obj=visit, after=after)
