@@ -2,20 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from towns import views as town_views
+from towns.views import accounts, home
 
 admin.site.site_header = "暖心走访慰问 · 后台管理"
 admin.site.site_title = "暖心后台"
 admin.site.index_title = "数据维护"
 
 urlpatterns = [
-    path("", town_views.home, name="home"),
-    path("healthz", town_views.healthz, name="healthz"),
-    path("accounts/login/", town_views.Login.as_view(), name="login"),
+    path("", home.home, name="home"),
+    path("healthz", home.healthz, name="healthz"),
+    path("accounts/login/", accounts.Login.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", town_views.PasswordChange.as_view(), name="password_change"),
-    path("accounts/password/done/", town_views.password_change_done, name="password_change_done"),
+    path("accounts/password/", accounts.PasswordChange.as_view(), name="password_change"),
+    path("accounts/password/done/", accounts.password_change_done, name="password_change_done"),
     path("towns/", include("towns.urls")),
+    path("visits/", include("visits.urls")),
     path("funds/", include("funds.urls")),
     path("admin/", admin.site.urls),
 ]

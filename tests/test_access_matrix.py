@@ -72,6 +72,11 @@ MATRIX: dict[str, Row] = {
         get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405), kwargs=_tongcheng_audit
     ),
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
+    # -- registry, home (issue 4 §1-2)
+    # -- visit log (issue 4 §3)
+    # -- group activities (issue 4 §4)
+    # -- roster import (issue 4 §5)
+    # -- responsibility zones (issue 4 §6)
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

@@ -1,10 +1,14 @@
 from django.urls import path
 
-from towns import views
+from towns.views import accounts
 
 app_name = "towns"
 
 urlpatterns = [
-    path("users/<int:pk>/reset-password/", views.reset_password, name="reset_password"),
-    path("users/", views.user_list, name="user_list"),
+    # accounts
+    path("users/<int:pk>/reset-password/", accounts.reset_password, name="reset_password"),
+    path("users/", accounts.user_list, name="user_list"),
+    # registry (issue 4 §2)
+    # roster import (issue 4 §5)
+    # responsibility zones (issue 4 §6)
 ]

@@ -4,31 +4,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
 from towns import selectors, services
 from towns.decorators import permission_required
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
 from towns.models import Cadre
 from towns.scoping import get_for_user_or_404
-
-
-@login_required
-@require_safe
-def home(request):
-    return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user)})
-
-
-@require_safe
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 def _lockout_minutes() -> int:

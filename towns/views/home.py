@@ -1,0 +1,20 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from towns import selectors
+
+
+@login_required
+@require_safe
+def home(request):
+    return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user)})
+
+
+@require_safe
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

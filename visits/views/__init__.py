@@ -1,0 +1,1 @@
+"""Views by feature: the visit log, group activities."""
