@@ -88,6 +88,7 @@ class Disbursement(AreaScoped):
     idempotency_key = models.UUIDField("提交编号", unique=True, editable=False)
 
     scope_cell_path = "cell_id"
+    scope_household_path = "beneficiary__household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "慰问金（品）发放"

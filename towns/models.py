@@ -176,10 +176,12 @@ class Cadre(AreaScoped):
     def __str__(self):
         return f"{self.name}（{self.get_role_display()}）"
 
-    def assigned_cell_ids(self) -> list[int]:
-        return list(
-            Assignment._base_manager.filter(cadre_id=self.pk, cell__isnull=False, ends_on__isnull=True).values_list("cell_id", flat=True)
-        )
+    def assigned_ids(self) -> tuple[list[int], list[int]]:
+        """(small cell ids, household ids) of this cadre's current assignments."""
+        rows = Assignment._base_manager.filter(cadre_id=self.pk, ends_on__isnull=True).values_list("cell_id", "household_id")
+        cells = [cell for cell, _ in rows if cell is not None]
+        households = [household for _, household in rows if household is not None]
+        return cells, households
 
     @classmethod
     def scope_filter(cls, scope: Scope) -> Q:
@@ -197,6 +199,7 @@ class Household(AreaScoped):
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     scope_cell_path = "cell_id"
+    scope_household_path = "pk"
 
     class Meta:
         verbose_name = verbose_name_plural = "户"
@@ -249,6 +252,7 @@ class Beneficiary(AreaScoped):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     scope_cell_path = "cell_id"
+    scope_household_path = "household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "慰问对象"
@@ -293,6 +297,7 @@ class BeneficiaryStatusChange(AreaScoped):
 
     scope_town_path = "beneficiary__town_id"
     scope_cell_path = "beneficiary__cell_id"
+    scope_household_path = "beneficiary__household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "状态变更"

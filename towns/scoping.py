@@ -60,6 +60,7 @@ class Scope:
     everything: bool = False
     town_id: int | None = None
     cell_ids: frozenset[int] | None = None  # None: the whole town
+    household_ids: frozenset[int] = frozenset()  # single households assigned (包户) besides cells
     nothing: bool = False
 
 
@@ -82,7 +83,8 @@ def scope_of(user) -> Scope:
     elif cadre.role in COUNTY_ROLES:
         scope = Scope(everything=True)
     elif cadre.role == GRID_WORKER:
-        scope = Scope(town_id=cadre.town_id, cell_ids=frozenset(cadre.assigned_cell_ids()))
+        cells, households = cadre.assigned_ids()
+        scope = Scope(town_id=cadre.town_id, cell_ids=frozenset(cells), household_ids=frozenset(households))
     else:
         scope = Scope(town_id=cadre.town_id)
     user._nuanxin_scope = scope
@@ -158,11 +160,13 @@ class AreaScoped(models.Model):
     """Mixin for models whose rows belong to a town (and maybe a small cell).
 
     Subclasses set ``scope_town_path`` (ORM path to the town id) and optionally
-    ``scope_cell_path`` (ORM path to the small cell id).
+    ``scope_cell_path`` (ORM path to the small cell id) and ``scope_household_path`` (ORM path to
+    the household id, for grid workers who answer for single households).
     """
 
     scope_town_path: str = "town"
     scope_cell_path: str | None = None
+    scope_household_path: str | None = None
 
     objects = ScopedManager()
 
@@ -173,7 +177,10 @@ class AreaScoped(models.Model):
     def scope_filter(cls, scope: Scope) -> Q:
         town_q = Q(**{cls.scope_town_path: scope.town_id})
         if scope.cell_ids is not None and cls.scope_cell_path:
-            return town_q & Q(**{f"{cls.scope_cell_path}__in": scope.cell_ids})
+            area = Q(**{f"{cls.scope_cell_path}__in": scope.cell_ids})
+            if scope.household_ids and cls.scope_household_path:
+                area |= Q(**{f"{cls.scope_household_path}__in": scope.household_ids})
+            return town_q & area
         return town_q
 
 

@@ -74,6 +74,7 @@ class Visit(AreaScoped):
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     scope_cell_path = "cell_id"
+    scope_household_path = "household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "走访记录"
@@ -195,6 +196,7 @@ class FollowUp(AreaScoped):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     scope_cell_path = "cell_id"
+    scope_household_path = "beneficiary__household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "诉求事项"
@@ -236,6 +238,7 @@ class FollowUpEvent(AreaScoped):
 
     scope_town_path = "followup__town_id"
     scope_cell_path = "followup__cell_id"
+    scope_household_path = "followup__beneficiary__household_id"
 
     class Meta:
         verbose_name = verbose_name_plural = "诉求办理记录"
