@@ -130,6 +130,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Idle sessions end after 30 minutes: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Server-side sessions (a logout ends them) kept in Redis when there is one: saving the session
+# on every request (idle timeout) then costs no database write.
+SESSION_ENGINE = "towns.sessions" if env_str("REDIS_URL") else "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not DEMO_MODE)

@@ -56,7 +56,9 @@ READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})
 def role_of(user) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    cadre = getattr(user, "cadre", None) if hasattr(user, "cadre") else None
+    from towns.scoping import cadre_of
+
+    cadre = cadre_of(user)
     if cadre is None or not cadre.is_active:
         return None
     return cadre.role

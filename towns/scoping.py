@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
@@ -67,6 +68,21 @@ class Scope:
 NOTHING = Scope(nothing=True)
 
 
+def cadre_of(user):
+    """The user's Cadre with its town, one query per request, also cached as ``user.cadre``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if hasattr(user, "_nuanxin_cadre"):
+        return user._nuanxin_cadre
+    from towns.models import Cadre
+
+    cadre = Cadre._base_manager.select_related("town").filter(user_id=user.pk).first()
+    user._nuanxin_cadre = cadre
+    if cadre is not None:
+        get_user_model().cadre.related.set_cached_value(user, cadre)
+    return cadre
+
+
 def scope_of(user) -> Scope:
     """The scope of a user, computed once per user object."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -74,10 +90,9 @@ def scope_of(user) -> Scope:
     cached = getattr(user, "_nuanxin_scope", None)
     if cached is not None:
         return cached
-    from towns.models import Cadre
     from towns.permissions import COUNTY_ROLES, GRID_WORKER
 
-    cadre = Cadre._base_manager.filter(user_id=user.pk).only("role", "town_id", "pk", "is_active").first()
+    cadre = cadre_of(user)
     if cadre is None or not cadre.is_active:
         scope = NOTHING
     elif cadre.role in COUNTY_ROLES:
