@@ -7,12 +7,14 @@ appear in no response a 冶山镇 user gets; 铜城镇's row and audit counts ar
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
+from uuid import uuid4
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from funds.models import AuditRecord, Disbursement
-from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
+from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
 from towns.models import Beneficiary, Household
 from towns.scoping import unscoped
 from visits.models import FollowUp, Visit
@@ -40,6 +42,7 @@ class Row:
     post: dict
     kwargs: object = None  # callable(cast) -> dict of URL kwargs (the other town's objects)
     post_data: object = None  # callable(cast) -> dict
+    query: object = None  # callable(cast) -> dict of query-string parameters (the other town's ids)
     extra: dict = field(default_factory=dict)
 
 
@@ -51,6 +54,38 @@ def _tongcheng_audit(cast):
     with unscoped():
         record = AuditRecord.objects.filter(town=cast.tongcheng.town).order_by("id").first()
     return {"pk": record.pk}
+
+
+def _tongcheng_person_query(cast):
+    return {"beneficiary": cast.tongcheng.person.pk}
+
+
+def _tongcheng_visit_form(cast):
+    return {
+        "beneficiary": cast.tongcheng.person.pk,
+        "idempotency_key": str(uuid4()),
+        "kind": "home",
+        "visited_at": "2024-01-09T10:00",
+        "cash_amount": "300",
+        "cash_kind": "cash",
+        "demands": "矩阵测试诉求",
+    }
+
+
+def _tongcheng_visit(cast):
+    person = cast.tongcheng.person
+    with unscoped():
+        visit = Visit.objects.create(
+            beneficiary=person,
+            household_id=person.household_id,
+            town_id=person.town_id,
+            cell_id=person.cell_id,
+            visited_at=at(2024, 1, 9),
+            recorded_by=cast.tongcheng.grid_worker.cadre,
+            notes=CANARY_PHONE,
+            idempotency_key=uuid4(),
+        )
+    return {"pk": visit.pk}
 
 
 MATRIX: dict[str, Row] = {
@@ -74,6 +109,18 @@ MATRIX: dict[str, Row] = {
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
     # -- registry, home (issue 4 §1-2)
     # -- visit log (issue 4 §3)
+    # Logging is for town roles; another town's person is a 404 whether named in the query or the form.
+    "visits:visit_create": Row(
+        get=logged_in(403, grid_worker=404, town_cadre=404, town_admin=404),
+        post=logged_in(403, grid_worker=404, town_cadre=404, town_admin=404),
+        query=_tongcheng_person_query,
+        post_data=_tongcheng_visit_form,
+    ),
+    "visits:visit_detail": Row(
+        get=logged_in(404, county_viewer=200, inspector=200, sysadmin=200),
+        post=logged_in(405),
+        kwargs=_tongcheng_visit,
+    ),
     # -- group activities (issue 4 §4)
     # -- roster import (issue 4 §5)
     # -- responsibility zones (issue 4 §6)
@@ -145,6 +192,8 @@ def test_url_statuses_by_role(client, other_town_audit, name):
     cast = other_town_audit
     row = MATRIX[name]
     url = reverse(name, kwargs=row.kwargs(cast) if row.kwargs else None)
+    if row.query:
+        url += "?" + urlencode(row.query(cast))
     before = _other_town_counts(cast)
     failures = []
     for role in ROLES:

@@ -1,0 +1,107 @@
+"""Reads for the visit log screens (issue 4 §3): the person search, the person's header, a visit.
+
+Kept apart from visits/selectors.py only while several people edit that file; same rules: every
+queryset starts from for_user().
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from funds.models import GoodsItem
+from towns.idnumbers import search_digest
+from towns.models import Beneficiary
+from towns.scoping import get_for_user_or_404
+from visits.models import Campaign, GrantStandard, Visit
+from visits.selectors import days_overdue
+
+SEARCH_LIMIT = 20
+
+
+def person_search(user, q: str) -> QuerySet[Beneficiary]:
+    """Active people in the user's scope by name, pinyin initials, phone or exact ID number.
+
+    Without a query: the people most due a visit, so the list is useful before anything is typed.
+    """
+    people = Beneficiary.objects.for_user(user).filter(status=Beneficiary.Status.ACTIVE).select_related("household")
+    q = (q or "").strip()
+    if q:
+        match = Q(name__contains=q)
+        if q.isascii() and q.isalpha():
+            match |= Q(name_initials__startswith=q.lower())
+        if q.isdigit() and len(q) >= 4:
+            match |= Q(phone__contains=q)
+        digest = search_digest(q) if len(q) in (15, 18) else None
+        if digest:
+            match |= Q(id_number_digest=digest)
+        people = people.filter(match)
+    return people.order_by(F("next_visit_due").asc(nulls_last=True), "id")[:SEARCH_LIMIT]
+
+
+@dataclass
+class PersonHeader:
+    person: Beneficiary
+    categories: list
+    days_overdue: int
+
+
+def person_for_log(user, pk) -> PersonHeader:
+    """The person a visit is being logged for; another town's (or cell's) person is a 404."""
+    person = get_for_user_or_404(Beneficiary.objects.select_related("household").prefetch_related("categories"), user, pk=pk)
+    return PersonHeader(person=person, categories=list(person.categories.all()), days_overdue=days_overdue(person))
+
+
+@dataclass
+class CampaignHint:
+    campaign: Campaign
+    standards: list  # GrantStandard of the person's categories
+
+
+def campaign_hint(user, person: Beneficiary, categories: list, on: date | None = None) -> CampaignHint | None:
+    """The campaign a visit today would count for, with the grant standard of the person's categories."""
+    on = on or timezone.localdate()
+    category_ids = [c.pk for c in categories]
+    campaign = (
+        Campaign.objects.for_user(user)
+        .filter(starts_on__lte=on, ends_on__gte=on, towns=person.town_id, target_categories__in=category_ids)
+        .prefetch_related(
+            Prefetch(
+                "standards",
+                queryset=GrantStandard.objects.filter(category_id__in=category_ids).select_related("category"),
+                to_attr="person_standards",
+            )
+        )
+        .order_by("-starts_on")
+        .distinct()
+        .first()
+    )
+    if campaign is None:
+        return None
+    return CampaignHint(campaign=campaign, standards=campaign.person_standards)
+
+
+def goods_items() -> list[GoodsItem]:
+    return list(GoodsItem.objects.order_by("name"))
+
+
+def visit_for_page(user, pk) -> Visit:
+    """One visit with what was handed over and raised; 404 outside the user's scope."""
+    return get_for_user_or_404(
+        Visit.objects.select_related("beneficiary", "household", "recorded_by", "campaign").prefetch_related(
+            "visitors",
+            Prefetch("disbursements", queryset=_grants(), to_attr="grants"),
+            "followups",
+        ),
+        user,
+        pk=pk,
+    )
+
+
+def _grants():
+    from funds.models import Disbursement
+
+    return Disbursement.objects.select_related("goods_item").order_by("id")

@@ -1,0 +1,95 @@
+"""The visit log (issue 4 §3): find the person, log the visit on one screen, see what was logged."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
+from django_htmx.http import HttpResponseClientRedirect
+
+from towns.decorators import permission_required
+from visits import log_selectors, services
+from visits.forms import VisitLogForm
+from visits.services import VisitLogResult
+
+
+@permission_required("visit.log")
+@require_http_methods(["GET", "POST"])
+def visit_create(request):
+    source = request.POST if request.method == "POST" else request.GET
+    pk = source.get("beneficiary") or request.GET.get("beneficiary")
+    if not pk:
+        if request.method == "POST":
+            raise Http404("未找到该慰问对象")
+        q = request.GET.get("q", "")
+        people = log_selectors.person_search(request.user, q)
+        context = {"q": q, "people": people, "today": timezone.localdate()}
+        return render(request, "visits/visit_person_search.html", context)
+
+    header = log_selectors.person_for_log(request.user, pk)
+    person = header.person
+    goods = log_selectors.goods_items()
+    form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=goods)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.visit_log(actor=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            return _done(request, result)
+    context = {
+        "form": form,
+        "header": header,
+        "hint": log_selectors.campaign_hint(request.user, person, header.categories),
+        # The form posts back to its own address, so a plain POST re-rendered after an error still
+        # names the person in the URL.
+        "action": f"{reverse('visits:visit_create')}?beneficiary={person.pk}",
+    }
+    return render(request, "visits/visit_form.html", context)
+
+
+def _done(request, result: VisitLogResult):
+    what = _summary(result)
+    name = result.visit.beneficiary.name
+    if result.created:
+        messages.success(request, f"已登记走访：{name}" + (f"（{what}）" if what else ""))
+    else:
+        # A double tap, a retry or a resubmitted page: nothing new was written.
+        messages.info(request, f"该次走访已登记过，未重复保存：{name}" + (f"（{what}）" if what else ""))
+    url = _after_url(result.visit)
+    if request.htmx:
+        # A full navigation: the next page is the person's, with its own address in the history.
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _summary(result: VisitLogResult) -> str:
+    parts = []
+    for grant in result.grants:
+        if grant.amount is not None:
+            label = "转账慰问金" if grant.kind == "transfer" else "发放慰问金"
+            parts.append(f"{label} ¥{grant.amount:,.2f}")
+        else:
+            parts.append(f"慰问品 {grant.goods_item.name}×{grant.quantity}{grant.goods_item.unit}")
+    if result.followups:
+        parts.append(f"诉求 {len(result.followups)} 条")
+    return "，".join(parts)
+
+
+def _after_url(visit) -> str:
+    # The person page is the registry's (towns:person_detail); until it exists, the visit's own page.
+    try:
+        return reverse("towns:person_detail", kwargs={"pk": visit.beneficiary_id})
+    except NoReverseMatch:
+        return reverse("visits:visit_detail", kwargs={"pk": visit.pk})
+
+
+@permission_required("registry.view")
+@require_safe
+def visit_detail(request, pk):
+    visit = log_selectors.visit_for_page(request.user, pk)
+    return render(request, "visits/visit_detail.html", {"visit": visit})
