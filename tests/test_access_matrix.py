@@ -15,6 +15,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from funds.models import AuditRecord, Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
+from tests.matrix_objects import (
+    end_form,
+    tongcheng_activity,
+    tongcheng_activity_form,
+    tongcheng_assign_form,
+    tongcheng_assignment,
+)
 from towns.models import Beneficiary, Household
 from towns.scoping import unscoped
 from visits.models import FollowUp, Visit
@@ -122,8 +129,33 @@ MATRIX: dict[str, Row] = {
         kwargs=_tongcheng_visit,
     ),
     # -- group activities (issue 4 §4)
+    # Everyone signed in sees their scope's activities; town cadres and admins log them. Another
+    # town's village and person in the form are refused on the form (200), never saved.
+    "visits:activity_list": Row(get=logged_in(200), post=logged_in(405)),
+    "visits:activity_create": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200),
+        post=logged_in(403, town_cadre=200, town_admin=200),
+        post_data=tongcheng_activity_form,
+    ),
+    "visits:activity_people": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)),
+    "visits:activity_detail": Row(
+        get=logged_in(404, county_viewer=200, inspector=200, sysadmin=200), post=logged_in(405), kwargs=tongcheng_activity
+    ),
     # -- roster import (issue 4 §5)
     # -- responsibility zones (issue 4 §6)
+    # map.edit only (town admin, system admin); a town admin cannot pick or end another town's.
+    "towns:zones": Row(get=logged_in(403, town_admin=200, sysadmin=200), post=logged_in(403, town_admin=405, sysadmin=405)),
+    "towns:zone_assign": Row(
+        get=logged_in(403, town_admin=200, sysadmin=200),
+        post=logged_in(403, town_admin=200, sysadmin=302),
+        post_data=tongcheng_assign_form,
+    ),
+    "towns:zone_end": Row(
+        get=logged_in(403, town_admin=404, sysadmin=200),
+        post=logged_in(403, town_admin=404, sysadmin=302),
+        kwargs=tongcheng_assignment,
+        post_data=end_form,
+    ),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

@@ -333,10 +333,48 @@ def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: dat
     town_id = (cell or household).town_id
     if cadre.town_id != town_id:
         raise ValidationError({"cadre": ["干部与责任区须属于同一个镇"]})
+    # People live in small cells: a big cell would give a grid worker an empty scope.
+    if cell is not None and cell.level != GridCell.Level.SMALL:
+        raise ValidationError({"cell": ["包保网格须为小网格"]})
+    if not cadre.is_active:
+        raise ValidationError({"cadre": ["该干部已停用，不能分配责任区"]})
+    # Several cadres on one cell is normal (包村干部 + 网格员); the same cadre twice is a slip.
+    current = Assignment.objects.for_user(actor).filter(cadre=cadre, cell=cell, household=household, ends_on__isnull=True)
+    if current.exists():
+        raise ValidationError({"cell" if cell is not None else "household": ["该干部已包保此责任区"]})
     assignment = Assignment.objects.create(
         cadre=cadre, town_id=town_id, cell=cell, household=household, starts_on=starts_on or timezone.localdate()
     )
     audit.record(actor=actor, action="assignment.create", obj=assignment, after=audit.snapshot(assignment))
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignment:
+    """End a 包保 assignment (调岗, 退休, 重新划分): kept with its dates, never deleted."""
+    require(actor, "map.edit")
+    assignment = _in_scope(Assignment, actor, assignment, "assignment", "包保责任区")
+    assignment = Assignment._base_manager.select_for_update().get(pk=assignment.pk)
+    errors = {}
+    if assignment.ends_on is not None:
+        errors["ends_on"] = [f"该责任区已于{assignment.ends_on:%Y年%m月%d日}结束"]
+    elif ends_on is None:
+        errors["ends_on"] = ["请填写结束日期"]
+    elif ends_on > timezone.localdate():
+        # An end date in the future would end it today anyway: scopes read "ends_on is empty".
+        errors["ends_on"] = ["结束日期不能晚于今天"]
+    elif ends_on < assignment.starts_on:
+        errors["ends_on"] = [f"结束日期不能早于开始日期（{assignment.starts_on:%Y年%m月%d日}）"]
+    if not (reason or "").strip():
+        errors["reason"] = ["请填写结束原因"]
+    if errors:
+        raise ValidationError(errors)
+    assignment.ends_on = ends_on
+    assignment.save(update_fields=["ends_on"])
+    audit.record(
+        actor=actor, action="assignment.end", obj=assignment,
+        before={"ends_on": None}, after={"ends_on": ends_on}, reason=reason.strip(),
+    )
     return assignment
 
 

@@ -125,6 +125,9 @@ class Activity(AreaScoped):
     gifts_count = models.PositiveIntegerField("发放慰问品（份）", default=0)
     recorded_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="activities_recorded", verbose_name="登记人")
     notes = models.TextField("情况记录", blank=True)
+    # Like a visit's: a double tap or a retried POST answers with the first activity. Null for
+    # rows written before the key existed (and by the demo loader).
+    idempotency_key = models.UUIDField("提交编号", unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from towns.models import Beneficiary, Cadre
-from visits.models import Campaign, FollowUp, Visit
+from visits.models import Activity, Campaign, FollowUp, Visit
 
 DUE_SOON_DAYS = 7
 OPEN_FOLLOWUP_STATUSES = [FollowUp.Status.PENDING, FollowUp.Status.IN_PROGRESS, FollowUp.Status.RESOLVED, FollowUp.Status.REVISITED]
@@ -69,3 +69,39 @@ def open_followups_owned(user) -> QuerySet[FollowUp]:
 def days_overdue(person: Beneficiary, today: date | None = None) -> int:
     today = today or timezone.localdate()
     return (today - person.next_visit_due).days if person.next_visit_due and person.next_visit_due < today else 0
+
+
+# --- group activities (issue 4 §4) -----------------------------------------------------------
+
+PEOPLE_SEARCH_LIMIT = 20
+
+
+def activities_for(user, data=None, *, request=None):
+    """The activities a user may see, narrowed by the list page's filters: (filterset, queryset)."""
+    from visits.activity_filters import ActivityFilter
+
+    filterset = ActivityFilter(data or None, queryset=Activity.objects.for_user(user), request=request)
+    qs = filterset.qs.select_related("town", "village", "organiser", "campaign").order_by("-held_on", "-id")
+    return filterset, qs
+
+
+def people_search(user, q: str, *, exclude=(), limit: int = PEOPLE_SEARCH_LIMIT) -> list[Beneficiary]:
+    """People on the registry by name or pinyin initials ("lgy" finds 李桂英), for pickers."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    match = Q(name__icontains=q)
+    if q.isascii() and q.isalnum():
+        match |= Q(name_initials__startswith=q.lower())
+    return list(
+        _active(user)
+        .filter(match)
+        .exclude(pk__in=list(exclude))
+        .select_related("household__village")
+        .order_by("name_initials", "id")[:limit]
+    )
+
+
+def people_picked(user, ids) -> list[Beneficiary]:
+    """The picked people a form carries, resolved through the user's scope (others dropped)."""
+    return list(Beneficiary.objects.for_user(user).filter(pk__in=list(ids)).select_related("household__village").order_by("id"))

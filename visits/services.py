@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from funds import audit
 from towns import visit_due
-from towns.models import Beneficiary, Cadre
+from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from towns.permissions import require
 from towns.scoping import unscoped
 from towns.services import _actor_cadre, _in_scope
-from visits.models import Campaign, FollowUp, FollowUpEvent, Visit
+from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, Visit
 
 
 def _existing_visit(actor, key):
@@ -332,3 +332,126 @@ def visit_log(
         # Raising rolls back the visit and whatever was written with it: nothing is half-saved.
         raise ValidationError(errors)
     return VisitLogResult(visit=visit, grants=grants, followups=followups, created=True)
+
+
+# --- group activities (issue 4 §4) ---------------------------------------------------------
+
+# Upper bounds for the counts on an activity: a town-wide event reaches a few thousand people;
+# anything beyond is a typing slip (an extra zero), not an event.
+ACTIVITY_COUNT_LIMITS = {"participants_count": 5_000, "reached_count": 50_000, "gifts_count": 50_000}
+# People picked by name on one activity; more than this is an import, not a form.
+ACTIVITY_MAX_PICKED = 2_000
+
+
+def _existing_activity(actor, key):
+    with unscoped():  # the key is global: a replay must be found whoever's it is
+        existing = Activity.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if not Activity.objects.for_user(actor).filter(pk=existing.pk).exists():
+        raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
+    return existing
+
+
+def _activity_people(actor, beneficiary_ids) -> tuple[list[Beneficiary], list[str]]:
+    """Resolve picked people through the actor's scope; any id outside it refuses the whole list."""
+    try:
+        ids = {int(pk) for pk in beneficiary_ids}
+    except (TypeError, ValueError):
+        return [], ["受益对象编号无效"]
+    if len(ids) > ACTIVITY_MAX_PICKED:
+        return [], [f"一次最多勾选{ACTIVITY_MAX_PICKED}位受益对象，更多人员请填写惠及人数"]
+    people = list(Beneficiary.objects.for_user(actor).filter(pk__in=ids)) if ids else []
+    if len(people) != len(ids):
+        return [], ["受益对象不存在或不在您的管辖范围内"]
+    gone = [p.name for p in people if p.status != Beneficiary.Status.ACTIVE]
+    if gone:
+        return [], [f"以下对象已不在册，不能登记为受益对象：{'、'.join(gone[:5])}"]
+    return people, []
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    actor,
+    kind: str,
+    title: str,
+    held_on: date,
+    idempotency_key: uuid.UUID,
+    village=None,
+    organiser=None,
+    organiser_name: str = "",
+    participants_count: int = 0,
+    beneficiary_ids=(),
+    reached_count: int | None = None,
+    gifts_count: int = 0,
+    campaign=None,
+    notes: str = "",
+) -> tuple[Activity, bool]:
+    """Log a group activity of the actor's town; returns (activity, created).
+
+    reached_count counts everyone the activity reached; the picked people are those of them on
+    the registry, so the stored figure is never below the number picked. The same idempotency
+    key answers with the first activity."""
+    require(actor, "activity.log")
+    existing = _existing_activity(actor, idempotency_key)
+    if existing is not None:
+        return existing, False
+    village = _in_scope(Village, actor, village, "village", "村（社区）")
+    organiser = _in_scope(VolunteerTeam, actor, organiser, "organiser", "组织队伍")
+    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    recorder = _actor_cadre(actor)
+    people, people_errors = _activity_people(actor, beneficiary_ids)
+    errors: dict[str, list[str]] = {}
+    if people_errors:
+        errors["beneficiaries"] = people_errors
+    if kind not in Activity.Kind.values:
+        errors["kind"] = ["请选择活动类型"]
+    if held_on is None:
+        errors["held_on"] = ["请填写活动日期"]
+    elif held_on > timezone.localdate():
+        errors["held_on"] = ["活动日期不能晚于今天"]
+    elif campaign is not None and not (campaign.starts_on <= held_on <= campaign.ends_on):
+        errors["campaign"] = [f"活动日期不在该专项活动期间内（{campaign.starts_on:%Y年%m月%d日}至{campaign.ends_on:%Y年%m月%d日}）"]
+    counts = {"participants_count": participants_count, "reached_count": reached_count or 0, "gifts_count": gifts_count}
+    labels = {"participants_count": "参与人数", "reached_count": "惠及人数", "gifts_count": "发放慰问品份数"}
+    for field, value in counts.items():
+        if not isinstance(value, int) or not 0 <= value <= ACTIVITY_COUNT_LIMITS[field]:
+            errors[field] = [f"{labels[field]}应为0–{ACTIVITY_COUNT_LIMITS[field]:,}之间的整数"]
+    organiser_name = (organiser_name or "").strip()
+    if len(organiser_name) > 80:
+        errors["organiser_name"] = ["组织单位最多80个字"]
+    title = (title or "").strip()
+    if not title and kind in Activity.Kind.values:
+        # A phone form should not need typing: "长兴社区集中慰问" says what and where.
+        title = f"{village.name if village else ''}{Activity.Kind(kind).label}"
+    if len(title) > 100:
+        errors["title"] = ["活动名称最多100个字"]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            activity = Activity.objects.create(
+                town_id=recorder.town_id,
+                village=village,
+                campaign=campaign,
+                kind=kind,
+                title=title,
+                held_on=held_on,
+                organiser=organiser,
+                organiser_name=organiser_name,
+                participants_count=participants_count,
+                reached_count=max(reached_count or 0, len(people)),
+                gifts_count=gifts_count,
+                recorded_by=recorder,
+                notes=(notes or "").strip(),
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key won the insert.
+        return _existing_activity(actor, idempotency_key), False
+    activity.beneficiaries.set(people)
+    after = audit.snapshot(activity, exclude=("idempotency_key",))
+    after["beneficiaries"] = sorted(p.pk for p in people)
+    audit.record(actor=actor, action="activity.create", obj=activity, after=after)
+    return activity, True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import visits
+from visits.views import activities, visits
 
 app_name = "visits"
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("new/", visits.visit_create, name="visit_create"),
     path("<int:pk>/", visits.visit_detail, name="visit_detail"),
     # group activities (issue 4 §4)
+    path("activities/", activities.activity_list, name="activity_list"),
+    path("activities/new/", activities.activity_create, name="activity_create"),
+    path("activities/people/", activities.activity_people, name="activity_people"),
+    path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
 ]

@@ -1,0 +1,54 @@
+"""铜城镇 objects for the access matrix rows of issue 4 §4 (activities) and §6 (zones)."""
+
+import uuid
+from datetime import date
+
+from django.utils import timezone
+
+from tests.cast import CANARY_PHONE
+from towns.models import Assignment
+from towns.scoping import unscoped
+from visits.models import Activity
+
+
+def tongcheng_activity(cast) -> dict:
+    with unscoped():
+        activity = Activity.objects.create(
+            town=cast.tongcheng.town,
+            village=cast.tongcheng.village,
+            kind=Activity.Kind.HEALTH,
+            title="龙岗村健康宣讲",
+            held_on=date(2024, 1, 5),
+            reached_count=40,
+            recorded_by=cast.tongcheng.cadre.cadre,
+            notes=CANARY_PHONE,
+        )
+        activity.beneficiaries.set([cast.tongcheng.person])
+    return {"pk": activity.pk}
+
+
+def tongcheng_activity_form(cast) -> dict:
+    return {
+        "kind": "health",
+        "held_on": "2024-01-05",
+        "village": cast.tongcheng.village.pk,
+        "participants_count": "3",
+        "gifts_count": "0",
+        "beneficiaries": [cast.tongcheng.person.pk],
+        "idempotency_key": str(uuid.uuid4()),
+    }
+
+
+def tongcheng_assignment(cast) -> dict:
+    with unscoped():
+        assignment = Assignment.objects.get(cadre=cast.tongcheng.grid_worker.cadre, cell=cast.tongcheng.cell)
+    return {"pk": assignment.pk}
+
+
+def tongcheng_assign_form(cast) -> dict:
+    return {"town": cast.tongcheng.town.pk, "cadre": cast.tongcheng.cadre.cadre.pk, "cell": cast.tongcheng.other_cell.pk,
+            "starts_on": timezone.localdate().isoformat()}
+
+
+def end_form(cast) -> dict:
+    return {"ends_on": timezone.localdate().isoformat(), "reason": "矩阵测试：工作调整"}
