@@ -129,17 +129,36 @@ def record(
     """Append one record. Must run inside the transaction of the write it describes."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the write it records")
-    ctx = current_context()
+    fields = _record_fields(
+        actor_fields=_actor_fields(actor), ctx=current_context(), action=action, obj=obj, town=town, before=before,
+        after=after, reason=reason, channel=channel, object_type=object_type, object_id=object_id, object_repr=object_repr,
+    )
+    prev_hash = _chain_head()
+    created_at = _database_now()
+    payload = _payload(fields, created_at)
+    return AuditRecord._base_manager.create(
+        created_at=created_at,
+        payload=payload,
+        prev_hash=prev_hash,
+        hash=compute_hash(prev_hash, payload),
+        **fields,
+    )
+
+
+def _record_fields(
+    *, actor_fields, ctx, action, obj=None, town=None, before=None, after=None, reason="", channel=None,
+    object_type="", object_id="", object_repr="",
+) -> dict:
+    """The columns of one record, shared by record() and record_many() so both sign the same way."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:120]
         if town is None and getattr(obj, "town_id", None):
             town = obj.town_id
-    town_id = getattr(town, "pk", town)
-    fields = {
-        **_actor_fields(actor),
-        "town_id": town_id,
+    return {
+        **actor_fields,
+        "town_id": getattr(town, "pk", town),
         "action": action,
         "object_type": object_type,
         "object_id": object_id,
@@ -150,16 +169,35 @@ def record(
         "request_id": ctx.request_id,
         "channel": channel or ctx.channel,
     }
+
+
+def _payload(fields: dict, created_at: datetime) -> str:
+    return json.dumps({**fields, "created_at": created_at.isoformat()}, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def record_many(*, actor, entries, batch_size: int = 2000) -> int:
+    """Append many records for one bulk write (a roster import): one lock, one read of the head,
+    the chain computed here, rows inserted in batches. Same payload and hash as record(), so
+    verify_chain walks them like any other; ids follow list order because the advisory lock keeps
+    every other writer of the chain out until commit.
+
+    ``entries`` are dicts of record()'s keyword arguments other than ``actor``. Returns how many.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record_many() must run inside the transaction of the write it records")
+    actor_fields = _actor_fields(actor)  # one actor for the batch: read once, not per record
+    ctx = current_context()
     prev_hash = _chain_head()
     created_at = _database_now()
-    payload = json.dumps({**fields, "created_at": created_at.isoformat()}, ensure_ascii=False, sort_keys=True, default=str)
-    return AuditRecord._base_manager.create(
-        created_at=created_at,
-        payload=payload,
-        prev_hash=prev_hash,
-        hash=compute_hash(prev_hash, payload),
-        **fields,
-    )
+    rows = []
+    for entry in entries:
+        fields = _record_fields(actor_fields=actor_fields, ctx=ctx, **entry)
+        payload = _payload(fields, created_at)
+        digest = compute_hash(prev_hash, payload)
+        rows.append(AuditRecord(created_at=created_at, payload=payload, prev_hash=prev_hash, hash=digest, **fields))
+        prev_hash = digest
+    AuditRecord._base_manager.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
 
 
 def mark_service_write() -> None:

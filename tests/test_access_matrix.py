@@ -22,6 +22,7 @@ from tests.matrix_objects import (
     tongcheng_assign_form,
     tongcheng_assignment,
 )
+from tests.towns.roster_import_objects import tongcheng_import
 from towns.models import Beneficiary, Household
 from towns.scoping import unscoped
 from visits.models import FollowUp, Visit
@@ -142,6 +143,18 @@ MATRIX: dict[str, Row] = {
         get=logged_in(404, county_viewer=200, inspector=200, sysadmin=200), post=logged_in(405), kwargs=tongcheng_activity
     ),
     # -- roster import (issue 4 §5)
+    # Town cadres and admins (registry.import) only; another town's import is a 404 to them.
+    "towns:import_list": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=200, town_admin=200)),
+    "towns:import_template": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)),
+    "towns:import_detail": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=405, town_admin=405), kwargs=tongcheng_import
+    ),
+    "towns:import_confirm": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405), post=logged_in(403, town_cadre=404, town_admin=404), kwargs=tongcheng_import
+    ),
+    "towns:import_errors": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=405, town_admin=405), kwargs=tongcheng_import
+    ),
     # -- responsibility zones (issue 4 §6)
     # map.edit only (town admin, system admin); a town admin cannot pick or end another town's.
     "towns:zones": Row(get=logged_in(403, town_admin=200, sysadmin=200), post=logged_in(403, town_admin=405, sysadmin=405)),

@@ -76,3 +76,11 @@ class BeneficiaryStatusChangeAdmin(ReadOnlyAdmin):
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ["cadre", "cell", "household", "starts_on", "ends_on"]
     list_filter = ["town"]
+
+
+@admin.register(models.RosterImport)
+class RosterImportAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "town", "status", "total_rows", "to_create", "to_update", "created_at"]
+    list_filter = ["status", "town"]
+    list_select_related = ["town"]
+    exclude = ["file"]  # the uploaded roster holds whole ID numbers

@@ -331,3 +331,65 @@ class Assignment(AreaScoped):
 
     def __str__(self):
         return f"{self.cadre.name} → {self.cell or self.household}"
+
+
+def roster_upload_path(instance, filename) -> str:
+    # A random name under a private folder: the uploaded roster holds whole ID numbers, so its path
+    # must reveal nothing and nothing serves MEDIA_ROOT (the original name is kept in a column).
+    import uuid
+
+    from django.utils import timezone
+
+    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
+
+
+class RosterImport(AreaScoped):
+    """One upload of a town's Excel roster (issue 4 §5): checked in full, previewed, then imported
+    all or nothing after a person confirms. The work is done by towns/imports.py in Celery jobs."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "已上传"
+        CHECKING = "checking", "校验中"
+        READY = "ready", "待确认"
+        FAILED = "failed", "校验未通过"
+        IMPORTING = "importing", "导入中"
+        DONE = "done", "已导入"
+        REJECTED = "rejected", "文件被拒绝"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="roster_imports", verbose_name="镇（街道）")
+    uploaded_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="+", verbose_name="上传人")
+    file = models.FileField("文件", upload_to=roster_upload_path, max_length=200, blank=True)
+    original_name = models.CharField("原文件名", max_length=200)
+    file_size = models.PositiveIntegerField("文件大小（字节）", default=0)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    to_create = models.PositiveIntegerField("新增人数", default=0)
+    to_update = models.PositiveIntegerField("更新人数", default=0)
+    unchanged = models.PositiveIntegerField("无变化人数", default=0)
+    # [{row, column, value, message}]: Excel row number, the column's header, the cell (ID numbers masked).
+    errors = models.JSONField("错误", default=list, blank=True)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=300, blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="确认人")
+    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "花名册导入"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["town", "-id"], name="rosterimport_town_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="rosterimport_progress_percent"),
+        ]
+
+    def __str__(self):
+        return f"{self.original_name}（{self.get_status_display()}）"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.UPLOADED, self.Status.CHECKING, self.Status.IMPORTING}
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.status == self.Status.READY and not self.errors

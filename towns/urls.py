@@ -1,6 +1,7 @@
 from django.urls import path
 
 from towns.views import accounts, zones
+from towns.views import imports as import_views
 
 app_name = "towns"
 
@@ -10,6 +11,11 @@ urlpatterns = [
     path("users/", accounts.user_list, name="user_list"),
     # registry (issue 4 §2)
     # roster import (issue 4 §5)
+    path("imports/", import_views.import_list, name="import_list"),
+    path("imports/template.xlsx", import_views.import_template, name="import_template"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
     # responsibility zones (issue 4 §6)
     path("zones/", zones.zones, name="zones"),
     path("zones/assign/", zones.zone_assign, name="zone_assign"),

@@ -1,0 +1,19 @@
+"""A 铜城镇 roster import for the access matrix: its preview carries the canary values."""
+
+from tests.cast import CANARY_ID, CANARY_NAME
+from towns import idnumbers
+from towns.models import RosterImport
+from towns.scoping import unscoped
+
+
+def tongcheng_import(cast) -> dict:
+    with unscoped():
+        roster_import = RosterImport.objects.create(
+            town=cast.tongcheng.town,
+            uploaded_by=cast.tongcheng.cadre.cadre,
+            original_name=f"{CANARY_NAME}花名册.xlsx",
+            status=RosterImport.Status.FAILED,
+            total_rows=1,
+            errors=[{"row": 3, "column": "D列 身份证号", "value": idnumbers.mask(CANARY_ID), "message": f"{CANARY_NAME}身份证号校验位不正确"}],
+        )
+    return {"pk": roster_import.pk}

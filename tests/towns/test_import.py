@@ -1,0 +1,553 @@
+"""Roster import (issue 4 §5) as a town office uses it: upload the roster they keep, read the
+preview and every error by row and column, confirm, and get all of it or none of it."""
+
+import io
+import re
+import zipfile
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from funds import audit
+from funds.models import AuditRecord
+from tests.cast import CANARY_ID
+from towns import idnumbers, imports
+from towns.models import Beneficiary, Household, RosterImport
+from towns.scoping import unscoped
+
+HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "村（社区）", "网格", "人员类别", "住址", "备注"]
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def new_id(birth=date(1950, 5, 6), sequence=1) -> str:
+    return idnumbers.make_number("341181", birth, sequence)
+
+
+def numeric_id(birth=date(1939, 9, 9), start=21) -> str:
+    """An ID number without an X, to be stored as a number."""
+    for sequence in range(start, start + 50):
+        number = new_id(birth, sequence)
+        if number[-1].isdigit():
+            return number
+    raise AssertionError("no numeric ID")
+
+
+def id_ending_in_x() -> str:
+    for sequence in range(1000):
+        number = new_id(date(1948, 3, 3), sequence)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no X")
+
+
+def xlsx(rows, *, headers=HEADERS, title="冶山镇重点人群花名册（2024年1月）") -> bytes:
+    book = Workbook()
+    sheet = book.active
+    if title:
+        sheet.append([title])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def exact_numbers(data: bytes) -> bytes:
+    """openpyxl writes big integers as rounded floats (3.411811939090902e+17); other tools write
+    every digit. Cells written as "NUM:<digits>" become numeric cells holding exactly those digits."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>NUM:(\d+)</t></is></c>', rb'<c r="\1" t="n"><v>\2</v></c>', content)
+            target.writestr(item, content)
+    return output.getvalue()
+
+
+def row(name, id_number, *, gender="", phone="", village="长兴社区", cell="长兴社区1号小网格", cats="独居老人", address="冶山镇长兴社区新村路1号", notes=""):
+    return [None, name, gender, id_number, phone, village, cell, cats, address, notes]
+
+
+def upload(client, data: bytes, name="花名册.xlsx", *, capture):
+    with capture(execute=True):
+        response = client.post(reverse("towns:import_list"), {"file": SimpleUploadedFile(name, data)})
+    return response
+
+
+def latest_import() -> RosterImport:
+    with unscoped():
+        return RosterImport.objects.order_by("-id").first()
+
+
+def confirm(client, roster_import, *, capture):
+    with capture(execute=True):
+        return client.post(reverse("towns:import_confirm", args=[roster_import.pk]))
+
+
+def counts():
+    with unscoped():
+        return (Beneficiary.objects.count(), Household.objects.count(), AuditRecord.objects.count())
+
+
+@pytest.fixture
+def cadre_client(client, cast):
+    client.force_login(cast.yeshan.cadre)
+    return client
+
+
+# --- reading the roster a town keeps ------------------------------------------------------
+
+
+def test_preview_reads_a_real_roster_and_writes_nothing(cadre_client, cast, django_capture_on_commit_callbacks):
+    """Title row, header variants, blank and 合计 rows, full-width digits, an ID stored as a
+    number, a lowercase x: all read; the preview counts new, changed and unchanged people."""
+    fullwidth = new_id(sequence=11)
+    as_number = numeric_id()
+    with_x = id_ending_in_x()
+    yeshan = cast.yeshan
+    with unscoped():
+        zhou_id = idnumbers.decrypt(yeshan.person_other_cell.id_number_encrypted)
+        li_id = idnumbers.decrypt(yeshan.person.id_number_encrypted)
+    headers = ["序 号", "姓名", "性别", "公民身份号码", "手机号", "村", "网格", "类别", "家庭住址", "备注"]
+    rows = [
+        [1, "王大山", "男", fullwidth.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}), "138 5550 0001", "长兴社区", "长兴社区1号小网格", "独居老人", "冶山镇长兴社区新村路1号", ""],
+        [2, "赵秀英", "", f"NUM:{as_number}", 13855500002, "长兴", "ys-S2", "独居老人、困难党员", "冶山镇长兴社区新村路2号", ""],
+        [None] * 10,
+        [3, "孙老汉", "", with_x.lower(), "", "长兴社区", "1号小网格", "困难党员", "冶山镇长兴社区新村路1号", "与王大山同户"],
+        # already on the registry: the same as before, and with a new category
+        [4, "李桂英", "", li_id, "13855501234", "长兴社区", "长兴社区1号小网格", "独居老人", "冶山镇长兴社区幸福路8号", ""],
+        [5, "周德海", "", zhou_id, "", "长兴社区", "长兴社区2号小网格", "独居老人，困难党员", "", ""],
+        ["合计", "5人", None, None, None, None, None, None, None, None],
+    ]
+    before = counts()
+    data = exact_numbers(xlsx(rows, headers=headers))
+    response = upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert response.status_code == 302 and response["Location"] == reverse("towns:import_detail", args=[roster_import.pk])
+    assert roster_import.errors == []
+    assert roster_import.status == RosterImport.Status.READY
+    assert (roster_import.total_rows, roster_import.to_create, roster_import.to_update, roster_import.unchanged) == (5, 3, 1, 1)
+    assert counts() == before, "the preview must write nothing to the registry or the audit trail"
+
+    page = cadre_client.get(response["Location"]).content.decode()
+    assert "新增" in page and "3 人" in page and "确认导入" in page
+
+
+def test_confirm_imports_all_rows_with_audit_records_on_the_import_channel(cadre_client, cast, django_capture_on_commit_callbacks):
+    first, second, third = new_id(sequence=31), new_id(sequence=33), new_id(date(1960, 1, 1), 42)
+    rows = [
+        row("王大山", first, phone="13855500001"),
+        row("王二山", second, cats="独居老人、困难党员"),  # same address and cell: the same household
+        row("李四", third, cell="ys-S2", address="冶山镇长兴社区新村路9号"),
+    ]
+    upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.READY, roster_import.errors
+    people_before, households_before, _ = counts()
+    response = confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.DONE, roster_import.message
+    assert roster_import.confirmed_by == cast.yeshan.cadre.cadre
+    assert not roster_import.file, "the uploaded roster (whole ID numbers) is deleted once imported"
+
+    with unscoped():
+        assert Beneficiary.objects.count() == people_before + 3
+        assert Household.objects.count() == households_before + 2
+        wang = Beneficiary.objects.get(id_number_digest=idnumbers.digest(first))
+        er = Beneficiary.objects.get(id_number_digest=idnumbers.digest(second))
+        assert wang.household_id == er.household_id
+        assert wang.town == cast.yeshan.town and wang.cell == cast.yeshan.cell
+        assert idnumbers.decrypt(wang.id_number_encrypted) == first
+        assert wang.id_number_masked == idnumbers.mask(first)
+        assert wang.name_initials == "wds" and wang.phone == "13855500001"
+        assert wang.status == "active" and wang.registered_on == date.today()
+        assert sorted(er.categories.values_list("name", flat=True)) == ["困难党员", "独居老人"]
+        assert er.visit_interval_days == 30 and er.next_visit_due == date.today()
+        records = list(AuditRecord.objects.filter(object_type="towns.beneficiary", object_id__in=[str(wang.pk), str(er.pk)]))
+        summary = AuditRecord.objects.get(action="beneficiary.import")
+    assert {r.action for r in records} == {"beneficiary.create"}
+    assert {r.channel for r in records} == {"import"}
+    assert records[0].actor_name == "冶山镇包村干部"
+    assert summary.after["created"] == 3
+    assert audit.verify_chain().ok
+
+
+def test_second_upload_of_the_same_roster_updates_only_what_changed(cadre_client, cast, django_capture_on_commit_callbacks):
+    number = new_id(sequence=51)
+    upload(cadre_client, xlsx([row("王大山", number)]), capture=django_capture_on_commit_callbacks)
+    confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
+    upload(cadre_client, xlsx([row("王大山", number, phone="13855500009", cats="困难党员")]), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert (roster_import.to_create, roster_import.to_update, roster_import.unchanged) == (0, 1, 0)
+    confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    with unscoped():
+        person = Beneficiary.objects.get(id_number_digest=idnumbers.digest(number))
+        update = AuditRecord.objects.get(action="beneficiary.update", object_id=str(person.pk))
+    assert person.phone == "13855500009" and person.visit_interval_days == 60
+    assert update.before["phone"] == "" and update.after["phone"] == "13855500009"
+    assert update.channel == "import"
+    assert audit.verify_chain().ok
+
+
+# --- errors: by row and column, in Chinese, and nothing imported -------------------------------
+
+
+def test_a_bad_check_digit_is_reported_by_row_and_column_and_blocks_the_import(cadre_client, cast, django_capture_on_commit_callbacks):
+    good = new_id(sequence=61)
+    bad = new_id(sequence=63)
+    bad = bad[:17] + ("0" if bad[17] != "0" else "1")
+    data = xlsx([row("王大山", good), row("错号人", bad)])
+    before = counts()
+    upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.FAILED
+    assert roster_import.errors == [
+        {"row": 4, "column": "D列 身份证号", "value": idnumbers.mask(bad), "message": "身份证号校验位不正确，请核对后重新输入"}
+    ]
+    page = cadre_client.get(reverse("towns:import_detail", args=[roster_import.pk])).content.decode()
+    assert "第4行" in page and "校验位不正确" in page and "确认导入</button>" not in page
+    assert bad not in page, "the preview shows ID numbers masked"
+
+    response = confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    assert latest_import().status == RosterImport.Status.FAILED
+    assert counts() == before
+
+    # The office fixes the row and uploads again: this time it goes in.
+    upload(cadre_client, xlsx([row("王大山", good), row("错号人", new_id(sequence=65))]), capture=django_capture_on_commit_callbacks)
+    fixed = latest_import()
+    assert fixed.status == RosterImport.Status.READY and fixed.to_create == 2
+    confirm(cadre_client, fixed, capture=django_capture_on_commit_callbacks)
+    assert latest_import().status == RosterImport.Status.DONE
+    assert counts()[0] == before[0] + 2
+    assert audit.verify_chain().ok
+
+
+def test_each_kind_of_bad_row_gets_a_chinese_message(cadre_client, cast, django_capture_on_commit_callbacks):
+    man = new_id(sequence=71)  # odd sequence: male
+    dup = new_id(sequence=73)
+    rows = [
+        row("性别错", man, gender="女"),
+        row("数字号", float(numeric_id(start=75))),
+        row("外镇人", CANARY_ID),
+        row("重复甲", dup),
+        row("重复乙", dup),
+        row("无此村", new_id(sequence=77), village="不存在村"),
+        row("大网格", new_id(sequence=79), cell="ys-B1"),
+        row("无此类", new_id(sequence=81), cats="独居老人、外星人"),
+        row("坏电话", new_id(sequence=83), phone="12345"),
+        row("", new_id(sequence=85)),
+        row("无住址", new_id(sequence=87), address=""),
+    ]
+    upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    by_row = {}
+    for error in roster_import.errors:
+        by_row.setdefault(error["row"], []).append((error["column"], error["message"]))
+    assert by_row[3] == [("C列 性别", "性别与身份证号不一致（身份证号第17位奇数为男，偶数为女）")]
+    assert by_row[4] == [("D列 身份证号", "身份证号被Excel存成了数字且丢失了末尾数字，请将该列设为文本后重新录入")]
+    assert by_row[5] == [("D列 身份证号", "该人员已在铜城镇登记在册")]
+    assert 6 not in by_row and by_row[7] == [("D列 身份证号", "与第6行的身份证号重复，同一人只能出现一次")]
+    assert by_row[8] == [("F列 村（社区）", "本镇没有名为“不存在村”的村（社区）")]
+    assert by_row[9] == [("G列 网格", "“ys-B1”是大网格，请填写户所在的小网格")]
+    assert by_row[10][0][0] == "H列 人员类别" and "“外星人”不存在" in by_row[10][0][1]
+    assert by_row[11][0][0] == "E列 联系电话" and "手机号为11位" in by_row[11][0][1]
+    assert by_row[12] == [("B列 姓名", "请填写姓名")]
+    assert by_row[13] == [("I列 住址", "新增人员须填写住址（用于建立或匹配户）")]
+    assert roster_import.status == RosterImport.Status.FAILED
+    # Another town's person: only that town's name is told.
+    assert all("钱金凤" not in e["message"] for e in roster_import.errors)
+
+
+def test_missing_required_columns_are_named(cadre_client, cast, django_capture_on_commit_callbacks):
+    upload(cadre_client, xlsx([["王大山", new_id()]], headers=["姓名", "身份证号"]), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.FAILED
+    assert "表头缺少必填列：村（社区）、网格、人员类别" in roster_import.errors[0]["message"]
+
+
+def test_a_person_marked_deceased_is_not_brought_back_by_an_old_roster(cadre_client, cast, django_capture_on_commit_callbacks):
+    with unscoped():
+        Beneficiary.objects.filter(pk=cast.yeshan.person.pk).update(status="deceased")
+        number = idnumbers.decrypt(cast.yeshan.person.id_number_encrypted)
+    upload(cadre_client, xlsx([row("李桂英", number)]), capture=django_capture_on_commit_callbacks)
+    message = latest_import().errors[0]["message"]
+    assert message == "该人员在本镇信息库中的状态为“已故”，如需恢复在册请在信息库中办理"
+
+
+def test_error_workbook_is_the_roster_with_an_error_column(cadre_client, cast, django_capture_on_commit_callbacks):
+    bad = new_id(sequence=91)[:17] + "9"
+    if idnumbers.check_char(bad[:17]) == "9":
+        bad = bad[:17] + "8"
+    data = xlsx([row("王大山", new_id(sequence=93), notes="-无-"), row("错号人", bad, phone="+8613855500001")])
+    upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = cadre_client.get(reverse("towns:import_errors", args=[roster_import.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][0] == "冶山镇重点人群花名册（2024年1月）"  # row numbers match the original file
+    assert rows[1][-1] == "错误说明"
+    assert rows[2][-1] is None
+    assert "【D列 身份证号】" in rows[3][-1] and "校验位不正确" in rows[3][-1]
+    assert rows[3][3] == bad, "the uploader's own ID number is kept as typed, as text"
+    notes_cell = sheet.cell(row=3, column=10)
+    assert notes_cell.value == "-无-" and notes_cell.data_type == "s"
+    with unscoped():
+        logged = AuditRecord.objects.filter(action="personal_data.export").order_by("-id").first()
+    assert logged.actor_id == cast.yeshan.cadre.pk and "错误清单" in logged.object_repr
+
+
+# --- all or nothing ------------------------------------------------------------------------
+
+
+def test_a_failure_midway_writes_nothing(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
+    rows = [row("王大山", new_id(sequence=101)), row("李四", new_id(sequence=103), address="冶山镇长兴社区新村路5号")]
+    upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.READY
+    before = counts()
+    inserted = {}
+
+    def explode(result, **kwargs):
+        with unscoped():
+            inserted["households"] = Household.objects.count()
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(imports, "insert_people", explode)
+    confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    assert inserted["households"] == before[1] + 2, "the households had been inserted when it failed"
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.FAILED
+    assert "已全部撤销" in roster_import.message
+    assert counts() == before
+    assert audit.verify_chain().ok
+
+
+def test_registry_changes_between_preview_and_confirm_are_caught(cadre_client, cast, django_capture_on_commit_callbacks):
+    number = new_id(sequence=111)
+    upload(cadre_client, xlsx([row("王大山", number)]), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    # Meanwhile 铜城镇 registers the same person.
+    from tests.cast import make_person
+
+    with unscoped():
+        make_person(cast.tongcheng.household, name="王大山", id_number=number)
+    before = counts()
+    confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.FAILED
+    assert roster_import.errors[0]["message"] == "该人员已在铜城镇登记在册"
+    assert counts() == before
+
+
+def test_tasks_are_idempotent(cadre_client, cast, django_capture_on_commit_callbacks):
+    from towns.tasks import check_roster_import, run_roster_import
+
+    upload(cadre_client, xlsx([row("王大山", new_id(sequence=121))]), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
+    confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)  # a double click
+    before = counts()
+    run_roster_import.delay(roster_import.pk)  # a redelivered job
+    check_roster_import.delay(roster_import.pk)
+    assert counts() == before
+    assert latest_import().status == RosterImport.Status.DONE
+
+
+# --- hostile files ---------------------------------------------------------------------------
+
+
+def _assert_refused(client, response, message, before):
+    assert counts()[0:2] == before[0:2]
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.REJECTED
+    assert message in roster_import.message
+    assert not roster_import.file, "a refused file is not kept"
+    body = response.content.decode() if response.status_code == 200 else client.get(response["Location"]).content.decode()
+    assert message in body
+
+
+def test_a_text_file_renamed_xlsx_is_refused(cadre_client, cast, django_capture_on_commit_callbacks):
+    before = counts()
+    response = upload(cadre_client, "姓名,身份证号\n王大山,1\n".encode(), "花名册.xlsx", capture=django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    _assert_refused(cadre_client, response, "文件不是有效的 Excel 工作簿（.xlsx）", before)
+
+
+def test_an_old_xls_file_is_refused_with_how_to_fix_it(cadre_client, cast, django_capture_on_commit_callbacks):
+    before = counts()
+    response = upload(cadre_client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "花名册.xls", capture=django_capture_on_commit_callbacks)
+    _assert_refused(cadre_client, response, "另存为” .xlsx", before)
+
+
+def test_a_file_over_the_size_limit_is_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_BYTES", 2000)
+    before = counts()
+    data = xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(100)])
+    assert len(data) > 2000
+    response = upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
+    _assert_refused(cadre_client, response, "超过 0 MB 的上限", before)
+
+
+def test_the_real_size_limit_is_20_mb():
+    assert imports.MAX_BYTES == 20 * 1024 * 1024 and imports.MAX_ROWS == 100_000
+
+
+def test_a_zip_bomb_is_refused(cadre_client, cast, django_capture_on_commit_callbacks):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            chunk = b"\0" * (16 * 1024 * 1024)
+            for _ in range(300 // 16 + 1):
+                member.write(chunk)
+    data = buffer.getvalue()
+    assert len(data) < 2 * 1024 * 1024
+    before = counts()
+    response = upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
+    _assert_refused(cadre_client, response, "文件疑似压缩炸弹，已拒绝", before)
+
+
+def test_formulas_are_refused_naming_the_cells(cadre_client, cast, django_capture_on_commit_callbacks):
+    rows = [row("王大山", new_id(sequence=131)), row("李四", new_id(sequence=133), phone="=HYPERLINK(\"http://x\",\"点我\")")]
+    before = counts()
+    response = upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    _assert_refused(cadre_client, response, "第4行第5列（E4）含有公式", before)
+
+
+def test_too_many_rows_are_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 50)
+    before = counts()
+    response = upload(cadre_client, xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(60)]), capture=django_capture_on_commit_callbacks)
+    _assert_refused(cadre_client, response, "数据超过 50 行，请分批导入", before)
+
+
+def test_an_empty_post_asks_for_a_file(cadre_client, cast):
+    response = cadre_client.post(reverse("towns:import_list"))
+    assert response.status_code == 200
+    assert "请选择要上传的花名册文件" in response.content.decode()
+
+
+# --- access, pages, progress ---------------------------------------------------------------
+
+
+def _tongcheng_import(cast) -> RosterImport:
+    with unscoped():
+        return RosterImport.objects.create(
+            town=cast.tongcheng.town, uploaded_by=cast.tongcheng.cadre.cadre, original_name="铜城镇花名册.xlsx", status="ready"
+        )
+
+
+def test_another_towns_import_is_not_found(client, cast):
+    other = _tongcheng_import(cast)
+    client.force_login(cast.yeshan.admin)
+    for name in ("towns:import_detail", "towns:import_errors"):
+        assert client.get(reverse(name, args=[other.pk])).status_code == 404
+    assert client.post(reverse("towns:import_confirm", args=[other.pk])).status_code == 404
+    with unscoped():
+        assert RosterImport.objects.get(pk=other.pk).status == "ready"
+    client.force_login(cast.tongcheng.admin)
+    assert client.get(reverse("towns:import_detail", args=[other.pk])).status_code == 200
+
+
+def test_grid_workers_and_county_roles_cannot_import(client, cast):
+    for user in (cast.yeshan.grid_worker, cast.county_viewer, cast.inspector):
+        client.force_login(user)
+        assert client.get(reverse("towns:import_list")).status_code == 403
+        assert client.post(reverse("towns:import_list")).status_code == 403
+
+
+def test_the_nav_shows_the_import_to_office_roles_only(client, cast):
+    client.force_login(cast.yeshan.cadre)
+    assert "导入花名册" in client.get(reverse("home")).content.decode()
+    client.force_login(cast.yeshan.grid_worker)
+    assert "导入花名册" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_page_polls_progress_while_a_job_runs(cadre_client, cast):
+    with unscoped():
+        running = RosterImport.objects.create(
+            town=cast.yeshan.town, uploaded_by=cast.yeshan.cadre.cadre, original_name="大表.xlsx", status="importing"
+        )
+    imports._set_progress(running.pk, 40)
+    url = reverse("towns:import_detail", args=[running.pk])
+    page = cadre_client.get(url).content.decode()
+    assert 'hx-trigger="every 1s"' in page and f'hx-get="{url}"' in page
+    assert "40%" in page and "手动刷新" in page  # works without JavaScript too
+    partial = cadre_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith("<div id=\"import-status\"") and "<html" not in partial
+    with unscoped():
+        RosterImport.objects.filter(pk=running.pk).update(status="done", progress=100)
+    done = cadre_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in done, "polling stops when the job is over"
+
+
+def test_import_page_query_count_is_pinned(cadre_client, cast, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    upload(cadre_client, xlsx([row("王大山", new_id(sequence=141))]), capture=django_capture_on_commit_callbacks)
+    url = reverse("towns:import_detail", args=[latest_import().pk])
+    cadre_client.get(url)
+    with django_assert_max_num_queries(6):
+        assert cadre_client.get(url).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert cadre_client.get(reverse("towns:import_list")).status_code == 200
+
+
+def test_template_download_has_the_headers_and_is_itself_importable(cadre_client, cast, django_capture_on_commit_callbacks):
+    response = cadre_client.get(reverse("towns:import_template"))
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert [c.value for c in book["花名册"][2]] == HEADERS
+    guide = [r[0] for r in book["填写说明"].iter_rows(values_only=True)]
+    assert "独居老人" in guide and "长兴社区" in guide
+    assert "龙岗村" not in guide, "only the user's own town's villages"
+    upload(cadre_client, response.content, "模板.xlsx", capture=django_capture_on_commit_callbacks)
+    assert latest_import().status == RosterImport.Status.READY
+
+
+# --- the audit batch append --------------------------------------------------------------------
+
+
+def test_record_many_continues_the_chain(cast):
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit.record(actor=cast.yeshan.admin, action="beneficiary.update", obj=cast.yeshan.person, after={"phone": "1"})
+        written = audit.record_many(
+            actor=cast.yeshan.admin,
+            entries=[{"action": "beneficiary.update", "obj": cast.yeshan.person, "after": {"n": i}} for i in range(5)],
+        )
+        audit.record(actor=cast.yeshan.admin, action="beneficiary.update", obj=cast.yeshan.person, after={"phone": "2"})
+    assert written == 5
+    report = audit.verify_chain()
+    assert report.ok, report.problem
+    with unscoped():
+        batch = list(AuditRecord.objects.order_by("id"))[-6:-1]
+    assert [r.after["n"] for r in batch] == [0, 1, 2, 3, 4]
+    assert all(b.prev_hash == a.hash for a, b in zip(batch, batch[1:], strict=False))
+
+
+def test_import_roster_command(cast, tmp_path):
+    path = tmp_path / "花名册.xlsx"
+    path.write_bytes(xlsx([row("王大山", new_id(sequence=151))]))
+    out = io.StringIO()
+    call_command("import_roster", str(path), "--town", cast.yeshan.town.code, "--user", "ys_cadre", "--yes", stdout=out)
+    assert "新增 1 人" in out.getvalue()
+    with unscoped():
+        assert Beneficiary.objects.filter(id_number_digest=idnumbers.digest(new_id(sequence=151))).exists()

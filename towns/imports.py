@@ -1,0 +1,1119 @@
+"""Roster import (issue 4 §5): a town's own Excel roster into the registry, all or nothing.
+
+1. ``roster_upload``: cheap checks on the file as it arrives (size, a real .xlsx, zip bomb); a
+   refused file is recorded as 文件被拒绝 and not kept.
+2. ``run_check`` (Celery): read the sheet (formulas and too many rows refuse the file), find the
+   header, normalise each row, classify it (新增 / 更新 / 无变化) against the registry and store
+   the counts and every error on the RosterImport. Nothing is written to the registry.
+3. ``roster_confirm``: a person confirms a preview without errors.
+4. ``run_commit`` (Celery): read and check everything again (the registry may have changed),
+   then write households, people, categories, visit-due columns and one audit record per
+   change in one transaction. Any error, any exception: nothing is written.
+
+Progress goes to the cache (``import-progress:<id>``) because the commit's transaction hides
+its own writes to the RosterImport row from the page that polls it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from funds import audit
+from towns import idnumbers, visit_due
+from towns.models import Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
+from towns.permissions import require
+from towns.phones import normalize_phone
+from towns.pinyin import initials
+from towns.scoping import unscoped
+
+log = logging.getLogger(__name__)
+
+# Limits: module constants so that tests can lower them instead of building huge files.
+MAX_BYTES = getattr(settings, "ROSTER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+MAX_ROWS = getattr(settings, "ROSTER_IMPORT_MAX_ROWS", 100_000)
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # all members of the zip together
+MAX_RATIO = 100  # uncompressed / compressed, per member
+RATIO_FROM = 1024 * 1024  # tiny XML parts compress very well and are harmless; judge members above 1 MB
+MAX_MEMBERS = 2000
+MAX_COLUMNS = 60  # a roster has ~10; a sheet claiming 16,384 columns would make every row huge
+HEADER_SCAN_ROWS = 10
+PROGRESS_EVERY = 1000
+ERROR_DISPLAY_LIMIT = 500
+
+BOMB = "文件疑似压缩炸弹，已拒绝"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and .xlsx files with an open password
+
+
+class Rejected(Exception):
+    """The file as a whole is refused (not a roster, unsafe, too big)."""
+
+
+# --- 1. the file itself -----------------------------------------------------------------
+
+
+def check_file(fileobj, *, size: int, name: str) -> None:
+    """Refuse what must never reach the XML parser. Cheap: reads only the zip directory."""
+    if size > MAX_BYTES:
+        raise Rejected(
+            f"文件大小为 {size / 1024 / 1024:.1f} MB，超过 {MAX_BYTES // 1024 // 1024} MB 的上限。请删去无关的工作表后重新上传，或分批导入"
+        )
+    if size == 0:
+        raise Rejected("文件是空的，请重新选择文件")
+    fileobj.seek(0)
+    head = fileobj.read(8)
+    fileobj.seek(0)
+    if head == _OLE_MAGIC:
+        raise Rejected("这是旧版 .xls 文件或设置了打开密码的文件。请在 Excel 中“另存为” .xlsx 格式（不设密码）后重新上传")
+    if not name.lower().endswith(".xlsx"):
+        raise Rejected("请上传 Excel 工作簿（.xlsx）文件")
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Rejected(
+            "文件不是有效的 Excel 工作簿（.xlsx），可能已损坏或只是改了扩展名。请用 Excel 打开后另存为 .xlsx 再上传"
+        ) from None
+    finally:
+        fileobj.seek(0)
+    names = {m.filename for m in members}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise Rejected("文件不是 Excel 工作簿（.xlsx）。请用 Excel 打开后另存为 .xlsx 再上传")
+    if "xl/vbaProject.bin" in names:
+        raise Rejected("文件含有宏，已拒绝。请另存为不含宏的 .xlsx 工作簿后重新上传")
+    if len(members) > MAX_MEMBERS:
+        raise Rejected(BOMB)
+    total = 0
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise Rejected("文件已加密，请取消密码后重新上传")
+        total += member.file_size
+        if member.file_size > RATIO_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise Rejected(BOMB)
+    # Python's zipfile never inflates a member past the size its directory declares, so these
+    # declared sizes bound what openpyxl can be made to read.
+    if total > MAX_UNCOMPRESSED:
+        raise Rejected(BOMB)
+
+
+@dataclass
+class Sheet:
+    rows: list[tuple]  # every row from row 1, values only, at most MAX_COLUMNS wide
+    title: str
+
+
+def _is_formula(value) -> bool:
+    if isinstance(value, str):
+        return value.startswith("=")
+    # ArrayFormula, DataTableFormula: formulas openpyxl does not hand over as text.
+    return value is not None and not isinstance(value, (int, float, datetime, date, bool))
+
+
+def read_sheet(fileobj, *, size: int, name: str) -> Sheet:
+    """The first worksheet's values, after check_file. Formulas and too many rows refuse the file."""
+    check_file(fileobj, size=size, name=name)
+    try:
+        # read_only streams the sheet; data_only=False so that formulas show up as formulas;
+        # defusedxml is installed, so openpyxl parses with it (no entity expansion).
+        book = load_workbook(fileobj, read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds for broken files
+        log.info("roster import: unreadable workbook %s", name, exc_info=True)
+        raise Rejected("无法读取该工作簿，文件可能已损坏。请用 Excel 打开后另存为 .xlsx 再上传") from None
+    try:
+        sheets = book.worksheets
+        if not sheets:
+            raise Rejected("工作簿中没有工作表")
+        sheet = sheets[0]
+        rows: list[tuple] = []
+        formulas: list[str] = []
+        filled = 0
+        for number, values in enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), start=1):
+            if any(v is not None and v != "" for v in values):
+                filled += 1
+                if filled > MAX_ROWS:
+                    raise Rejected(f"数据超过 {MAX_ROWS:,} 行，请分批导入")
+                for column, value in enumerate(values, start=1):
+                    if value is not None and _is_formula(value) and len(formulas) < 5:
+                        formulas.append(f"第{number}行第{column}列（{get_column_letter(column)}{number}）")
+            elif number > 2 * MAX_ROWS:
+                raise Rejected(f"数据超过 {MAX_ROWS:,} 行，请分批导入")
+            rows.append(values)
+        if formulas:
+            raise Rejected(
+                f"{'、'.join(formulas)}含有公式。花名册中不能有公式：请复制后“选择性粘贴 → 数值”，或删除公式后重新上传"
+            )
+        return Sheet(rows=rows, title=sheet.title)
+    finally:
+        book.close()
+
+
+# --- 2. the header ------------------------------------------------------------------------
+
+LABELS = {
+    "name": "姓名",
+    "gender": "性别",
+    "id_number": "身份证号",
+    "phone": "联系电话",
+    "village": "村（社区）",
+    "cell": "网格",
+    "categories": "人员类别",
+    "address": "住址",
+    "notes": "备注",
+}
+REQUIRED = ("name", "id_number", "village", "cell", "categories")
+_VARIANTS = {
+    "name": ("姓名",),
+    "gender": ("性别",),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "身份证", "身份证件号码", "证件号码"),
+    "phone": ("联系电话", "手机号", "手机号码", "电话", "联系方式", "电话号码"),
+    "village": (
+        "村",
+        "社区",
+        "村(社区)",
+        "村(居)",
+        "村居",
+        "村/社区",
+        "村社区",
+        "所属村",
+        "所属村(社区)",
+        "村名",
+        "村(社区)名称",
+    ),
+    "cell": ("网格", "小网格", "所属网格", "网格名称", "网格编号", "所属小网格"),
+    "categories": ("人员类别", "类别", "人群类别", "对象类别", "类型"),
+    "address": ("住址", "家庭住址", "地址", "居住地址", "现住址", "家庭地址"),
+    "notes": ("备注",),
+}
+_HEADER_OF = {variant: key for key, variants in _VARIANTS.items() for variant in variants}
+_HEADER_TRANSLATE = str.maketrans({"（": "(", "）": ")", "／": "/", "＊": "", "*": "", "：": "", ":": ""})
+_SPACES = re.compile(r"\s+")
+
+
+def _header_key(value) -> str:
+    return _SPACES.sub("", str(value or "")).translate(_HEADER_TRANSLATE)
+
+
+@dataclass
+class Header:
+    row: int  # Excel row number
+    columns: dict[str, int]  # field -> 0-based column index
+    titles: dict[str, str]  # field -> the header as written in the file
+
+    def column_label(self, key: str) -> str:
+        if key in self.columns:
+            return f"{get_column_letter(self.columns[key] + 1)}列 {self.titles[key]}"
+        return LABELS[key]
+
+
+def find_header(rows: list[tuple]) -> tuple[Header | None, str]:
+    """The first of the top rows with 姓名 and an ID number column; (None, message) otherwise."""
+    for number, values in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
+        columns: dict[str, int] = {}
+        titles: dict[str, str] = {}
+        for index, value in enumerate(values):
+            key = _HEADER_OF.get(_header_key(value))
+            if key and key not in columns:
+                columns[key], titles[key] = index, str(value).strip()
+        if "name" in columns and "id_number" in columns:
+            missing = [LABELS[k] for k in REQUIRED if k not in columns]
+            if missing:
+                return (
+                    None,
+                    f"第{number}行表头缺少必填列：{'、'.join(missing)}（必填列：姓名、身份证号、村（社区）、网格、人员类别）",
+                )
+            return Header(number, columns, titles), ""
+    return None, f"前{HEADER_SCAN_ROWS}行中没有找到表头：表头行须同时含有“姓名”和“身份证号”两列。可下载导入模板对照"
+
+
+# --- 3. rows -------------------------------------------------------------------------------
+
+_TOTAL_WORDS = ("合计", "总计", "小计", "共计")
+_CATEGORY_SPLIT = re.compile(r"[、，,/／；;\s]+")
+_GENDERS = {"男": "M", "女": "F", "男性": "M", "女性": "F", "m": "M", "f": "F"}
+_LOST_DIGITS = "身份证号被Excel存成了数字且丢失了末尾数字，请将该列设为文本后重新录入"
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d")
+    return str(value).replace("\u3000", " ").replace("\xa0", " ").strip()
+
+
+def _norm(text: str) -> str:
+    """Compare names and addresses without spaces and with half-width brackets and digits."""
+    return _SPACES.sub("", text).translate(_HEADER_TRANSLATE).translate(_FULLWIDTH_DIGITS)
+
+
+_FULLWIDTH_DIGITS = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９"}
+
+
+def _id_text(value) -> tuple[str, str]:
+    """(text to parse, message when the cell itself is the problem)."""
+    if isinstance(value, float):
+        if value >= 1e16:
+            return "", _LOST_DIGITS
+        if value.is_integer():
+            return str(int(value)), ""
+    text = _text(value).lstrip("'‘’`")
+    return text, ""
+
+
+@dataclass
+class Row:
+    number: int
+    name: str
+    id_number: idnumbers.IdNumber
+    digest: str
+    phone: str
+    village_id: int
+    cell_id: int
+    category_ids: tuple[int, ...]
+    address: str
+    notes: str
+
+
+@dataclass
+class Reference:
+    """The importing town's villages, small cells, households and the categories, looked up once."""
+
+    town_id: int
+    villages: dict[str, Village]
+    cells: dict[int, dict[str, GridCell]]  # village id -> name/code -> small cell
+    big_cells: dict[int, set[str]]
+    categories: dict[str, Category]
+    households: dict[tuple[int, str], int]  # (cell id, normalised address) -> household id
+
+    @classmethod
+    def load(cls, actor, town_id: int) -> Reference:
+        villages = {}
+        for village in Village.objects.for_user(actor).filter(town_id=town_id):
+            villages[_norm(village.name)] = village
+        cells: dict[int, dict[str, GridCell]] = {}
+        big: dict[int, set[str]] = {}
+        for cell in GridCell.objects.for_user(actor).filter(town_id=town_id, village__isnull=False):
+            if cell.level == GridCell.Level.SMALL:
+                names = cells.setdefault(cell.village_id, {})
+                names.setdefault(_norm(cell.name), cell)
+                names.setdefault(_norm(cell.code), cell)
+            else:
+                big.setdefault(cell.village_id, set()).update({_norm(cell.name), _norm(cell.code)})
+        households = {}
+        for pk, cell_id, address in (
+            Household.objects.for_user(actor).filter(town_id=town_id).order_by("id").values_list("id", "cell_id", "address")
+        ):
+            households.setdefault((cell_id, _norm(address)), pk)
+        categories = {}
+        for category in Category.objects.all():
+            categories[_norm(category.name)] = category
+            categories.setdefault(category.code.lower(), category)
+        return cls(town_id, villages, cells, big, categories, households)
+
+    def village(self, text: str) -> Village | None:
+        key = _norm(text)
+        return self.villages.get(key) or self.villages.get(key + "村") or self.villages.get(key + "社区")
+
+    def cell(self, village: Village, text: str) -> GridCell | None:
+        names = self.cells.get(village.pk, {})
+        key = _norm(text)
+        return names.get(key) or names.get(_norm(village.name) + key)
+
+
+@dataclass
+class Analysis:
+    total_rows: int = 0
+    rows: list[Row] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    creates: list[Row] = field(default_factory=list)
+    updates: list[tuple[Row, dict, dict]] = field(default_factory=list)  # (row, existing, changes)
+    unchanged: int = 0
+    new_households: dict[tuple[int, str], dict] = field(default_factory=dict)
+    header: Header | None = None
+    ref: Reference | None = None
+
+    def error(self, number: int | None, column: str, value, message: str):
+        self.errors.append({"row": number, "column": column, "value": value, "message": message})
+
+
+def _display_value(key: str, value) -> str:
+    text = _text(value)[:60]
+    if key == "id_number" and len(text) >= 8:
+        return idnumbers.mask(idnumbers.normalize(text))  # the preview shows no whole ID number
+    return text
+
+
+def _is_total(values: tuple) -> bool:
+    for value in values[:4]:
+        text = _norm(_text(value))
+        if text and text.startswith(_TOTAL_WORDS):
+            return True
+    return False
+
+
+def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, progress: Callable[[int], None]) -> None:
+    """Normalise and validate each data row; valid ones go to result.rows, problems to result.errors."""
+    cols = header.columns
+    seen: dict[str, int] = {}
+    data = sheet.rows[header.row :]
+    category_names = "、".join(sorted({c.name for c in ref.categories.values()}, key=lambda n: n))
+    for offset, values in enumerate(data):
+        number = header.row + offset + 1
+        if offset and offset % PROGRESS_EVERY == 0:
+            progress(offset * 100 // max(len(data), 1))
+
+        def cell(key, values=values):
+            index = cols.get(key)
+            return values[index] if index is not None and index < len(values) else None
+
+        if not any(_text(v) for v in values) or _is_total(values):
+            continue
+        result.total_rows += 1
+        before = len(result.errors)
+
+        def fail(key, message, value=None, number=number, cell=cell):
+            result.error(number, header.column_label(key), _display_value(key, cell(key) if value is None else value), message)
+
+        name = _text(cell("name"))
+        if not name:
+            fail("name", "请填写姓名")
+        elif len(name) > 30:
+            fail("name", "姓名不能超过30个字")
+
+        raw_id = cell("id_number")
+        id_text, id_problem = _id_text(raw_id)
+        parsed = None
+        if id_problem:
+            fail("id_number", id_problem)
+        elif not id_text:
+            fail("id_number", "请填写身份证号")
+        else:
+            try:
+                parsed = idnumbers.parse(id_text)
+            except ValidationError as error:
+                message = error.messages[0]
+                digits = str(raw_id)
+                if isinstance(raw_id, int) and len(digits) >= 16 and digits.endswith("0" * (len(digits) - 15)):
+                    message = _LOST_DIGITS  # Excel keeps 15 significant digits and pads with zeros
+                fail("id_number", message)
+
+        gender_text = _text(cell("gender"))
+        if gender_text:
+            gender = _GENDERS.get(gender_text.lower())
+            if gender is None:
+                fail("gender", "性别请填写“男”或“女”")
+            elif parsed and gender != parsed.gender:
+                fail("gender", "性别与身份证号不一致（身份证号第17位奇数为男，偶数为女）")
+
+        phone = ""
+        phone_raw = cell("phone")
+        if _text(phone_raw):
+            try:
+                phone = normalize_phone(_text(phone_raw))
+            except ValidationError as error:
+                fail("phone", error.messages[0])
+
+        village = cell_obj = None
+        village_text = _text(cell("village"))
+        if not village_text:
+            fail("village", "请填写村（社区）")
+        else:
+            village = ref.village(village_text)
+            if village is None:
+                fail("village", f"本镇没有名为“{village_text}”的村（社区）")
+        cell_text = _text(cell("cell"))
+        if not cell_text:
+            fail("cell", "请填写网格（小网格名称或编号）")
+        elif village is not None:
+            cell_obj = ref.cell(village, cell_text)
+            if cell_obj is None:
+                if _norm(cell_text) in ref.big_cells.get(village.pk, set()):
+                    fail("cell", f"“{cell_text}”是大网格，请填写户所在的小网格")
+                else:
+                    fail("cell", f"{village.name}没有名为“{cell_text}”的小网格")
+
+        category_ids: set[int] = set()
+        category_text = _text(cell("categories"))
+        if not category_text:
+            fail("categories", "请填写人员类别")
+        else:
+            unknown = []
+            for part in filter(None, _CATEGORY_SPLIT.split(category_text)):
+                category = ref.categories.get(_norm(part)) or ref.categories.get(part.lower())
+                if category is None:
+                    unknown.append(part)
+                else:
+                    category_ids.add(category.pk)
+            if unknown:
+                fail("categories", f"人员类别“{'、'.join(unknown)}”不存在，可填：{category_names}（多个用顿号分隔）")
+
+        address = _text(cell("address"))
+        if len(address) > 120:
+            fail("address", "住址不能超过120个字")
+        notes = _text(cell("notes"))
+        if len(notes) > 200:
+            fail("notes", "备注不能超过200个字")
+
+        if parsed is not None:
+            digest = idnumbers.digest(parsed.number)
+            if digest in seen:
+                fail("id_number", f"与第{seen[digest]}行的身份证号重复，同一人只能出现一次")
+            else:
+                seen[digest] = number
+        if len(result.errors) == before:
+            result.rows.append(
+                Row(number, name, parsed, digest, phone, village.pk, cell_obj.pk, tuple(sorted(category_ids)), address, notes)
+            )
+
+
+# --- 4. against the registry ---------------------------------------------------------------
+
+_EXISTING_FIELDS = (
+    "id",
+    "town_id",
+    "town__name",
+    "status",
+    "name",
+    "phone",
+    "notes",
+    "household_id",
+    "cell_id",
+    "household__address",
+    "registered_on",
+    "last_visited_at",
+    "visit_interval_days",
+)
+
+
+def classify(result: Analysis, ref: Reference, header: Header, *, lock: bool = False) -> None:
+    """Sort valid rows into create / update / unchanged; cross-town duplicates become errors."""
+    digests = [row.digest for row in result.rows]
+    by_digest: dict[str, list[dict]] = {}
+    with unscoped():
+        for start in range(0, len(digests), 5000):
+            qs = Beneficiary.objects.filter(id_number_digest__in=digests[start : start + 5000])
+            if lock:
+                # Rows we may update stay as read until commit: no edit in between is overwritten.
+                qs = qs.select_for_update(of=("self",))
+            for person in qs.values("id_number_digest", *_EXISTING_FIELDS):
+                by_digest.setdefault(person["id_number_digest"], []).append(person)
+    same_town_ids = [
+        p["id"] for people in by_digest.values() for p in people if p["town_id"] == ref.town_id and p["status"] == "active"
+    ]
+    categories: dict[int, set[int]] = {}
+    through = Beneficiary.categories.through
+    for start in range(0, len(same_town_ids), 5000):
+        for person_id, category_id in through.objects.filter(beneficiary_id__in=same_town_ids[start : start + 5000]).values_list(
+            "beneficiary_id", "category_id"
+        ):
+            categories.setdefault(person_id, set()).add(category_id)
+
+    id_label = header.column_label("id_number")
+    kept = []
+    for row in result.rows:
+        people = by_digest.get(row.digest, [])
+        active = next((p for p in people if p["status"] == "active"), None)
+        masked = row.id_number.masked
+        if active is not None and active["town_id"] != ref.town_id:
+            result.error(row.number, id_label, masked, f"该人员已在{active['town__name']}登记在册")
+            continue
+        if active is None:
+            gone = next((p for p in people if p["town_id"] == ref.town_id), None)
+            if gone is not None:
+                label = Beneficiary.Status(gone["status"]).label
+                result.error(row.number, id_label, masked, f"该人员在本镇信息库中的状态为“{label}”，如需恢复在册请在信息库中办理")
+                continue
+            if not row.address:
+                result.error(row.number, header.column_label("address"), "", "新增人员须填写住址（用于建立或匹配户）")
+                continue
+            _household_key(row, result, ref, row.address)
+            result.creates.append(row)
+            kept.append(row)
+            continue
+        changes = {}
+        if row.name != active["name"]:
+            changes["name"] = row.name
+        if row.phone and row.phone != active["phone"]:
+            changes["phone"] = row.phone
+        if row.notes and row.notes != active["notes"]:
+            changes["notes"] = row.notes
+        if set(row.category_ids) != categories.get(active["id"], set()):
+            changes["categories"] = row.category_ids
+        address = row.address or active["household__address"]
+        if row.cell_id != active["cell_id"] or _norm(address) != _norm(active["household__address"]):
+            changes["household"] = _household_key(row, result, ref, address)
+        if changes:
+            result.updates.append((row, active, changes))
+        else:
+            result.unchanged += 1
+        kept.append(row)
+    result.rows = kept
+
+
+def _household_key(row: Row, result: Analysis, ref: Reference, address: str) -> tuple[int, str]:
+    """The household a row lives in: an existing one of that cell with that address, or a new one."""
+    key = (row.cell_id, _norm(address))
+    if key not in ref.households and key not in result.new_households:
+        result.new_households[key] = {
+            "cell_id": row.cell_id,
+            "village_id": row.village_id,
+            "address": address,
+            "head_name": row.name,
+            "phone": row.phone,
+        }
+    return key
+
+
+def analyse(sheet: Sheet, *, actor, town_id: int, progress: Callable[[int], None], lock: bool = False) -> Analysis:
+    result = Analysis()
+    header, problem = find_header(sheet.rows)
+    if header is None:
+        result.error(None, "表头", "", problem)
+        return result
+    ref = Reference.load(actor, town_id)
+    parse_rows(sheet, header, ref, result, lambda pct: progress(pct * 8 // 10))
+    classify(result, ref, header, lock=lock)
+    result.errors.sort(key=lambda e: e["row"] or 0)
+    result.header = header
+    result.ref = ref
+    progress(100)
+    return result
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+def progress_key(import_id: int) -> str:
+    return f"import-progress:{import_id}"
+
+
+def current_progress(roster_import: RosterImport) -> int:
+    if roster_import.is_running:
+        return cache.get(progress_key(roster_import.pk), roster_import.progress)
+    return roster_import.progress
+
+
+def _set_progress(import_id: int, percent: int) -> None:
+    cache.set(progress_key(import_id), max(0, min(100, int(percent))), timeout=3600)
+
+
+# --- the steps ----------------------------------------------------------------------------
+
+
+def _load(import_id: int) -> RosterImport:
+    with unscoped():  # jobs resolve the import by id; its town and uploader come from the row
+        return RosterImport.objects.select_related("town", "uploaded_by__user", "confirmed_by__user").get(pk=import_id)
+
+
+def _update(roster_import: RosterImport, **values) -> None:
+    for name, value in values.items():
+        setattr(roster_import, name, value)
+    RosterImport._base_manager.filter(pk=roster_import.pk).update(**values)
+
+
+def _discard_file(roster_import: RosterImport) -> None:
+    # The roster holds whole ID numbers: once it is imported or refused nobody needs it.
+    if roster_import.file:
+        roster_import.file.delete(save=False)
+        RosterImport._base_manager.filter(pk=roster_import.pk).update(file="")
+
+
+def _actor_town(actor):
+    cadre = Cadre._base_manager.select_related("town").filter(user_id=actor.pk).first()
+    if cadre is None or cadre.town_id is None:
+        raise ValidationError("只有镇（街道）的干部可以导入本镇花名册")
+    return cadre
+
+
+@transaction.atomic
+def roster_upload(*, actor, upload, enqueue: bool = True) -> RosterImport:
+    """Record an upload and queue its check; an unsafe file is recorded as refused and not kept."""
+    require(actor, "registry.import")
+    cadre = _actor_town(actor)
+    name = (getattr(upload, "name", "") or "roster.xlsx")[-200:]
+    size = upload.size
+    roster_import = RosterImport(town_id=cadre.town_id, uploaded_by=cadre, original_name=name, file_size=size)
+    try:
+        check_file(upload, size=size, name=name)
+    except Rejected as refused:
+        roster_import.status = RosterImport.Status.REJECTED
+        roster_import.message = str(refused)
+        roster_import.finished_at = timezone.now()
+        roster_import.save()
+        return roster_import
+    upload.seek(0)
+    roster_import.file.save("roster.xlsx", upload, save=False)
+    roster_import.save()
+    if enqueue:
+        from towns.tasks import check_roster_import
+
+        transaction.on_commit(lambda: check_roster_import.delay(roster_import.pk))
+    return roster_import
+
+
+def _read(roster_import: RosterImport) -> Sheet:
+    with roster_import.file.open("rb") as handle:
+        return read_sheet(io.BytesIO(handle.read()), size=roster_import.file.size, name=roster_import.original_name)
+
+
+def run_check(import_id: int) -> RosterImport:
+    """The full dry run: counts and errors on the RosterImport, nothing written to the registry."""
+    roster_import = _load(import_id)
+    if roster_import.status not in {RosterImport.Status.UPLOADED, RosterImport.Status.CHECKING}:
+        return roster_import  # already checked: a redelivered job does nothing
+    actor = roster_import.uploaded_by.user
+    require(actor, "registry.import")
+    _update(roster_import, status=RosterImport.Status.CHECKING, progress=0)
+    _set_progress(import_id, 0)
+
+    def progress(percent):
+        _set_progress(import_id, percent)
+
+    try:
+        sheet = _read(roster_import)
+        result = analyse(sheet, actor=actor, town_id=roster_import.town_id, progress=progress)
+    except Rejected as refused:
+        _update(
+            roster_import, status=RosterImport.Status.REJECTED, message=str(refused), progress=100, finished_at=timezone.now()
+        )
+        _discard_file(roster_import)
+        return roster_import
+    status = RosterImport.Status.FAILED if result.errors else RosterImport.Status.READY
+    message = (
+        f"发现 {len(result.errors):,} 处问题，请修改后重新上传（有错误时不导入任何数据）"
+        if result.errors
+        else "校验通过，请核对后确认导入"
+    )
+    _update(
+        roster_import,
+        status=status,
+        message=message,
+        total_rows=result.total_rows,
+        to_create=len(result.creates),
+        to_update=len(result.updates),
+        unchanged=result.unchanged,
+        errors=result.errors,
+        progress=100,
+        finished_at=timezone.now() if result.errors else None,
+    )
+    _set_progress(import_id, 100)
+    return roster_import
+
+
+@transaction.atomic
+def roster_confirm(*, actor, roster_import: RosterImport, enqueue: bool = True) -> RosterImport:
+    """The person confirms the preview; the import runs as a job. A second confirm does nothing."""
+    require(actor, "registry.import")
+    locked = RosterImport.objects.for_user(actor).select_for_update().filter(pk=roster_import.pk).first()
+    if locked is None:
+        raise ValidationError("导入记录不存在或不在您的管辖范围内")
+    if locked.status in {RosterImport.Status.IMPORTING, RosterImport.Status.DONE}:
+        return locked  # double click, retry
+    if not locked.can_confirm:
+        raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能确认导入")
+    _update(
+        locked,
+        status=RosterImport.Status.IMPORTING,
+        confirmed_by=_actor_town(actor),
+        confirmed_at=timezone.now(),
+        progress=0,
+        message="正在导入",
+    )
+    _set_progress(locked.pk, 0)
+    if enqueue:
+        from towns.tasks import run_roster_import
+
+        transaction.on_commit(lambda: run_roster_import.delay(locked.pk))
+    return locked
+
+
+class _StillInvalid(Exception):
+    def __init__(self, result: Analysis):
+        self.result = result
+
+
+def run_commit(import_id: int) -> RosterImport:
+    """Check again and write everything in one transaction, or nothing."""
+    roster_import = _load(import_id)
+    if roster_import.status != RosterImport.Status.IMPORTING:
+        return roster_import  # done already (or never confirmed): a redelivered job does nothing
+    actor = roster_import.confirmed_by.user
+    require(actor, "registry.import")
+    _set_progress(import_id, 1)
+    try:
+        sheet = _read(roster_import)  # outside the transaction: parsing needs no locks
+        with transaction.atomic():
+            _lock_town(roster_import.town_id)
+            result = analyse(
+                sheet,
+                actor=actor,
+                town_id=roster_import.town_id,
+                progress=lambda p: _set_progress(import_id, p * 3 // 10),
+                lock=True,
+            )
+            if result.errors:
+                raise _StillInvalid(result)
+            write(result, roster_import=roster_import, actor=actor, progress=lambda p: _set_progress(import_id, 30 + p * 7 // 10))
+            _update(
+                roster_import,
+                status=RosterImport.Status.DONE,
+                to_create=len(result.creates),
+                to_update=len(result.updates),
+                unchanged=result.unchanged,
+                total_rows=result.total_rows,
+                progress=100,
+                finished_at=timezone.now(),
+                message=f"已导入：新增 {len(result.creates):,} 人，更新 {len(result.updates):,} 人，无变化 {result.unchanged:,} 人",
+            )
+    except _StillInvalid as invalid:
+        result = invalid.result
+        _update(
+            roster_import,
+            status=RosterImport.Status.FAILED,
+            errors=result.errors,
+            to_create=len(result.creates),
+            to_update=len(result.updates),
+            unchanged=result.unchanged,
+            progress=100,
+            finished_at=timezone.now(),
+            message=f"确认后信息库已有变动，重新校验发现 {len(result.errors):,} 处问题，未导入任何数据。请修改后重新上传",
+        )
+        _set_progress(import_id, 100)
+        return roster_import
+    except Rejected as refused:
+        _update(
+            roster_import, status=RosterImport.Status.REJECTED, message=str(refused), progress=100, finished_at=timezone.now()
+        )
+        _discard_file(roster_import)
+        return roster_import
+    _set_progress(import_id, 100)
+    _discard_file(roster_import)
+    return roster_import
+
+
+def mark_failed(import_id: int, message: str) -> None:
+    """A job died: say so on the row (its transaction, if any, has rolled back: nothing written)."""
+    RosterImport._base_manager.filter(pk=import_id).exclude(status=RosterImport.Status.DONE).update(
+        status=RosterImport.Status.FAILED, message=message[:300], progress=100, finished_at=timezone.now()
+    )
+    _set_progress(import_id, 100)
+
+
+# Two imports of one town at once would each check against a registry the other is changing.
+_IMPORT_LOCK_CLASS = 72_410_102
+
+
+def _lock_town(town_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK_CLASS, town_id])
+
+
+# --- 5. writing --------------------------------------------------------------------------
+
+_AUDITED = (
+    "name",
+    "gender",
+    "birth_date",
+    "id_number_masked",
+    "phone",
+    "relation_to_head",
+    "is_party_member",
+    "party_branch",
+    "responsible_cadre",
+    "status",
+    "status_since",
+    "household",
+    "cell",
+    "town",
+    "notes",
+    "registered_on",
+)
+BATCH = 2000
+
+
+def write(result: Analysis, *, roster_import: RosterImport, actor, progress: Callable[[int], None]) -> None:
+    """Bulk writes in the caller's transaction; every step raises rather than half-writes."""
+    today = timezone.localdate()
+    town_id = roster_import.town_id
+    intervals = {c.pk: c.visit_interval_days for c in result.ref.categories.values()}
+    entries: list[dict] = []
+
+    households = insert_households(result, town_id=town_id, entries=entries)
+    progress(10)
+    insert_people(
+        result, households=households, town_id=town_id, today=today, intervals=intervals, entries=entries, progress=progress
+    )
+    progress(60)
+    update_people(result, households=households, intervals=intervals, entries=entries)
+    progress(80)
+    entries.append(
+        {
+            "action": "beneficiary.import",
+            "obj": roster_import,
+            "after": {
+                "file": roster_import.original_name,
+                "created": len(result.creates),
+                "updated": len(result.updates),
+                "unchanged": result.unchanged,
+                "households_created": len(result.new_households),
+            },
+        }
+    )
+    audit.record_many(actor=actor, entries=entries)
+    progress(100)
+
+
+def insert_households(result: Analysis, *, town_id: int, entries: list) -> dict[tuple[int, str], int]:
+    households = dict(result.ref.households)
+    new = [
+        Household(
+            town_id=town_id,
+            village_id=h["village_id"],
+            cell_id=h["cell_id"],
+            address=h["address"],
+            head_name=h["head_name"],
+            phone=h["phone"],
+        )
+        for h in result.new_households.values()
+    ]
+    Household._base_manager.bulk_create(new, batch_size=BATCH)
+    for key, household in zip(result.new_households, new, strict=True):
+        households[key] = household.pk
+        entries.append({"action": "household.create", "obj": household, "after": audit.snapshot(household)})
+    return households
+
+
+def insert_people(result, *, households, town_id, today, intervals, entries, progress) -> None:
+    names: dict[str, str] = {}
+    people = []
+    for row in result.creates:
+        interval = min((intervals[c] for c in row.category_ids), default=None)
+        people.append(
+            Beneficiary(
+                household_id=households[(row.cell_id, _norm(row.address))],
+                town_id=town_id,
+                cell_id=row.cell_id,
+                name=row.name,
+                name_initials=names[row.name] if row.name in names else names.setdefault(row.name, initials(row.name)),
+                gender=row.id_number.gender,
+                birth_date=row.id_number.birth_date,
+                id_number_encrypted=idnumbers.encrypt(row.id_number.number),
+                id_number_digest=row.digest,
+                id_number_masked=row.id_number.masked,
+                phone=row.phone,
+                status=Beneficiary.Status.ACTIVE,
+                status_since=today,
+                registered_on=today,
+                notes=row.notes,
+                visit_interval_days=interval,
+                next_visit_due=visit_due.next_due(registered_on=today, last_visited_at=None, interval_days=interval),
+            )
+        )
+    progress(25)
+    Beneficiary._base_manager.bulk_create(people, batch_size=BATCH)
+    progress(45)
+    through = Beneficiary.categories.through
+    links = [
+        through(beneficiary_id=p.pk, category_id=c)
+        for p, row in zip(people, result.creates, strict=True)
+        for c in row.category_ids
+    ]
+    through._base_manager.bulk_create(links, batch_size=BATCH * 2)
+    for person, row in zip(people, result.creates, strict=True):
+        after = audit.snapshot(person, fields=list(_AUDITED))
+        after["categories"] = list(row.category_ids)
+        entries.append({"action": "beneficiary.create", "obj": person, "after": after})
+
+
+def update_people(result, *, households, intervals, entries) -> None:
+    if not result.updates:
+        return
+    ids = [existing["id"] for _, existing, _ in result.updates]
+    people = {}
+    for start in range(0, len(ids), 5000):
+        with unscoped():  # these rows were found and locked by classify(); all of the importing town
+            for person in Beneficiary.objects.filter(pk__in=ids[start : start + 5000]):
+                people[person.pk] = person
+    old_categories: dict[int, list[int]] = {}
+    through = Beneficiary.categories.through
+    for person_id, category_id in through._base_manager.filter(beneficiary_id__in=ids).values_list(
+        "beneficiary_id", "category_id"
+    ):
+        old_categories.setdefault(person_id, []).append(category_id)
+    now = timezone.now()
+    changed_categories = []
+    for row, existing, changes in result.updates:
+        person = people[existing["id"]]
+        before = audit.snapshot(person, fields=list(_AUDITED))
+        before["categories"] = sorted(old_categories.get(person.pk, []))
+        if "name" in changes:
+            person.name, person.name_initials = row.name, initials(row.name)
+        if "phone" in changes:
+            person.phone = row.phone
+        if "notes" in changes:
+            person.notes = row.notes
+        if "household" in changes:
+            person.household_id = households[changes["household"]]
+            person.cell_id = row.cell_id
+        if "categories" in changes:
+            changed_categories.append(person.pk)
+            person.visit_interval_days = min((intervals[c] for c in row.category_ids), default=None)
+            person.next_visit_due = visit_due.next_due(
+                registered_on=person.registered_on,
+                last_visited_at=person.last_visited_at,
+                interval_days=person.visit_interval_days,
+            )
+        person.updated_at = now
+        after = audit.snapshot(person, fields=list(_AUDITED))
+        after["categories"] = sorted(row.category_ids) if "categories" in changes else before["categories"]
+        entries.append({"action": "beneficiary.update", "obj": person, "before": before, "after": after})
+    Beneficiary._base_manager.bulk_update(
+        list(people.values()),
+        ["name", "name_initials", "phone", "notes", "household", "cell", "visit_interval_days", "next_visit_due", "updated_at"],
+        batch_size=500,
+    )
+    if changed_categories:
+        through._base_manager.filter(beneficiary_id__in=changed_categories).delete()
+        by_id = {existing["id"]: row for row, existing, _ in result.updates}
+        through._base_manager.bulk_create(
+            [through(beneficiary_id=pk, category_id=c) for pk in changed_categories for c in by_id[pk].category_ids],
+            batch_size=BATCH * 2,
+        )
+
+
+# --- 6. workbooks for the user ----------------------------------------------------------------
+
+_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+_ERROR_FILL = PatternFill("solid", fgColor="FFF2CC")
+_HEADER_FONT = Font(bold=True)
+
+
+def _out_cell(sheet, value, **style):
+    """A cell for a workbook we hand out: text that a spreadsheet could run is stored as text."""
+    if value is not None and not isinstance(value, (str, int, float, bool, datetime, date)):
+        value = str(value)
+    out = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(_DANGEROUS_START):
+        out.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+        out.quotePrefix = True  # and Excel shows it as typed text, never evaluated
+    for name, setting in style.items():
+        setattr(out, name, setting)
+    return out
+
+
+def error_workbook(*, actor, roster_import: RosterImport) -> bytes:
+    """The uploaded sheet as it was, row for row, with a 错误说明 column: fix it and upload it again.
+    The download is logged: the file carries the uploader's own whole ID numbers."""
+    require(actor, "registry.import")
+    by_row: dict[int | None, list[str]] = {}
+    for error in roster_import.errors:
+        column = f"【{error['column']}】" if error.get("column") else ""
+        by_row.setdefault(error.get("row"), []).append(f"{column}{error['message']}")
+    rows: list[tuple] = []
+    if roster_import.file:
+        rows = _read(roster_import).rows
+    header, _ = find_header(rows)
+    width = max((len(r) for r in rows), default=0)
+    while width and not any(len(r) >= width and r[width - 1] not in (None, "") for r in rows):
+        width -= 1  # trailing empty columns
+    id_column = header.columns["id_number"] if header else None
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("错误说明")
+    sheet.column_dimensions[get_column_letter(width + 1)].width = 60
+    if None in by_row:
+        sheet.append([_out_cell(sheet, "文件问题：" + "；".join(by_row[None]), font=_HEADER_FONT)])
+    for number, values in enumerate(rows, start=1):
+        values = list(values[:width]) + [None] * (width - len(values))
+        cells = []
+        for index, value in enumerate(values):
+            if index == id_column and isinstance(value, int):
+                value = str(value)  # kept as typed, as text so that Excel keeps every digit
+            cells.append(_out_cell(sheet, value))
+        if header and number == header.row:
+            cells = [_out_cell(sheet, v, font=_HEADER_FONT) for v in values] + [_out_cell(sheet, "错误说明", font=_HEADER_FONT)]
+        elif number in by_row:
+            cells.append(_out_cell(sheet, "；".join(by_row[number]), fill=_ERROR_FILL, alignment=Alignment(wrap_text=True)))
+        sheet.append(cells)
+    output = io.BytesIO()
+    book.save(output)
+    with transaction.atomic():
+        audit.record_personal_data_access(
+            actor=actor,
+            what=f"花名册导入错误清单（{roster_import.original_name}）",
+            count=len({e.get("row") for e in roster_import.errors if e.get("row")}),
+            town=roster_import.town_id,
+            filters={"import": roster_import.pk},
+        )
+    return output.getvalue()
+
+
+TEMPLATE_HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "村（社区）", "网格", "人员类别", "住址", "备注"]
+
+
+def template_workbook(*, actor) -> bytes:
+    """An empty roster with the headers the import reads, and the town's villages, cells and categories."""
+    require(actor, "registry.import")
+    cadre = _actor_town(actor)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "花名册"
+    sheet.append([f"{cadre.town.name}重点人群花名册"])
+    sheet.append(TEMPLATE_HEADERS)
+    for cell in sheet[2]:
+        cell.font = _HEADER_FONT
+    for letter, width in zip("ABCDEFGHIJ", (6, 10, 6, 22, 14, 14, 18, 20, 30, 20), strict=True):
+        sheet.column_dimensions[letter].width = width
+        # Text columns: Excel would turn an 18-digit ID number into 3.41181E+17 and drop digits.
+        for row in range(3, 1003):
+            if letter in "DE":
+                sheet[f"{letter}{row}"].number_format = "@"
+    notes = book.create_sheet("填写说明")
+    notes.append(["说明"])
+    for line in (
+        "第1行为标题，可删除；第2行为表头，列的顺序可以调整，“姓名、身份证号、村（社区）、网格、人员类别”必填。",
+        "身份证号、联系电话两列已设为文本格式，请勿改为数字（18位身份证号存成数字会丢失末尾数字）。",
+        "人员类别可填多个，用顿号分隔，如：独居老人、困难党员。",
+        "网格填小网格的名称或编号；住址相同且在同一小网格的人员归为同一户。",
+        "已在册人员按身份证号匹配：姓名、电话、类别、户变化的将被更新，空白的电话、住址、备注不会覆盖已有信息。",
+        "不能含有公式；有任何错误时整份文件都不导入，请按错误清单修改后重新上传。",
+    ):
+        notes.append([line])
+    notes.append([])
+    notes.append(["人员类别"])
+    for category in Category.objects.all():
+        notes.append([category.name])
+    notes.append([])
+    notes.append(["村（社区）", "小网格名称", "小网格编号"])
+    for cell in (
+        GridCell.objects.for_user(actor)
+        .filter(town_id=cadre.town_id, level=GridCell.Level.SMALL, village__isnull=False)
+        .select_related("village")
+        .order_by("village__code", "code")
+    ):
+        notes.append([cell.village.name, cell.name, cell.code])
+    notes.column_dimensions["A"].width = 30
+    notes.column_dimensions["B"].width = 24
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()

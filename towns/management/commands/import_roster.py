@@ -1,0 +1,82 @@
+"""Import a town's Excel roster from the shell, with the same checks as the web page.
+
+    python manage.py import_roster 花名册.xlsx --town 341181100000 --user tc_admin [--yes]
+
+Without --yes it only checks and prints the preview. Timings are printed, so the command also
+serves to measure an import at scale.
+"""
+
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+
+from funds.audit import audit_context
+from funds.models import AuditRecord
+from towns import imports
+from towns.models import RosterImport
+from towns.scoping import unscoped
+
+
+class Command(BaseCommand):
+    help = "导入花名册（.xlsx）：先校验并显示预览，加 --yes 则在无错误时确认导入"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--town", required=True, help="导入到的镇（街道）区划代码，须为该账号所属镇")
+        parser.add_argument("--user", required=True, help="以哪个账号导入（镇村干部或镇管理员）")
+        parser.add_argument("--yes", action="store_true", help="校验无错误时直接确认导入")
+
+    def handle(self, *args, file, town, user, yes, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"找不到文件 {path}")
+        actor = get_user_model().objects.filter(username=user).first()
+        if actor is None:
+            raise CommandError(f"没有账号 {user}")
+        cadre = getattr(actor, "cadre", None)
+        if cadre is None or cadre.town is None or cadre.town.code != town:
+            raise CommandError(f"账号 {user} 不属于区划代码为 {town} 的镇（街道）")
+        upload = SimpleUploadedFile(path.name, path.read_bytes())
+
+        with audit_context(channel=AuditRecord.Channel.IMPORT):
+            started = time.perf_counter()
+            try:
+                roster_import = imports.roster_upload(actor=actor, upload=upload, enqueue=False)
+            except ValidationError as error:
+                raise CommandError("；".join(error.messages)) from None
+            if roster_import.status == RosterImport.Status.REJECTED:
+                raise CommandError(f"文件被拒绝：{roster_import.message}")
+            roster_import = imports.run_check(roster_import.pk)
+            checked = time.perf_counter()
+            self._report(roster_import)
+            self.stdout.write(f"校验用时 {checked - started:.2f} 秒")
+            if roster_import.status != RosterImport.Status.READY:
+                raise CommandError(f"未导入：{roster_import.message}")
+            if not yes:
+                self.stdout.write("仅校验，未导入（加 --yes 确认导入）")
+                return
+            imports.roster_confirm(actor=actor, roster_import=roster_import, enqueue=False)
+            roster_import = imports.run_commit(roster_import.pk)
+            done = time.perf_counter()
+        self.stdout.write(f"导入用时 {done - checked:.2f} 秒（合计 {done - started:.2f} 秒）")
+        if roster_import.status != RosterImport.Status.DONE:
+            self._report(roster_import)
+            raise CommandError(f"未导入：{roster_import.message}")
+        self.stdout.write(self.style.SUCCESS(roster_import.message))
+
+    def _report(self, roster_import):
+        with unscoped():
+            roster_import.refresh_from_db()
+        self.stdout.write(
+            f"共 {roster_import.total_rows} 行：新增 {roster_import.to_create} 人，更新 {roster_import.to_update} 人，"
+            f"无变化 {roster_import.unchanged} 人，问题 {len(roster_import.errors)} 处"
+        )
+        for error in roster_import.errors[:50]:
+            row = f"第{error['row']}行" if error.get("row") else "文件"
+            self.stdout.write(f"  {row} {error['column']}：{error['message']}（{error['value']}）")
+        if len(roster_import.errors) > 50:
+            self.stdout.write(f"  ……另有 {len(roster_import.errors) - 50} 处")

@@ -1,0 +1,49 @@
+"""Background jobs of the towns app. Thin: take an id, call the service, record a failure."""
+
+import contextlib
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from funds.audit import audit_context
+from funds.models import AuditRecord
+from towns import imports
+from towns.scoping import guarded
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _job(task, channel: str):
+    # Jobs run outside any request: give their audit records a channel and the job id, and keep
+    # the scope guard on as a request would (the services scope by the import's own people).
+    request_id = (getattr(task.request, "id", None) or "")[:40]
+    with audit_context(channel=channel, request_id=request_id):
+        if settings.SCOPE_GUARD:
+            with guarded():
+                yield
+        else:
+            yield
+
+
+@shared_task(bind=True)
+def check_roster_import(self, import_id: int) -> None:
+    """The dry run of an uploaded roster; idempotent (a checked import is left alone)."""
+    with _job(self, AuditRecord.Channel.IMPORT):
+        try:
+            imports.run_check(import_id)
+        except Exception:
+            log.exception("roster import %s: check failed", import_id)
+            imports.mark_failed(import_id, "校验时发生意外错误，未写入任何数据。请稍后重新上传；如仍失败，请联系系统管理员")
+
+
+@shared_task(bind=True)
+def run_roster_import(self, import_id: int) -> None:
+    """Write a confirmed import, all or nothing; idempotent (a done import is left alone)."""
+    with _job(self, AuditRecord.Channel.IMPORT):
+        try:
+            imports.run_commit(import_id)
+        except Exception:
+            log.exception("roster import %s: commit failed", import_id)
+            imports.mark_failed(import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员")
