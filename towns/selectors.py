@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Household
-from towns.permissions import TOWN_ROLES
+from towns.permissions import ROLE_LABELS, TOWN_ROLES
 from visits.models import FollowUp, Visit
 
 
@@ -88,6 +88,7 @@ def zone_overview(user, town, *, today=None) -> dict:
     for cadre in cadres:
         cadre.zone_assignments = by_cadre.get(cadre.pk, [])
         cadre.load = load[cadre.pk]
+        cadre.role_label = ROLE_LABELS.get(cadre.role, cadre.role)
     # Who else answers for each cell: the page warns where several cadres share one.
     cadres_by_cell = defaultdict(set)
     for assignment in assignments:

@@ -4,14 +4,15 @@ from django import forms
 from django.utils import timezone
 
 from towns.models import Cadre, GridCell, Household
-from towns.permissions import TOWN_ROLES
+from towns.permissions import ROLE_LABELS, TOWN_ROLES
 
 _DATE = {"required": "请填写日期", "invalid": "日期格式应为 2024-01-09"}
 
 
 class CadreChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name}（{obj.get_role_display()}{'，' + obj.title if obj.title else ''}）"
+        # Role names from the one table (towns/permissions.py), as everywhere else.
+        return f"{obj.name}（{ROLE_LABELS.get(obj.role, obj.role)}{'，' + obj.title if obj.title else ''}）"
 
 
 class AssignForm(forms.Form):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from towns import selectors, services
 from towns.decorators import permission_required
 from towns.models import Assignment, Town
+from towns.permissions import ROLE_LABELS
 from towns.scoping import get_for_user_or_404
 from towns.zone_forms import AssignForm, EndAssignmentForm
 
@@ -116,5 +117,12 @@ def zone_end(request, pk):
             messages.success(request, f"已结束 {assignment.cadre.name} 对“{assignment.cell or assignment.household}”的包保。")
             return redirect(_zones_url(request, assignment.town))
     return render(
-        request, "towns/zones_end.html", {"form": form, "assignment": assignment, "zones_url": _zones_url(request, assignment.town)}
+        request,
+        "towns/zones_end.html",
+        {
+            "form": form,
+            "assignment": assignment,
+            "role_label": ROLE_LABELS.get(assignment.cadre.role, assignment.cadre.role),
+            "zones_url": _zones_url(request, assignment.town),
+        },
     )
