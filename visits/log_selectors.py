@@ -88,6 +88,13 @@ def goods_items() -> list[GoodsItem]:
     return list(GoodsItem.objects.order_by("name"))
 
 
+def visit_by_key(user, key) -> Visit | None:
+    """The visit a form (by its idempotency key) already logged, if the user may see it."""
+    if key is None:
+        return None
+    return Visit.objects.for_user(user).filter(idempotency_key=key).only("pk", "visited_at", "created_at").first()
+
+
 def visit_for_page(user, pk) -> Visit:
     """One visit with what was handed over and raised; 404 outside the user's scope."""
     return get_for_user_or_404(

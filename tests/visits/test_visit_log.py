@@ -75,8 +75,13 @@ def url_for(person):
 
 
 def test_the_form_opens_prefilled_for_the_person(grid, cast, now, rice, django_assert_max_num_queries):
+    # The form's key goes into its address first, so going back to it shows the same key.
+    opened = grid.get(url_for(cast.yeshan.person))
+    assert opened.status_code == 302
+    assert opened["Location"].startswith(url_for(cast.yeshan.person) + "&key=")
+    key = opened["Location"].rsplit("=", 1)[1]
     with django_assert_max_num_queries(12):
-        response = grid.get(url_for(cast.yeshan.person))
+        response = grid.get(opened["Location"])
     assert response.status_code == 200
     body = response.content.decode()
     assert "李桂英" in body and cast.yeshan.person.id_number_masked in body
@@ -88,11 +93,30 @@ def test_the_form_opens_prefilled_for_the_person(grid, cast, now, rice, django_a
     assert "计入“2024年双节慰问”" in body and "独居老人标准 ¥300.00" in body
     # Overdue since registration (2023-06-01) and never visited.
     assert "已超期" in body
-    form = response.context["form"]
-    assert isinstance(form.initial["idempotency_key"], uuid.UUID)
+    assert f'name="idempotency_key" value="{key}"' in body
+    assert "这份走访已于" not in body
 
 
-def test_without_a_person_the_screen_searches_by_pinyin_initials_name_phone_and_id(grid, cast, now, django_assert_max_num_queries):
+def test_back_on_a_submitted_form_says_so_and_resubmitting_replays(grid, cast, now, rice):
+    form_url = grid.get(url_for(cast.yeshan.person))["Location"]
+    key = form_url.rsplit("=", 1)[1]
+    first = grid.post(form_url, form_data(cast, rice, idempotency_key=key))
+    written = counts()
+    back = grid.get(form_url)  # back, reload, or a browser that re-fetches the page
+    body = back.content.decode()
+    assert f'value="{key}"' in body
+    assert "这份走访已于 1月10日 16:00 保存，再次提交不会重复登记" in body
+    again = grid.post(form_url, form_data(cast, rice, idempotency_key=key))
+    assert again["Location"] == first["Location"]
+    assert counts() == written
+    # "另登记一次" opens a new form with a new key.
+    fresh = grid.get(url_for(cast.yeshan.person))["Location"]
+    assert fresh != form_url
+
+
+def test_without_a_person_the_screen_searches_by_pinyin_initials_name_phone_and_id(
+    grid, cast, now, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(8):
         response = grid.get(NEW, {"q": "LGY"})
     body = response.content.decode()
@@ -269,6 +293,7 @@ def test_transfer_by_a_proxy_is_recorded(grid, cast, now):
 def test_another_towns_or_cells_person_is_a_404(grid, cast, now, rice):
     for person in (cast.tongcheng.person, cast.yeshan.person_other_cell):
         assert grid.get(url_for(person)).status_code == 404
+        assert grid.get(url_for(person) + f"&key={uuid.uuid4()}").status_code == 404
         data = form_data(cast, rice, beneficiary=person.pk)
         assert grid.post(NEW, data).status_code == 404
         assert grid.post(url_for(person), data).status_code == 404
@@ -303,13 +328,16 @@ def test_a_colleague_from_another_town_is_refused_as_visitor(grid, cast, now, ri
 def test_roles_without_visit_log_get_403(client, cast, now, rice, role):
     client.force_login(cast.users_by_role()[role])
     assert client.get(url_for(cast.yeshan.person)).status_code == 403
+    assert client.get(url_for(cast.yeshan.person) + f"&key={uuid.uuid4()}").status_code == 403
     assert client.post(url_for(cast.yeshan.person), form_data(cast, rice)).status_code == 403
     assert counts()["visits"] == 0
 
 
 def test_town_cadre_logs_for_any_person_of_the_town(client, cast, now, rice):
     client.force_login(cast.yeshan.cadre)
-    response = client.post(url_for(cast.yeshan.person_other_cell), form_data(cast, rice, beneficiary=cast.yeshan.person_other_cell.pk, visitors=[]))
+    response = client.post(
+        url_for(cast.yeshan.person_other_cell), form_data(cast, rice, beneficiary=cast.yeshan.person_other_cell.pk, visitors=[])
+    )
     assert response.status_code == 302
     visit = Visit.objects.for_user(cast.yeshan.cadre).get()
     assert visit.recorded_by == cast.yeshan.cadre.cadre
@@ -325,8 +353,19 @@ def test_the_visit_page_shows_what_was_logged_and_is_404_outside_scope(client, c
     url = reverse("visits:visit_detail", kwargs={"pk": visit.pk})
     with django_assert_max_num_queries(10):
         body = client.get(url).content.decode()
-    for text in ("李桂英", "2024年1月10日 15:30", "入户走访", "志愿者 2 人", "138/86 mmHg",
-                 "¥300.00", "大米 × 2袋", "屋顶漏雨需要修缮", "申请临时救助", "身体尚可，家中取暖不足", "2024年双节慰问"):
+    for text in (
+        "李桂英",
+        "2024年1月10日 15:30",
+        "入户走访",
+        "志愿者 2 人",
+        "138/86 mmHg",
+        "¥300.00",
+        "大米 × 2袋",
+        "屋顶漏雨需要修缮",
+        "申请临时救助",
+        "身体尚可，家中取暖不足",
+        "2024年双节慰问",
+    ):
         assert text in body, text
     assert "冶山镇网格员" in body and "冶山镇包村干部" in body
     client.force_login(cast.tongcheng.grid_worker)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -21,7 +23,8 @@ from visits.services import VisitLogResult
 @require_http_methods(["GET", "POST"])
 def visit_create(request):
     source = request.POST if request.method == "POST" else request.GET
-    pk = source.get("beneficiary") or request.GET.get("beneficiary")
+    # "1,234": a template that printed the id with {{ p.pk }} under USE_THOUSAND_SEPARATOR.
+    pk = (source.get("beneficiary") or request.GET.get("beneficiary") or "").replace(",", "")
     if not pk:
         if request.method == "POST":
             raise Http404("未找到该慰问对象")
@@ -32,8 +35,16 @@ def visit_create(request):
 
     header = log_selectors.person_for_log(request.user, pk)
     person = header.person
+    base = f"{reverse('visits:visit_create')}?beneficiary={person.pk}"
+    key = _key(request.GET.get("key"))
+    if request.method == "GET" and key is None:
+        # The form's idempotency key lives in its address: going back to the form, reloading it,
+        # or a browser that re-fetches instead of restoring the page all show the same key, so
+        # submitting it again answers with the visit already logged instead of logging a second.
+        return redirect(f"{base}&key={uuid.uuid4()}")
     goods = log_selectors.goods_items()
-    form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=goods)
+    initial = {"idempotency_key": key} if key else {}
+    form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=goods, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             result = services.visit_log(actor=request.user, **form.service_kwargs())
@@ -45,11 +56,19 @@ def visit_create(request):
         "form": form,
         "header": header,
         "hint": log_selectors.campaign_hint(request.user, person, header.categories),
-        # The form posts back to its own address, so a plain POST re-rendered after an error still
-        # names the person in the URL.
-        "action": f"{reverse('visits:visit_create')}?beneficiary={person.pk}",
+        "action": f"{base}&key={form['idempotency_key'].value()}",
+        "new_form_url": base,
+        # Back on a form already submitted: say so before the cadre types it all again.
+        "logged": log_selectors.visit_by_key(request.user, key) if request.method == "GET" else None,
     }
     return render(request, "visits/visit_form.html", context)
+
+
+def _key(raw) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def _done(request, result: VisitLogResult):
