@@ -170,12 +170,15 @@ def test_one_post_logs_the_visit_its_grants_and_followups_with_audit(grid, cast,
     assert "已登记走访：李桂英（发放慰问金 ¥300.00，慰问品 大米×2袋，诉求 2 条）" in page.content.decode()
 
 
-def test_the_same_form_posted_again_writes_nothing_more_and_answers_the_same(grid, cast, now, rice):
+def test_the_same_form_posted_again_writes_nothing_more_and_answers_the_same(
+    grid, cast, now, rice, django_assert_max_num_queries
+):
     data = form_data(cast, rice)
     first = grid.post(url_for(cast.yeshan.person), data)
     written = counts()
     # A double tap, a retry, or back-and-resubmit: the same key, even with edits in between.
-    again = grid.post(url_for(cast.yeshan.person), {**data, "cash_amount": "500", "notes": "又改了"})
+    with django_assert_max_num_queries(18):
+        again = grid.post(url_for(cast.yeshan.person), {**data, "cash_amount": "500", "notes": "又改了"})
     assert again.status_code == 302 and again["Location"] == first["Location"]
     assert counts() == written
     page = grid.get(again["Location"])
