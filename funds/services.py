@@ -50,6 +50,8 @@ def disbursement_create(
     visit = _in_scope(Visit, actor, visit, "visit", "走访记录")
     handed_by = _in_scope(Cadre, actor, handed_by, "handed_by", "发放人") or _actor_cadre(actor)
     errors = {}
+    if amount is not None and not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
     if kind in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER):
         if amount is None or amount <= 0:
             errors["amount"] = ["请填写大于0的金额"]

@@ -23,9 +23,9 @@ from tests.matrix_objects import (
     tongcheng_assignment,
 )
 from tests.towns.roster_import_objects import tongcheng_import
-from towns.models import Beneficiary, Household
+from towns.models import Assignment, Beneficiary, Household
 from towns.scoping import unscoped
-from visits.models import FollowUp, Visit
+from visits.models import Activity, FollowUp, Visit
 
 ROLES = ["anonymous", "grid_worker", "town_cadre", "town_admin", "county_viewer", "inspector", "sysadmin"]
 TOWN_ROLES = {"grid_worker", "town_cadre", "town_admin"}
@@ -52,6 +52,15 @@ class Row:
     post_data: object = None  # callable(cast) -> dict
     query: object = None  # callable(cast) -> dict of query-string parameters (the other town's ids)
     extra: dict = field(default_factory=dict)
+
+
+COUNTY_SEE = {"county_viewer": 200, "inspector": 200, "sysadmin": 200}
+TOWN_404 = {"grid_worker": 404, "town_cadre": 404, "town_admin": 404}
+TOWN_200 = {"grid_worker": 200, "town_cadre": 200, "town_admin": 200}
+
+
+def _tongcheng_person(cast):
+    return {"pk": cast.tongcheng.person.pk}
 
 
 def _tongcheng_cadre(cast):
@@ -116,6 +125,18 @@ MATRIX: dict[str, Row] = {
     ),
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
     # -- registry, home (issue 4 §1-2)
+    "towns:person_list": Row(get=logged_in(200), post=logged_in(405)),
+    "towns:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
+    "towns:person_edit": Row(get=logged_in(403, **TOWN_404), post=logged_in(403, **TOWN_404), kwargs=_tongcheng_person,
+                             post_data=lambda cast: {"name": "改名", "categories": [cast.categories["elderly_alone"].pk]}),
+    "towns:person_status": Row(get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=404, town_admin=404),
+                               kwargs=_tongcheng_person, post_data=lambda cast: {"to_status": "deceased", "effective_on": "2024-01-05", "reason": "x"}),
+    "towns:person_reveal_id": Row(get=logged_in(403, town_admin=405, inspector=405), post=logged_in(403, town_admin=404, inspector=200),
+                                  kwargs=_tongcheng_person),
+    "towns:household_create": Row(get=logged_in(403, **TOWN_200), post=logged_in(403, **TOWN_200),
+                                  post_data=lambda cast: {"cell": cast.tongcheng.cell.pk, "address": "x", "head_name": "x"}),
+    "towns:household_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=lambda cast: {"pk": cast.tongcheng.household.pk}),
+    "towns:person_create": Row(get=logged_in(403, **TOWN_404), post=logged_in(403, **TOWN_404), kwargs=lambda cast: {"household": cast.tongcheng.household.pk}),
     # -- visit log (issue 4 §3)
     # Logging is for town roles; another town's person is a 404 whether named in the query or the form.
     "visits:visit_create": Row(
@@ -202,7 +223,7 @@ def _other_town_counts(cast) -> dict:
     with unscoped():
         return {
             model.__name__: model.objects.filter(town=town).count()
-            for model in (Beneficiary, Household, Visit, Disbursement, FollowUp, AuditRecord)
+            for model in (Beneficiary, Household, Visit, Activity, Disbursement, FollowUp, Assignment, AuditRecord)
         }
 
 

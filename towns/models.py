@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from towns import permissions
-from towns.scoping import AreaScoped, Scope, ScopedManager
+from towns.scoping import AreaScoped, Scope
 
 DIVISION_CODE = r"^\d{12}$"
 
@@ -151,11 +151,9 @@ class VolunteerTeam(AreaScoped):
 class Cadre(AreaScoped):
     """A user's working identity: role and town. Grid workers' cells come from assignments."""
 
-    Role = models.TextChoices("Role", [(k, v) for k, v in permissions.ROLE_LABELS.items()])
-
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cadre", verbose_name="账号")
     name = models.CharField("姓名", max_length=30)
-    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    role = models.CharField("角色", max_length=20, choices=list(permissions.ROLE_LABELS.items()))
     town = models.ForeignKey(Town, on_delete=models.PROTECT, null=True, blank=True, related_name="cadres", verbose_name="所属镇（街道）")
     phone = models.CharField("电话", max_length=20, blank=True)
     title = models.CharField("职务", max_length=40, blank=True)

@@ -125,3 +125,47 @@ def zone_households(user, town, q: str, *, limit: int = 20):
         .select_related("village", "cell")
         .order_by("village__code", "address", "id")[:limit]
     )
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+REGISTRY_PAGE_SIZE = 50
+
+
+def registry_page(user, params):
+    """The filtered registry, one keyset page of it, with what each row shows."""
+    from towns.filters import BeneficiaryFilter
+    from towns.paging import keyset_page
+
+    base = (
+        Beneficiary.objects.for_user(user)
+        .select_related("household__village", "cell", "responsible_cadre", "town")
+        .prefetch_related("categories")
+    )
+    filterset = BeneficiaryFilter(params or None, queryset=base, user=user)
+    rows = filterset.qs  # an invalid filter gives no rows, not all of them
+    return filterset, keyset_page(rows, params, REGISTRY_PAGE_SIZE)
+
+
+def person(user, pk):
+    """One person of the registry, or 404 outside the user's scope."""
+    from towns.scoping import get_for_user_or_404
+
+    return get_for_user_or_404(
+        Beneficiary.objects.select_related("household__village", "household__cell__parent", "town", "responsible_cadre", "party_branch"),
+        user,
+        pk=pk,
+    )
+
+
+def person_timeline(person) -> list[dict]:
+    """Visits, grants, follow-ups and status changes of one person, newest first, as one list."""
+    events = []
+    for visit in person.visits.select_related("recorded_by").prefetch_related("visitors").order_by("-visited_at")[:200]:
+        events.append({"kind": "visit", "at": visit.visited_at, "obj": visit})
+    for grant in person.disbursements.select_related("goods_item", "handed_by").order_by("-handed_at")[:200]:
+        events.append({"kind": "grant", "at": grant.handed_at, "obj": grant})
+    for item in person.followups.select_related("owner").order_by("-created_at")[:200]:
+        events.append({"kind": "followup", "at": item.created_at, "obj": item})
+    events.sort(key=lambda e: e["at"], reverse=True)
+    return events

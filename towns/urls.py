@@ -1,6 +1,6 @@
 from django.urls import path
 
-from towns.views import accounts, zones
+from towns.views import accounts, registry, zones
 from towns.views import imports as import_views
 
 app_name = "towns"
@@ -10,6 +10,14 @@ urlpatterns = [
     path("users/<int:pk>/reset-password/", accounts.reset_password, name="reset_password"),
     path("users/", accounts.user_list, name="user_list"),
     # registry (issue 4 §2)
+    path("people/", registry.person_list, name="person_list"),
+    path("people/<int:pk>/", registry.person_detail, name="person_detail"),
+    path("people/<int:pk>/edit/", registry.person_edit, name="person_edit"),
+    path("people/<int:pk>/status/", registry.person_status, name="person_status"),
+    path("people/<int:pk>/reveal-id/", registry.person_reveal_id, name="person_reveal_id"),
+    path("households/new/", registry.household_create, name="household_create"),
+    path("households/<int:pk>/", registry.household_detail, name="household_detail"),
+    path("households/<int:household>/people/new/", registry.person_create, name="person_create"),
     # roster import (issue 4 §5)
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/template.xlsx", import_views.import_template, name="import_template"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from towns.models import Beneficiary, Cadre
+from towns.models import Beneficiary
 from visits.models import Activity, Campaign, FollowUp, Visit
 
 DUE_SOON_DAYS = 7
@@ -18,13 +18,15 @@ def _active(user) -> QuerySet[Beneficiary]:
     return Beneficiary.objects.for_user(user).filter(status=Beneficiary.Status.ACTIVE)
 
 
-def mine(user, qs: QuerySet) -> QuerySet:
+def mine(user, qs: QuerySet, assigned: tuple[list[int], list[int]] | None = None) -> QuerySet:
     """Narrow a town's people to what this cadre answers for: assigned cells and households,
     and people they are the responsible cadre of. Grid workers are narrowed already by scope."""
-    cadre = Cadre._base_manager.filter(user_id=user.pk).first()
+    from towns.scoping import cadre_of
+
+    cadre = cadre_of(user)
     if cadre is None:
         return qs.none()
-    cells, households = cadre.assigned_ids()
+    cells, households = assigned if assigned is not None else cadre.assigned_ids()
     return qs.filter(Q(cell_id__in=cells) | Q(household_id__in=households) | Q(responsible_cadre_id=cadre.pk))
 
 
@@ -105,3 +107,71 @@ def people_search(user, q: str, *, exclude=(), limit: int = PEOPLE_SEARCH_LIMIT)
 def people_picked(user, ids) -> list[Beneficiary]:
     """The picked people a form carries, resolved through the user's scope (others dropped)."""
     return list(Beneficiary.objects.for_user(user).filter(pk__in=list(ids)).select_related("household__village").order_by("id"))
+
+
+# --- 我的任务: the home page -------------------------------------------------------------------
+
+HOME_LIST_SIZE = 30
+
+
+def _people_rows(qs, limit=HOME_LIST_SIZE):
+    return list(qs.select_related("household__village", "cell").only(
+        "pk", "name", "next_visit_due", "last_visited_at", "household__address", "household__village__name", "cell__name", "status"
+    )[:limit])
+
+
+def my_tasks(user, *, today: date | None = None) -> dict:
+    """Who is due, overdue, not yet reached by the running campaign, and the items I own.
+
+    Grid workers see their cells; a town cadre or admin sees what they answer for first
+    (assigned cells and households, people they are responsible for), then the town by cell
+    and by cadre. A constant number of queries whatever the town's size.
+    """
+    from towns.models import GridCell
+    from towns.permissions import GRID_WORKER, TOWN_ROLES, role_of
+    from towns.scoping import cadre_of
+
+    today = today or timezone.localdate()
+    role = role_of(user)
+    cadre = cadre_of(user)
+    result = {"today": today, "role": role, "is_town_role": role in TOWN_ROLES}
+    if role not in TOWN_ROLES:
+        return result
+    if role == GRID_WORKER:
+        narrow = lambda qs: qs  # noqa: E731 - their scope is what they answer for
+    else:
+        assigned = cadre.assigned_ids()
+        narrow = lambda qs: mine(user, qs, assigned)  # noqa: E731
+    overdue_qs = narrow(overdue(user, today=today))
+    result["overdue"] = _people_rows(overdue_qs)
+    for person in result["overdue"]:
+        person.days_overdue = days_overdue(person, today)
+    result["due_soon"] = _people_rows(narrow(due_soon(user, today=today)))
+    campaign = running_campaigns(user, today=today).first()
+    result["campaign"] = campaign
+    if campaign is not None:
+        result["campaign_unvisited"] = _people_rows(narrow(campaign_unvisited(user, campaign)))
+    result["followups"] = list(open_followups_owned(user)[:HOME_LIST_SIZE])
+    for item in result["followups"]:
+        item.days_left = (item.deadline - today).days if item.deadline else None
+    if role != GRID_WORKER and cadre is not None:
+        soon = today + timedelta(days=DUE_SOON_DAYS)
+        active = Q(beneficiaries__status=Beneficiary.Status.ACTIVE)
+        result["by_cell"] = list(
+            GridCell.objects.for_user(user)
+            .filter(level=GridCell.Level.SMALL)
+            .annotate(
+                overdue=Count("beneficiaries", filter=active & Q(beneficiaries__next_visit_due__lt=today)),
+                due=Count("beneficiaries", filter=active & Q(beneficiaries__next_visit_due__gte=today, beneficiaries__next_visit_due__lte=soon)),
+            )
+            .filter(Q(overdue__gt=0) | Q(due__gt=0))
+            .select_related("village")
+            .order_by("-overdue", "-due", "code")[:HOME_LIST_SIZE]
+        )
+        from towns.selectors import zone_overview
+
+        loaded = [c for c in zone_overview(user, cadre.town, today=today)["cadres"] if c.zone_assignments]
+        loaded.sort(key=lambda c: (-c.load["overdue"], -c.load["due"], c.name))
+        result["by_cadre"] = loaded[:HOME_LIST_SIZE]
+        result["cadres_total"] = len(loaded)
+    return result

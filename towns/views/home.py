@@ -5,12 +5,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from towns import selectors
+from visits.selectors import my_tasks
 
 
 @login_required
 @require_safe
 def home(request):
-    return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user)})
+    """我的任务: who is due or overdue, who the campaign has not reached, my open items."""
+    return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user), "tasks": my_tasks(request.user)})
 
 
 @require_safe

@@ -1,0 +1,129 @@
+"""Which rows of the registry: one FilterSet for the list page and (issue 7) its export."""
+
+import django_filters
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from towns import idnumbers
+from towns.models import Beneficiary, Cadre, Category, GridCell, Town, Village
+from towns.phones import normalize_phone
+from towns.scoping import scope_of
+from visits.models import Campaign, Visit
+
+_CHOICES_TTL = 300  # seconds: new villages or cadres show in the filter within five minutes
+
+
+def _cached_choices(user, name: str, build):
+    """Filter choices change rarely; keep them out of every page's query count."""
+    scope = scope_of(user)
+    key = f"registry-choices:{name}:{'all' if scope.everything else scope.town_id}:{sorted(scope.cell_ids or [])[:50]}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = build()
+        cache.set(key, choices, _CHOICES_TTL)
+    return choices
+
+
+def _search(queryset, name, value):
+    """Name, pinyin initials, phone, or an exact ID number."""
+    text = (value or "").strip()
+    if not text:
+        return queryset
+    digest = idnumbers.search_digest(text)
+    if digest:
+        return queryset.filter(id_number_digest=digest)
+    try:
+        phone = normalize_phone(text)
+    except Exception:  # noqa: BLE001 - not a phone number: search by name
+        phone = ""
+    if phone:
+        return queryset.filter(Q(phone=phone) | Q(household__phone=phone))
+    if text.isascii() and text.isalpha():
+        return queryset.filter(name_initials__startswith=text.lower())
+    return queryset.filter(name__contains=text)
+
+
+class BeneficiaryFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索", method=_search)
+    town = django_filters.ChoiceFilter(label="镇（街道）", field_name="town_id")
+    village = django_filters.ChoiceFilter(label="村（社区）", field_name="household__village_id")
+    big_cell = django_filters.ChoiceFilter(label="大网格", field_name="cell__parent_id")
+    cell = django_filters.ChoiceFilter(label="小网格", field_name="cell_id")
+    category = django_filters.ChoiceFilter(label="人群类别", method="filter_category")
+    status = django_filters.ChoiceFilter(label="状态", choices=Beneficiary.Status.choices, empty_label="全部状态")
+    responsible_cadre = django_filters.ChoiceFilter(label="责任干部", field_name="responsible_cadre_id")
+    overdue = django_filters.ChoiceFilter(label="超期未访", choices=[("true", "超期未访"), ("false", "未超期")], method="filter_overdue", empty_label="不限")
+    campaign = django_filters.ChoiceFilter(label="专项活动", method="filter_campaign")
+    visited = django_filters.ChoiceFilter(
+        label="活动走访", choices=[("yes", "已走访"), ("no", "未走访")], method="filter_visited", empty_label="不限"
+    )
+
+    class Meta:
+        model = Beneficiary
+        fields = []
+
+    def __init__(self, data=None, *args, user, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        scope = scope_of(user)
+        filters = self.filters
+        filters["category"].extra["choices"] = _cached_choices(user, "category", lambda: list(Category.objects.values_list("pk", "name")))
+        filters["village"].extra["choices"] = _cached_choices(
+            user, "village", lambda: [(v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
+                                      for v in Village.objects.for_user(user).select_related("town").order_by("code")]
+        )
+        filters["responsible_cadre"].extra["choices"] = _cached_choices(
+            user, "cadre", lambda: list(Cadre.objects.for_user(user).filter(is_active=True).order_by("name").values_list("pk", "name"))
+        )
+        filters["campaign"].extra["choices"] = _cached_choices(
+            user, "campaign", lambda: list(Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", "name"))
+        )
+        if scope.everything:
+            filters["town"].extra["choices"] = _cached_choices(user, "town", lambda: list(Town.objects.for_user(user).values_list("pk", "name")))
+        else:
+            del filters["town"]
+        # Cells only once a village is chosen: a county has ~4,500 of them.
+        village = (self.data or {}).get("village")
+        if village and str(village).isdigit():
+            cells = _cached_choices(
+                user, f"cells-{village}",
+                lambda: list(GridCell.objects.for_user(user).filter(village_id=int(village)).order_by("code").values_list("pk", "level", "name")),
+            )
+            filters["big_cell"].extra["choices"] = [(pk, name) for pk, level, name in cells if level == "big"]
+            filters["cell"].extra["choices"] = [(pk, name) for pk, level, name in cells if level == "small"]
+        else:
+            filters["big_cell"].extra["choices"] = []
+            filters["cell"].extra["choices"] = []
+        for name in ("village", "big_cell", "cell", "category", "responsible_cadre", "campaign", "town"):
+            if name in filters:
+                filters[name].extra["empty_label"] = "全部"
+
+    def filter_category(self, queryset, name, value):
+        # A subquery, not a join: a person in two categories must not be listed twice.
+        return queryset.filter(pk__in=Beneficiary.categories.through.objects.filter(category_id=value).values("beneficiary_id"))
+
+    def filter_overdue(self, queryset, name, value):
+        today = timezone.localdate()
+        if value not in ("true", "false"):
+            return queryset
+        if value == "true":
+            return queryset.filter(status=Beneficiary.Status.ACTIVE, next_visit_due__lt=today)
+        return queryset.exclude(next_visit_due__lt=today)
+
+    def filter_campaign(self, queryset, name, value):
+        """The campaign's targets: its towns and target categories ("visited" narrows further)."""
+        campaign = Campaign.objects.for_user(self.user).filter(pk=value).first()
+        if campaign is None:
+            return queryset.none()
+        targeted = Beneficiary.categories.through.objects.filter(
+            category_id__in=campaign.target_categories.values("pk")
+        ).values("beneficiary_id")
+        return queryset.filter(town_id__in=campaign.towns.values("pk"), pk__in=targeted)
+
+    def filter_visited(self, queryset, name, value):
+        campaign = self.form.cleaned_data.get("campaign")
+        if not campaign or value not in ("yes", "no"):
+            return queryset
+        visited = Exists(Visit.objects.filter(campaign_id=campaign, beneficiary_id=OuterRef("pk")))
+        return queryset.filter(visited) if value == "yes" else queryset.filter(~visited)
