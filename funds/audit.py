@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from funds.models import AuditRecord
+from towns import bulk
 
 GENESIS = "0" * 64
 # Same key in the PostgreSQL trigger function (migration funds 0002): one chain, one lock.
@@ -175,11 +176,11 @@ def _payload(fields: dict, created_at: datetime) -> str:
     return json.dumps({**fields, "created_at": created_at.isoformat()}, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def record_many(*, actor, entries, batch_size: int = 2000) -> int:
+def record_many(*, actor, entries, batch_size: int = 5000) -> int:
     """Append many records for one bulk write (a roster import): one lock, one read of the head,
-    the chain computed here, rows inserted in batches. Same payload and hash as record(), so
-    verify_chain walks them like any other; ids follow list order because the advisory lock keeps
-    every other writer of the chain out until commit.
+    the chain computed here, rows inserted with COPY (towns/bulk.py) under ids reserved in list
+    order. Same payload and hash as record(), so verify_chain walks them like any other; the
+    advisory lock keeps every other writer of the chain out until commit.
 
     ``entries`` are dicts of record()'s keyword arguments other than ``actor``. Returns how many.
     """
@@ -196,7 +197,7 @@ def record_many(*, actor, entries, batch_size: int = 2000) -> int:
         digest = compute_hash(prev_hash, payload)
         rows.append(AuditRecord(created_at=created_at, payload=payload, prev_hash=prev_hash, hash=digest, **fields))
         prev_hash = digest
-    AuditRecord._base_manager.bulk_create(rows, batch_size=batch_size)
+    bulk.insert(AuditRecord, rows, batch_size=batch_size)  # ids in list order: the chain's order
     return len(rows)
 
 

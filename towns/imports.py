@@ -35,7 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from funds import audit
-from towns import idnumbers, visit_due
+from towns import bulk, idnumbers, visit_due
 from towns.models import Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
 from towns.permissions import require
 from towns.phones import normalize_phone
@@ -848,7 +848,6 @@ _AUDITED = (
     "notes",
     "registered_on",
 )
-BATCH = 2000
 
 
 def write(result: Analysis, *, roster_import: RosterImport, actor, progress: Callable[[int], None]) -> None:
@@ -896,7 +895,7 @@ def insert_households(result: Analysis, *, town_id: int, entries: list) -> dict[
         )
         for h in result.new_households.values()
     ]
-    Household._base_manager.bulk_create(new, batch_size=BATCH)
+    bulk.insert(Household, new)
     for key, household in zip(result.new_households, new, strict=True):
         households[key] = household.pk
         entries.append({"action": "household.create", "obj": household, "after": audit.snapshot(household)})
@@ -930,15 +929,10 @@ def insert_people(result, *, households, town_id, today, intervals, entries, pro
             )
         )
     progress(25)
-    Beneficiary._base_manager.bulk_create(people, batch_size=BATCH)
+    bulk.insert(Beneficiary, people)
     progress(45)
-    through = Beneficiary.categories.through
-    links = [
-        through(beneficiary_id=p.pk, category_id=c)
-        for p, row in zip(people, result.creates, strict=True)
-        for c in row.category_ids
-    ]
-    through._base_manager.bulk_create(links, batch_size=BATCH * 2)
+    links = [(p.pk, c) for p, row in zip(people, result.creates, strict=True) for c in row.category_ids]
+    bulk.insert_links(Beneficiary.categories.through, "beneficiary", "category", links)
     for person, row in zip(people, result.creates, strict=True):
         after = audit.snapshot(person, fields=list(_AUDITED))
         after["categories"] = list(row.category_ids)
@@ -987,18 +981,16 @@ def update_people(result, *, households, intervals, entries) -> None:
         after = audit.snapshot(person, fields=list(_AUDITED))
         after["categories"] = sorted(row.category_ids) if "categories" in changes else before["categories"]
         entries.append({"action": "beneficiary.update", "obj": person, "before": before, "after": after})
-    Beneficiary._base_manager.bulk_update(
+    bulk.update(
+        Beneficiary,
         list(people.values()),
         ["name", "name_initials", "phone", "notes", "household", "cell", "visit_interval_days", "next_visit_due", "updated_at"],
-        batch_size=500,
     )
     if changed_categories:
         through._base_manager.filter(beneficiary_id__in=changed_categories).delete()
         by_id = {existing["id"]: row for row, existing, _ in result.updates}
-        through._base_manager.bulk_create(
-            [through(beneficiary_id=pk, category_id=c) for pk in changed_categories for c in by_id[pk].category_ids],
-            batch_size=BATCH * 2,
-        )
+        pairs = [(pk, c) for pk in changed_categories for c in by_id[pk].category_ids]
+        bulk.insert_links(through, "beneficiary", "category", pairs)
 
 
 # --- 6. workbooks for the user ----------------------------------------------------------------
