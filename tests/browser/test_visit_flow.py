@@ -35,6 +35,7 @@ def test_grid_worker_logs_a_visit_from_the_home_page(page, browser_cast, log_in,
     expect(page).to_have_url(re.compile(r"/$"))
 
     # Screen 1, home: the person is due, with a "登记走访" link; screen 2: the form.
+    screenshot(page, "home-phone")
     due = page.get_by_test_id("overdue").get_by_role("listitem").filter(has_text=person.name)
     due.get_by_role("link", name="登记走访").click()
     expect(page.get_by_test_id("person-header")).to_contain_text("李桂英")
@@ -58,6 +59,11 @@ def test_grid_worker_logs_a_visit_from_the_home_page(page, browser_cast, log_in,
         visit = Visit.objects.get()
     assert (visit.kind, visit.bp_systolic, visit.bp_diastolic) == ("phone", 138, 86)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The person's timeline shows the visit, the grant and the demand.
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("电话慰问")
+    expect(timeline).to_contain_text("¥300.00")
+    expect(timeline).to_contain_text("屋顶漏雨需要修缮")
     screenshot(page, "visit-done-phone")
 
     # Back to the form and submit it again: the same form, the same key, the same answer.
@@ -79,6 +85,10 @@ def test_grid_worker_logs_a_visit_from_the_home_page(page, browser_cast, log_in,
     )
     assert status == 200  # followed the redirect to the person's page
     assert _saved() == (1, 1, 1)
+
+    # Back home: the person has left the overdue list.
+    page.goto("/")
+    expect(page.get_by_test_id("overdue")).not_to_contain_text(person.name)
 
 
 def test_errors_keep_what_was_typed_on_a_phone(page, browser_cast, log_in, screenshot):
