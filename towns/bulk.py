@@ -28,11 +28,15 @@ _PLAIN = (
 )
 
 
+def copy_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def insert(model, objs: list, *, batch_size: int = 5000) -> list:
     """Insert unsaved instances in list order and set their primary keys; returns objs."""
     if not objs:
         return objs
-    if connection.vendor != "postgresql":
+    if not copy_supported():
         model._base_manager.bulk_create(objs, batch_size=batch_size)
         return objs
     meta = model._meta
@@ -61,8 +65,9 @@ def insert(model, objs: list, *, batch_size: int = 5000) -> list:
 
 def insert_links(through, left: str, right: str, pairs: list[tuple[int, int]]) -> None:
     """Rows of a many-to-many table, without building a model instance for each."""
-    if connection.vendor != "postgresql":
-        through._base_manager.bulk_create([through(**{left: a, right: b}) for a, b in pairs], batch_size=5000)
+    if not copy_supported():
+        left_id, right_id = through._meta.get_field(left).attname, through._meta.get_field(right).attname
+        through._base_manager.bulk_create([through(**{left_id: a, right_id: b}) for a, b in pairs], batch_size=5000)
         return
     meta = through._meta
     ids = reserve_ids(through, len(pairs))
@@ -92,7 +97,7 @@ def update(model, objs: list, field_names: list[str]) -> None:
     UPDATE … FROM on PostgreSQL (bulk_update's CASE per row is ~1 ms a row there)."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    if not copy_supported():
         model._base_manager.bulk_update(objs, field_names, batch_size=500)
         return
     meta = model._meta

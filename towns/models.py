@@ -390,4 +390,5 @@ class RosterImport(AreaScoped):
 
     @property
     def can_confirm(self) -> bool:
-        return self.status == self.Status.READY and not self.errors
+        # Nothing to add or change: nothing to confirm either.
+        return self.status == self.Status.READY and not self.errors and bool(self.to_create or self.to_update)

@@ -518,7 +518,10 @@ def test_template_download_has_the_headers_and_is_itself_importable(cadre_client
     assert "独居老人" in guide and "长兴社区" in guide
     assert "龙岗村" not in guide, "only the user's own town's villages"
     upload(cadre_client, response.content, "模板.xlsx", capture=django_capture_on_commit_callbacks)
-    assert latest_import().status == RosterImport.Status.READY
+    empty = latest_import()
+    assert empty.status == RosterImport.Status.READY and not empty.can_confirm
+    page = cadre_client.get(reverse("towns:import_detail", args=[empty.pk])).content.decode()
+    assert "无需导入" in page and "确认导入</button>" not in page
 
 
 # --- the audit batch append --------------------------------------------------------------------
@@ -551,3 +554,21 @@ def test_import_roster_command(cast, tmp_path):
     assert "新增 1 人" in out.getvalue()
     with unscoped():
         assert Beneficiary.objects.filter(id_number_digest=idnumbers.digest(new_id(sequence=151))).exists()
+
+
+def test_import_works_without_copy_as_on_the_sqlite_demo(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
+    """The quick-start demo runs on SQLite: the same import through bulk_create and bulk_update."""
+    from towns import bulk
+
+    monkeypatch.setattr(bulk, "copy_supported", lambda: False)
+    number = new_id(sequence=161)
+    upload(cadre_client, xlsx([row("王大山", number, cats="独居老人、困难党员")]), capture=django_capture_on_commit_callbacks)
+    confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
+    assert latest_import().status == RosterImport.Status.DONE, latest_import().message
+    upload(cadre_client, xlsx([row("王大山", number, phone="13855500007", cats="困难党员")]), capture=django_capture_on_commit_callbacks)
+    confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
+    assert latest_import().status == RosterImport.Status.DONE, latest_import().message
+    with unscoped():
+        person = Beneficiary.objects.get(id_number_digest=idnumbers.digest(number))
+    assert person.phone == "13855500007" and list(person.categories.values_list("name", flat=True)) == ["困难党员"]
+    assert audit.verify_chain().ok
