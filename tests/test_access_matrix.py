@@ -244,8 +244,9 @@ def _assert_no_canary(response, role, name):
 @pytest.fixture
 def other_town_audit(cast):
     """Give 铜城镇 an audit record so audit URLs have a target."""
-    from funds import audit
     from django.db import transaction
+
+    from funds import audit
 
     with transaction.atomic():
         audit.record(actor=cast.tongcheng.admin, action="beneficiary.update", obj=cast.tongcheng.person,

@@ -48,6 +48,9 @@ class GrantStandard(models.Model):
             models.CheckConstraint(condition=Q(amount__gte=0), name="grantstandard_amount_nonnegative"),
         ]
 
+    def __str__(self):
+        return f"{self.campaign} {self.category} ¥{self.amount}"
+
 
 class Visit(AreaScoped):
     class Kind(models.TextChoices):
