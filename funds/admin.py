@@ -27,3 +27,44 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "actor_name", "action", "object_repr", "channel"]
     list_filter = ["channel", "action"]
     search_fields = ["object_repr", "actor_name"]
+
+
+@admin.register(models.Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "town", "uploaded_by", "uploaded_at"]
+    list_filter = ["kind", "town"]
+
+
+@admin.register(models.GoodsStock)
+class GoodsStockAdmin(ReadOnlyAdmin):
+    list_display = ["town", "goods_item", "quantity"]
+    list_filter = ["town"]
+
+
+@admin.register(models.StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["town", "goods_item", "kind", "quantity", "recorded_by", "recorded_at"]
+    list_filter = ["kind", "town"]
+
+
+@admin.register(models.ConflictDeclaration)
+class ConflictDeclarationAdmin(ReadOnlyAdmin):
+    list_display = ["cadre", "town", "declared_at", "nothing_to_declare"]
+
+
+@admin.register(models.DeclaredRelative)
+class DeclaredRelativeAdmin(ReadOnlyAdmin):
+    list_display = ["name", "relation", "id_number_masked", "declaration"]
+    exclude = ["id_number_encrypted", "id_number_digest"]
+
+
+@admin.register(models.InspectionFlag)
+class InspectionFlagAdmin(ReadOnlyAdmin):
+    list_display = ["rule", "summary", "town", "status", "first_raised_at"]
+    list_filter = ["rule", "status", "town"]
+
+
+@admin.register(models.Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["flag", "verdict", "inspector", "created_at"]
+    list_filter = ["verdict"]

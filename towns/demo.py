@@ -1048,7 +1048,7 @@ class _Builder:
                 "handed_at": at,
                 "recorded_by_id": handed_by,
                 "recorded_at": recorded,
-                "receipt": "",
+                "receipt_id": None,
                 "status": "issued",
                 "void_reason": "",
                 "voided_by_id": None,
