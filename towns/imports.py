@@ -22,7 +22,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -1111,3 +1111,26 @@ def template_workbook(*, actor) -> bytes:
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+STALE_JOB = timedelta(hours=1)
+KEEP_UNIMPORTED_FILES = timedelta(days=7)
+
+
+def sweep(*, now=None) -> dict:
+    """Nightly: a job lost for an hour is marked failed (its transaction rolled back, nothing was
+    written), and rosters never imported lose their file after a week: they hold whole ID numbers."""
+    now = now or timezone.now()
+    running = [RosterImport.Status.UPLOADED, RosterImport.Status.CHECKING, RosterImport.Status.IMPORTING]
+    stale = RosterImport._base_manager.filter(status__in=running, created_at__lt=now - STALE_JOB)
+    stale_ids = list(stale.values_list("pk", flat=True))
+    for import_id in stale_ids:
+        mark_failed(import_id, "任务中断（超过1小时未完成），未写入任何数据，请重新上传")
+    old = RosterImport._base_manager.exclude(file="").exclude(status__in=running).filter(created_at__lt=now - KEEP_UNIMPORTED_FILES)
+    discarded = 0
+    for roster_import in old:
+        _discard_file(roster_import)
+        discarded += 1
+    return {"stale": len(stale_ids), "files_discarded": discarded}

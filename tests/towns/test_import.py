@@ -572,3 +572,29 @@ def test_import_works_without_copy_as_on_the_sqlite_demo(cadre_client, cast, dja
         person = Beneficiary.objects.get(id_number_digest=idnumbers.digest(number))
     assert person.phone == "13855500007" and list(person.categories.values_list("name", flat=True)) == ["困难党员"]
     assert audit.verify_chain().ok
+
+
+def test_sweep_fails_lost_jobs_and_drops_old_unimported_files(cast, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from towns.imports import sweep
+    from towns.models import RosterImport
+
+    def upload(status, age_days):
+        item = RosterImport.objects.create(town=cast.yeshan.town, uploaded_by=cast.yeshan.admin.cadre, original_name="a.xlsx", status=status)
+        item.file.save("a.xlsx", ContentFile(b"PK"), save=True)
+        RosterImport.objects.filter(pk=item.pk).update(created_at=timezone.now() - timedelta(days=age_days))
+        return item
+
+    lost = upload(RosterImport.Status.CHECKING, 1)
+    old_failed = upload(RosterImport.Status.FAILED, 8)
+    recent_failed = upload(RosterImport.Status.FAILED, 2)
+    assert sweep() == {"stale": 1, "files_discarded": 1}
+    lost.refresh_from_db()
+    old_failed.refresh_from_db()
+    recent_failed.refresh_from_db()
+    assert lost.status == "failed" and "任务中断" in lost.message
+    assert not old_failed.file and recent_failed.file
