@@ -166,6 +166,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Whole request bodies above this are refused at once (towns.middleware): a 20 MB roster plus form fields.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_MB", 25, minimum=1) * 1024 * 1024
 
 # Celery runs tasks in-process when no broker is configured (the quick-start demo).
 REDIS_URL = env_str("REDIS_URL")

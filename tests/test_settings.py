@@ -63,3 +63,10 @@ def test_amounts_show_as_yuan_with_thousands_separators():
     assert rendered == "¥1,234.50 ¥250,000.00"
     with translation.override("zh-hans"):
         assert formats.number_format(Decimal("1234567.5"), 2, force_grouping=True) == "1,234,567.50"
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(client, settings):
+    settings.MAX_REQUEST_BYTES = 1024
+    response = client.generic("POST", "/accounts/login/", b"x" * 2048, content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert "上传内容过大" in response.content.decode()
