@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from funds import audit
-from funds.models import Budget, Disbursement, GoodsItem
+from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement
 from towns.models import Beneficiary, Cadre, Town
 from towns.permissions import require
 from towns.scoping import unscoped
 from towns.services import _actor_cadre, _in_scope
-from visits.models import Campaign, Visit
+from visits.models import Campaign, GrantStandard, Visit
 
 
 @transaction.atomic
@@ -77,6 +78,9 @@ def disbursement_create(
         errors["handed_by"] = ["发放人须为本镇干部"]
     if errors:
         raise ValidationError(errors)
+    if kind == Disbursement.Kind.GOODS:
+        # Taken out before the grant is written, in the same transaction: a refusal writes nothing.
+        _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
     audit.mark_service_write()
     grant = Disbursement.objects.create(
         town_id=person.town_id,
@@ -98,6 +102,11 @@ def disbursement_create(
         idempotency_key=idempotency_key,
     )
     audit.record(actor=actor, action="disbursement.create", obj=grant, after=audit.snapshot(grant, exclude=("idempotency_key",)))
+    if kind == Disbursement.Kind.GOODS:
+        _movement(
+            actor=actor, town_id=grant.town_id, goods_item=goods_item, kind=StockMovement.Kind.HANDED_OUT,
+            quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by,
+        )
     return grant, True
 
 
@@ -125,6 +134,13 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
         after=audit.snapshot(grant, fields=["status", "void_reason", "voided_by", "voided_at"]),
         reason=reason.strip(),
     )
+    if grant.kind == Disbursement.Kind.GOODS:
+        # The goods go back to the store they came from (作废退回).
+        _stock_put(town_id=grant.town_id, goods_item=grant.goods_item, quantity=grant.quantity)
+        _movement(
+            actor=actor, town_id=grant.town_id, goods_item=grant.goods_item, kind=StockMovement.Kind.RETURNED,
+            quantity=grant.quantity, disbursement=grant, source=reason.strip()[:120], recorded_by=grant.voided_by,
+        )
     return grant
 
 
@@ -150,3 +166,146 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
     budget.save(update_fields=["amount"])
     audit.record(actor=actor, action="budget.update", obj=budget, before=before, after=audit.snapshot(budget), reason=reason.strip())
     return budget
+
+# --- goods stock (issue 5 §1) ----------------------------------------------------------------
+# Every stock write first takes the audit chain's lock (which the transaction takes anyway when it
+# records the write) and only then the stock row: one lock order for all of them, so a visit log
+# (which has already audited its visit when it hands out goods) and a batch cannot deadlock.
+
+
+def _lock_before_stock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit.CHAIN_LOCK_KEY])
+
+
+def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
+    """Take goods out of a town's store, or refuse with what is left.
+
+    One conditional UPDATE: the row is locked and the condition re-checked against the committed
+    quantity, so two cadres handing out the last units at once cannot both succeed. The check
+    constraint goodsstock_never_negative is the last line behind it.
+    """
+    _lock_before_stock()
+    with unscoped():  # the person was resolved through the actor's scope; the store is their town's
+        taken = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk, quantity__gte=quantity).update(
+            quantity=F("quantity") - quantity
+        )
+        if not taken:
+            left = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
+            raise ValidationError({"quantity": [f"库存不足：{goods_item.name} 现有 {left or 0}{goods_item.unit}"]})
+
+
+def _stock_put(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
+    """Add goods to a town's store (入库, 作废退回)."""
+    _lock_before_stock()
+    with unscoped():
+        added = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).update(quantity=F("quantity") + quantity)
+        if not added:
+            # Under the chain lock no other stock writer can insert the same row meanwhile.
+            GoodsStock.objects.create(town_id=town_id, goods_item=goods_item, quantity=quantity)
+
+
+def _movement(
+    *, actor, town_id, goods_item, kind, quantity, disbursement=None, source="", recorded_at=None, recorded_by=None
+) -> StockMovement:
+    """The movement row and its audit record, with the store's quantity after it."""
+    with unscoped():
+        stock_after = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
+    movement = StockMovement.objects.create(
+        town_id=town_id,
+        goods_item=goods_item,
+        kind=kind,
+        quantity=quantity,
+        disbursement=disbursement,
+        source=source,
+        recorded_by=recorded_by or _actor_cadre(actor),
+    )
+    if recorded_at is not None:
+        # auto_now_add ignores a given value; goods are often booked a day or two after they came.
+        with unscoped():
+            StockMovement.objects.filter(pk=movement.pk).update(recorded_at=recorded_at)
+        movement.recorded_at = recorded_at
+    audit.record(
+        actor=actor,
+        action="stockmovement.create",
+        obj=movement,
+        object_repr=f"{movement.get_kind_display()} {goods_item.name} {quantity}{goods_item.unit}",
+        after={**audit.snapshot(movement), "stock_after": stock_after},
+        reason=source if kind == StockMovement.Kind.RETURNED else "",
+    )
+    return movement
+
+
+@transaction.atomic
+def stock_receive(*, actor, goods_item, quantity: int, source: str, received_on=None) -> StockMovement:
+    """入库: goods arrive at the actor's town store (bought with town money, donated by the county charity...)."""
+    require(actor, "stock.manage")
+    cadre = _actor_cadre(actor)
+    item = GoodsItem.objects.filter(pk=getattr(goods_item, "pk", goods_item)).first()
+    errors = {}
+    if item is None:
+        errors["goods_item"] = ["请选择慰问品"]
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        errors["quantity"] = ["入库数量须为大于0的整数"]
+    elif quantity > 1_000_000:
+        errors["quantity"] = ["入库数量过大，请核对"]  # a typing slip, not a delivery
+    source = (source or "").strip()
+    if not source:
+        errors["source"] = ["请填写来源（如：镇财政采购、县慈善总会捐赠）"]
+    elif len(source) > 120:
+        errors["source"] = ["来源最多120字"]
+    today = timezone.localdate()
+    if received_on is not None and received_on > today:
+        errors["received_on"] = ["入库日期不能晚于今天"]
+    if errors:
+        raise ValidationError(errors)
+    _stock_put(town_id=cadre.town_id, goods_item=item, quantity=quantity)
+    recorded_at = None
+    if received_on is not None and received_on != today:
+        recorded_at = datetime.combine(received_on, time(9), tzinfo=timezone.get_current_timezone())
+    return _movement(
+        actor=actor, town_id=cadre.town_id, goods_item=item, kind=StockMovement.Kind.RECEIVED, quantity=quantity,
+        source=source, recorded_at=recorded_at,
+    )
+
+
+# --- grant standards (issue 5 §1) -------------------------------------------------------------
+
+
+@transaction.atomic
+def standard_set(*, actor, campaign, category, amount: Decimal, reason: str = "") -> GrantStandard:
+    """慰问标准 of a category in a campaign; setting it the first time needs no reason, changing it does."""
+    from towns.models import Category
+
+    require(actor, "campaign.edit")
+    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    category = Category.objects.filter(pk=getattr(category, "pk", category)).first()
+    errors = {}
+    if category is None:
+        errors["category"] = ["请选择人群类别"]
+    if amount is not None and not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
+    if amount is None or amount < 0:
+        errors["amount"] = ["标准金额不能为负数"]
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors["amount"] = ["金额最多保留两位小数"]
+    if errors:
+        raise ValidationError(errors)
+    standard = GrantStandard.objects.select_for_update().filter(campaign=campaign, category=category).first()
+    if standard is None:
+        standard = GrantStandard.objects.create(campaign=campaign, category=category, amount=amount)
+        audit.record(actor=actor, action="grantstandard.create", obj=standard, after=audit.snapshot(standard))
+        return standard
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["修改慰问标准须填写原因"]})
+    if standard.amount == amount:
+        return standard
+    before = audit.snapshot(standard)
+    standard.amount = amount
+    standard.save(update_fields=["amount"])
+    audit.record(
+        actor=actor, action="grantstandard.update", obj=standard, before=before, after=audit.snapshot(standard),
+        reason=reason.strip(),
+    )
+    return standard

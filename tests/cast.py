@@ -140,5 +140,16 @@ def build_cast() -> Cast:
     return Cast(yeshan, tongcheng, county, inspector, sysadmin, cats, campaign)
 
 
+def give_stock(town: Town, item, quantity: int):
+    """Put goods in a town's store for a test (direct rows: setup, not the 入库 under test)."""
+    from funds.models import GoodsStock
+
+    with unscoped():
+        stock, _ = GoodsStock.objects.get_or_create(town=town, goods_item=item)
+        stock.quantity += quantity
+        stock.save(update_fields=["quantity"])
+    return stock
+
+
 def at(year, month, day, hour=10, minute=0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from funds.models import AuditRecord, Disbursement, GoodsItem
-from tests.cast import CANARY_ID, CANARY_NAME, at
+from tests.cast import CANARY_ID, CANARY_NAME, at, give_stock
 from towns.scoping import unscoped
 from visits import services
 from visits.models import FollowUp, Visit
@@ -26,8 +26,12 @@ def now():
 
 
 @pytest.fixture
-def rice(db):
-    return GoodsItem.objects.create(name="大米", unit="袋", unit_value=Decimal("50.00"))
+def rice(cast):
+    item = GoodsItem.objects.create(name="大米", unit="袋", unit_value=Decimal("50.00"))
+    # Handing out goods takes them from the town's store (issue 5 §1).
+    give_stock(cast.yeshan.town, item, 20)
+    give_stock(cast.tongcheng.town, item, 20)
+    return item
 
 
 @pytest.fixture
@@ -141,7 +145,8 @@ def test_one_post_logs_the_visit_its_grants_and_followups_with_audit(grid, cast,
     data = form_data(cast, rice)
     # Each part goes through its own service, which re-resolves every id in the actor's scope and
     # appends its audit record: about 12 queries per grant or demand line on top of the visit's.
-    with django_assert_max_num_queries(90):
+    # Goods also leave the town store: the stock update and its movement with an audit record.
+    with django_assert_max_num_queries(96):
         response = grid.post(url_for(cast.yeshan.person), data)
     assert response.status_code == 302
     visit = Visit.objects.for_user(cast.yeshan.grid_worker).get()
