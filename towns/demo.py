@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from funds import audit
-from funds.models import Budget, Disbursement, GoodsItem
+from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement
 from towns import idnumbers, permissions, visit_due
 from towns.models import (
     Assignment,
@@ -477,6 +477,7 @@ class _Builder:
         self.goods: list = []  # (id, name, value)
         self.campaign_id = 0
         self.spend: dict = defaultdict(Decimal)  # (town id, source) -> campaign spending
+        self.goods_out: dict = defaultdict(int)  # (town id, goods item id) -> quantity handed out
         self.logins: list[Login] = []
         self.used_ids: set = set()
         self._initials: dict = {}
@@ -502,6 +503,7 @@ class _Builder:
         for town, share in zip(self.towns, shares, strict=True):
             self.build_town(town, share)
         self.build_budgets()
+        self.build_stock()
         return self.logins
 
     def build_reference(self):
@@ -1190,6 +1192,18 @@ class _Builder:
             )  # handed out after death
         columns = list(rows[0]) if rows else []
         w.insert(Disbursement, columns, [tuple(r.values()) for r in rows])
+        # Every goods grant took its goods out of the town's store, as disbursement_create does.
+        handed = [r for r in rows if r["kind"] == "goods" and r["status"] == "issued"]
+        for r in handed:
+            self.goods_out[(town.id, r["goods_item_id"])] += r["quantity"]
+        w.insert(
+            StockMovement,
+            ["id", "town_id", "goods_item_id", "kind", "quantity", "disbursement_id", "source", "recorded_by_id", "recorded_at"],
+            [
+                (w.new_id(StockMovement), town.id, r["goods_item_id"], "out", r["quantity"], r["id"], "", r["recorded_by_id"], r["recorded_at"])
+                for r in handed
+            ],
+        )
         return len(rows)
 
     # -------------------------------------------------------- follow-ups
@@ -1495,6 +1509,28 @@ class _Builder:
                     (self.writer.new_id(Budget), self.campaign_id, town.id, source, amount, datetime(2023, 12, 18, 10, tzinfo=TZ))
                 )
         self.writer.insert(Budget, ["id", "campaign_id", "town_id", "source", "amount", "created_at"], rows)
+
+    # -------------------------------------------------------- goods stock
+    def build_stock(self):
+        """Each town received its goods before the season (one 入库 per item) and has some left:
+        stock = received − handed out, never negative, the same on every load."""
+        received_at = datetime.combine(self.spec.routine_from - timedelta(days=1), datetime.min.time(), tzinfo=TZ).replace(hour=9)
+        stock_rows, movement_rows = [], []
+        for town in self.towns:
+            for goods_id, name, _value in self.goods:
+                out = self.goods_out.get((town.id, goods_id), 0)
+                left = 10 + out // 8
+                source = "县慈善总会捐赠" if name == "棉被" else "镇财政采购"
+                movement_rows.append(
+                    (self.writer.new_id(StockMovement), town.id, goods_id, "in", out + left, None, source, town.admin, received_at)
+                )
+                stock_rows.append((self.writer.new_id(GoodsStock), town.id, goods_id, left))
+        self.writer.insert(
+            StockMovement,
+            ["id", "town_id", "goods_item_id", "kind", "quantity", "disbursement_id", "source", "recorded_by_id", "recorded_at"],
+            movement_rows,
+        )
+        self.writer.insert(GoodsStock, ["id", "town_id", "goods_item_id", "quantity"], stock_rows)
 
 
 VISIT_NOTES = {

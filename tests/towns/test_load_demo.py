@@ -213,3 +213,22 @@ def test_the_command_prints_the_login_table_and_refuses_reset_on_postgresql(load
         assert text in loaded.output
     with pytest.raises(CommandError, match="SQLite"):
         call_command("load_demo", "--reset", stdout=StringIO())
+
+
+def test_each_towns_stock_is_what_it_received_less_what_it_handed_out(loaded, db):
+    from django.db.models import Sum
+
+    from funds.models import GoodsStock, StockMovement
+
+    with unscoped():
+        moved = {}
+        for row in StockMovement.objects.values("town_id", "goods_item_id", "kind").annotate(n=Sum("quantity")):
+            moved[(row["town_id"], row["goods_item_id"], row["kind"])] = row["n"]
+        stock = list(GoodsStock.objects.values_list("town_id", "goods_item_id", "quantity"))
+        goods_grants = Disbursement.objects.filter(kind="goods", status="issued").count()
+        assert StockMovement.objects.filter(kind="out", disbursement__isnull=False).count() == goods_grants > 0
+    assert len(stock) == 16 * 4
+    for town_id, item_id, quantity in stock:
+        received = moved.get((town_id, item_id, "in"), 0)
+        out = moved.get((town_id, item_id, "out"), 0)
+        assert quantity == received - out and quantity > 0
