@@ -347,6 +347,7 @@ ACTION_LABELS: dict[str, str] = {
     "disbursement.create": "登记发放",
     "disbursement.void": "作废发放",
     "disbursement.approve": "审批发放",
+    "disbursement.receipt": "上传签领凭证",
     "budget.create": "新增预算",
     "budget.update": "修改预算",
     "campaign.create": "新增专项活动",

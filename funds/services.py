@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, time
 from decimal import Decimal
@@ -12,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from funds import audit
-from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, Receipt, StockMovement
 from towns.models import Beneficiary, Cadre, Town
 from towns.permissions import require
 from towns.scoping import unscoped
@@ -38,6 +39,8 @@ def disbursement_create(
     proxy_name: str = "",
     proxy_relation: str = "",
     replaces=None,
+    account_holder: str = "",
+    reason: str = "",
 ) -> tuple[Disbursement, bool]:
     require(actor, "grant.issue")
     with unscoped():
@@ -72,6 +75,12 @@ def disbursement_create(
         errors["handed_at"] = ["发放时间不能晚于现在"]
     if proxy_name and not proxy_relation:
         errors["proxy_relation"] = ["代领须填写代领人与对象的关系"]
+    account_holder = (account_holder or "").strip()
+    if kind == Disbursement.Kind.TRANSFER:
+        if not _account_holder_allowed(account_holder, person.name, proxy_name, proxy_relation):
+            errors["account_holder"] = ["转账户名须为慰问对象本人，或填写代领人及关系"]
+    else:
+        account_holder = ""  # only a transfer goes to an account
     if visit is not None and visit.beneficiary_id != person.pk:
         errors["visit"] = ["走访记录与慰问对象不一致"]
     if handed_by.town_id != person.town_id:
@@ -81,6 +90,7 @@ def disbursement_create(
     if kind == Disbursement.Kind.GOODS:
         # Taken out before the grant is written, in the same transaction: a refusal writes nothing.
         _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
+    approval = _approval_needed(person.town_id, amount if amount is not None else goods_item.unit_value * quantity)
     audit.mark_service_write()
     grant = Disbursement.objects.create(
         town_id=person.town_id,
@@ -100,14 +110,41 @@ def disbursement_create(
         recorded_by=_actor_cadre(actor),
         replaces=replaces,
         idempotency_key=idempotency_key,
+        account_holder=account_holder,
+        approval_status=approval,
     )
-    audit.record(actor=actor, action="disbursement.create", obj=grant, after=audit.snapshot(grant, exclude=("idempotency_key",)))
+    audit.record(
+        actor=actor,
+        action="disbursement.create",
+        obj=grant,
+        after=audit.snapshot(grant, exclude=("idempotency_key",)),
+        reason=(reason or "").strip(),
+    )
     if kind == Disbursement.Kind.GOODS:
         _movement(
             actor=actor, town_id=grant.town_id, goods_item=goods_item, kind=StockMovement.Kind.HANDED_OUT,
             quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by,
         )
     return grant, True
+
+
+def _account_holder_allowed(holder: str, person_name: str, proxy_name: str, proxy_relation: str) -> bool:
+    """A transfer goes to the person's own account, or to a named proxy's whose relation is given:
+    money sent to anyone else's account (a cadre's, a stranger's) is the abuse this rule stops."""
+    if not holder:
+        return False
+    if holder == person_name.strip():
+        return True
+    return bool(proxy_name.strip()) and holder == proxy_name.strip() and bool(proxy_relation.strip())
+
+
+def _approval_needed(town_id: int, value: Decimal) -> str:
+    """Pending when the town has set a threshold and the grant's value (cash, or goods at their
+    unit value) exceeds it; the threshold is read now, so a later change does not re-judge old grants."""
+    threshold = Town._base_manager.filter(pk=town_id).values_list("grant_approval_threshold", flat=True).first()
+    if threshold is not None and value > threshold:
+        return Disbursement.ApprovalStatus.PENDING
+    return Disbursement.ApprovalStatus.NOT_REQUIRED
 
 
 @transaction.atomic
@@ -144,6 +181,212 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     return grant
 
 
+# --- approval, reissue, receipts (issue 5 §2) ------------------------------------------------
+#
+# A grant above its town's threshold is created 待审批 (pending). A town admin approves or
+# rejects it. A rejected grant stays on record (never deleted) but counts as not handed out:
+# totals, budgets and rosters count HANDED_OUT only (funds/grant_selectors.py).
+
+
+@transaction.atomic
+def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") -> Disbursement:
+    require(actor, "grant.approve")
+    grant = _in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
+    grant = Disbursement._base_manager.select_for_update().get(pk=grant.pk)
+    me = _actor_cadre(actor)
+    note = (note or "").strip()
+    # The service says why; the check constraint disbursement_not_self_approved is the second line.
+    if me.pk in (grant.handed_by_id, grant.recorded_by_id):
+        raise ValidationError({"__all__": ["不能审批自己经手的发放"]})
+    if grant.status == Disbursement.Status.VOIDED:
+        raise ValidationError({"__all__": ["该发放记录已作废，无需审批"]})
+    if grant.approval_status != Disbursement.ApprovalStatus.PENDING:
+        raise ValidationError({"__all__": [f"该发放记录不在待审批状态（{grant.get_approval_status_display()}）"]})
+    if not approve and not note:
+        raise ValidationError({"note": ["不通过须填写审批意见"]})
+    if len(note) > 200:
+        raise ValidationError({"note": ["审批意见最多200字"]})
+    fields = ["approval_status", "approved_by", "approved_at", "approval_note"]
+    before = audit.snapshot(grant, fields=fields)
+    audit.mark_service_write()
+    grant.approval_status = Disbursement.ApprovalStatus.APPROVED if approve else Disbursement.ApprovalStatus.REJECTED
+    grant.approved_by = me
+    grant.approved_at = timezone.now()
+    grant.approval_note = note
+    grant.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        action="disbursement.approve",
+        obj=grant,
+        before=before,
+        after=audit.snapshot(grant, fields=fields),
+        reason=note or ("审批通过" if approve else ""),
+    )
+    return grant
+
+
+# What a correction may change; the person, campaign and visit stay the original's (a grant to
+# somebody else is not a correction of this one: void it and log a new grant instead).
+REISSUE_FIELDS = frozenset(
+    {"kind", "amount", "goods_item", "quantity", "handed_at", "handed_by", "source", "proxy_name", "proxy_relation", "account_holder"}
+)
+
+
+@transaction.atomic
+def disbursement_reissue(*, actor, original, reason: str, idempotency_key: uuid.UUID, **new_values) -> tuple[Disbursement, bool]:
+    """Void ``original`` with ``reason`` and create the corrected grant (replaces=original) in one
+    transaction: both are audited, both stay visible, and a failure of either writes nothing.
+    A replay of the same key answers with the correction already made."""
+    require(actor, "grant.void")
+    require(actor, "grant.issue")
+    unknown = set(new_values) - REISSUE_FIELDS
+    if unknown:
+        raise TypeError(f"disbursement_reissue() cannot change {sorted(unknown)}")
+    with unscoped():  # a replay is found by its key wherever it is; scope is checked just below
+        existing = Disbursement.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
+            raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
+        return existing, False
+    grant = _in_scope(Disbursement, actor, original, "original", "发放记录")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["更正须填写原因"]})
+    values = {
+        "kind": grant.kind,
+        "amount": grant.amount,
+        "goods_item": grant.goods_item_id,
+        "quantity": grant.quantity,
+        "handed_at": grant.handed_at,
+        "handed_by": grant.handed_by_id,
+        "source": grant.source,
+        "proxy_name": grant.proxy_name,
+        "proxy_relation": grant.proxy_relation,
+        "account_holder": grant.account_holder,
+        **new_values,
+    }
+    voided = disbursement_void(actor=actor, disbursement=grant, reason=reason)
+    corrected, _ = disbursement_create(
+        actor=actor,
+        beneficiary=voided.beneficiary_id,
+        campaign=voided.campaign_id,
+        visit=voided.visit_id,
+        replaces=voided,
+        idempotency_key=idempotency_key,
+        reason=f"更正发放记录 #{voided.pk}：{reason.strip()}",
+        **values,
+    )
+    return corrected, True
+
+
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+RECEIPT_MAX_GRANTS = 200  # a signed roster page lists a few dozen people; more is a mistake
+# Magic bytes → (extension, content type). Pillow is not installed, and a name or a browser's
+# declared type proves nothing: the first bytes decide what the file is.
+RECEIPT_TYPES = (
+    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png", "image/png"),
+    (b"%PDF-", "pdf", "application/pdf"),
+)
+
+
+def receipt_file_type(head: bytes) -> tuple[str, str] | None:
+    for magic, extension, content_type in RECEIPT_TYPES:
+        if head.startswith(magic):
+            return extension, content_type
+    return None
+
+
+@transaction.atomic
+def receipt_attach(*, actor, disbursements, kind: str, uploaded_file) -> Receipt:
+    """Store a signed receipt and link it to its grants: a signature or thumbprint photo for one
+    grant, or a scanned roster page for several of one town. A grant that already had a receipt
+    gets the new one; the old link stays in the audit trail (and the old Receipt row is kept)."""
+    require(actor, "grant.issue")
+    ids = []
+    for item in disbursements:
+        pk = getattr(item, "pk", item)
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            raise ValidationError({"disbursements": ["发放记录不存在或不在您的管辖范围内"]}) from None
+        if pk not in ids:
+            ids.append(pk)
+    errors: dict[str, list[str]] = {}
+    if kind not in Receipt.Kind.values:
+        errors["kind"] = ["请选择凭证类型"]
+    if not ids:
+        errors["disbursements"] = ["请选择发放记录"]
+    elif len(ids) > RECEIPT_MAX_GRANTS:
+        errors["disbursements"] = [f"一张花名册最多对应{RECEIPT_MAX_GRANTS}条发放记录"]
+    elif kind in (Receipt.Kind.SIGNATURE, Receipt.Kind.THUMBPRINT) and len(ids) != 1:
+        errors["kind"] = ["签字或手印照片只能对应一条发放记录；多人签领请上传花名册扫描页"]
+    grants = list(Disbursement.objects.for_user(actor).select_for_update().filter(pk__in=ids).order_by("pk")) if ids else []
+    if ids and len(grants) != len(ids) and "disbursements" not in errors:
+        errors["disbursements"] = ["发放记录不存在或不在您的管辖范围内"]
+    if any(g.status == Disbursement.Status.VOIDED for g in grants):
+        errors.setdefault("disbursements", []).append("已作废的发放记录不能上传签领凭证")
+    if len({g.town_id for g in grants}) > 1:
+        errors.setdefault("disbursements", []).append("一张花名册只能对应同一个镇（街道）的发放记录")
+    extension, digest, size = _check_receipt_file(uploaded_file, errors)
+    if errors:
+        raise ValidationError(errors)
+
+    receipt = Receipt(
+        town_id=grants[0].town_id,
+        kind=kind,
+        sha256=digest,
+        original_name=(getattr(uploaded_file, "name", "") or "")[:200],
+        uploaded_by=_actor_cadre(actor),
+    )
+    # A random name under receipts/YYYY/MM/ (MEDIA_ROOT-relative, never served publicly): the path
+    # reveals nothing about the person; the original name is kept in a column.
+    uploaded_file.seek(0)
+    receipt.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
+    try:
+        receipt.save()
+        for grant in grants:
+            before = {"receipt_id": grant.receipt_id}
+            audit.mark_service_write()
+            Disbursement._base_manager.filter(pk=grant.pk).update(receipt=receipt)
+            grant.receipt = receipt
+            audit.record(
+                actor=actor,
+                action="disbursement.receipt",
+                obj=grant,
+                before=before,
+                after={"receipt_id": receipt.pk, "receipt_kind": kind, "sha256": digest, "covers": len(grants), "size": size},
+                reason="更换签领凭证" if before["receipt_id"] else "",
+            )
+    except Exception:
+        # Nothing was recorded: do not leave an orphan file of personal data behind.
+        receipt.file.storage.delete(receipt.file.name)
+        raise
+    return receipt
+
+
+def _check_receipt_file(uploaded_file, errors: dict) -> tuple[str, str, int]:
+    if uploaded_file is None:
+        errors["file"] = ["请选择要上传的文件"]
+        return "", "", 0
+    size = getattr(uploaded_file, "size", None) or 0
+    if size > RECEIPT_MAX_BYTES:
+        errors["file"] = [f"文件大小为 {size / 1024 / 1024:.1f} MB，超过 {RECEIPT_MAX_BYTES // 1024 // 1024} MB 的上限，请压缩后重新上传"]
+        return "", "", size
+    if size == 0:
+        errors["file"] = ["文件是空的，请重新拍照或扫描"]
+        return "", "", size
+    uploaded_file.seek(0)
+    found = receipt_file_type(uploaded_file.read(8))
+    if found is None:
+        errors["file"] = ["只能上传 JPG、PNG 图片或 PDF 扫描件"]
+        return "", "", size
+    uploaded_file.seek(0)
+    hasher = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        hasher.update(chunk)
+    return found[0], hasher.hexdigest(), size
+
+
 @transaction.atomic
 def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: str = "") -> Budget:
     require(actor, "budget.edit")
@@ -166,6 +409,7 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
     budget.save(update_fields=["amount"])
     audit.record(actor=actor, action="budget.update", obj=budget, before=before, after=audit.snapshot(budget), reason=reason.strip())
     return budget
+
 
 # --- goods stock (issue 5 §1) ----------------------------------------------------------------
 # Every stock write first takes the audit chain's lock (which the transaction takes anyway when it

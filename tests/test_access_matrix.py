@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from funds.models import AuditRecord, Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
+from tests.funds.grant_objects import receipt_form, reissue_form, tongcheng_grant, tongcheng_grant_query, tongcheng_receipt
 from tests.matrix_objects import (
     end_form,
     tongcheng_activity,
@@ -190,6 +191,38 @@ MATRIX: dict[str, Row] = {
         kwargs=tongcheng_assignment,
         post_data=end_form,
     ),
+    # -- grants and receipts (issue 5 §2, §5)
+    # Everyone signed in reads the grants of their scope; the inspector and the county read every
+    # town's but never write. Void and reissue: town cadres and admins; approval: town admins;
+    # receipts: field roles. Another town's grant or receipt is a 404 to town roles.
+    "funds:grant_list": Row(get=logged_in(200), post=logged_in(405)),
+    "funds:grant_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=tongcheng_grant),
+    "funds:grant_void": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_grant,
+        post_data=lambda cast: {"reason": "矩阵测试"},
+    ),
+    "funds:grant_reissue": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_grant,
+        post_data=reissue_form,
+    ),
+    "funds:grant_approve": Row(
+        get=logged_in(403, town_admin=405),
+        post=logged_in(403, town_admin=404),
+        kwargs=tongcheng_grant,
+        post_data=lambda cast: {"decision": "approve"},
+    ),
+    "funds:approval_queue": Row(get=logged_in(403, town_admin=200), post=logged_in(403, town_admin=405)),
+    "funds:receipt_upload": Row(
+        get=logged_in(403, **TOWN_404),
+        post=logged_in(403, **TOWN_404),
+        query=tongcheng_grant_query,
+        post_data=receipt_form,
+    ),
+    "funds:receipt_file": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=tongcheng_receipt),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.
@@ -239,6 +272,12 @@ def _assert_no_canary(response, role, name):
     body = response.content.decode("utf-8", errors="replace")
     for canary in (CANARY_NAME, CANARY_ID, CANARY_PHONE):
         assert canary not in body, f"{name} as {role} leaked the other town's {canary!r}"
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    # Receipts written by the rows above land in a temporary folder, not the repository's media/.
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

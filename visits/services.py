@@ -242,6 +242,7 @@ def visit_log(
     campaign=None,
     proxy_name: str = "",
     proxy_relation: str = "",
+    account_holder: str = "",
 ) -> VisitLogResult:
     """A visit with what was handed over and what the person asked for, all or nothing.
 
@@ -302,7 +303,7 @@ def visit_log(
     proxy = {"proxy_name": proxy_name, "proxy_relation": proxy_relation}
     handed = []
     if cash_amount is not None:
-        handed.append(("cash", {"kind": cash_kind, "amount": cash_amount, **proxy}))
+        handed.append(("cash", {"kind": cash_kind, "amount": cash_amount, "account_holder": account_holder, **proxy}))
     if goods_item is not None:
         handed.append(("goods", {"kind": Disbursement.Kind.GOODS, "goods_item": goods_item, "quantity": goods_quantity, **proxy}))
     for part, content in handed:

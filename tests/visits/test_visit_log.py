@@ -286,7 +286,7 @@ def test_no_campaign_outside_its_dates(grid, cast, rice):
 def test_transfer_by_a_proxy_is_recorded(grid, cast, now):
     response = grid.post(
         url_for(cast.yeshan.person),
-        form_data(cast, cash_kind="transfer", proxy_name="李明", proxy_relation="儿子", demands=""),
+        form_data(cast, cash_kind="transfer", proxy_name="李明", proxy_relation="儿子", account_holder="李明", demands=""),
     )
     assert response.status_code == 302
     grant = Disbursement.objects.for_user(cast.yeshan.grid_worker).get()

@@ -94,6 +94,8 @@ def _summary(result: VisitLogResult) -> str:
             parts.append(f"{label} ¥{grant.amount:,.2f}")
         else:
             parts.append(f"慰问品 {grant.goods_item.name}×{grant.quantity}{grant.goods_item.unit}")
+        if grant.approval_status == "pending":
+            parts[-1] += "，超过本镇限额，待审批"  # handed over, but a town admin must still approve it
     if result.followups:
         parts.append(f"诉求 {len(result.followups)} 条")
     return "，".join(parts)
