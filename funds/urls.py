@@ -1,6 +1,6 @@
 from django.urls import path
 
-from funds import grant_views, views
+from funds import batch_views, budget_views, grant_views, stock_views, views
 
 app_name = "funds"
 
@@ -16,4 +16,13 @@ urlpatterns = [
     path("grants/<int:pk>/approve/", grant_views.grant_approve, name="grant_approve"),
     path("receipts/upload/", grant_views.receipt_upload, name="receipt_upload"),
     path("receipts/<int:pk>/file", grant_views.receipt_file, name="receipt_file"),
+    # -- budgets, standards, goods stock and batch distribution (issue 5 §1-2)
+    path("budgets/", budget_views.budgets, name="budgets"),
+    path("budgets/set/", budget_views.budget_set, name="budget_set"),
+    path("standards/set/", budget_views.standard_set, name="standard_set"),
+    path("goods/", stock_views.goods, name="goods"),
+    path("goods/receive/", stock_views.stock_receive, name="stock_receive"),
+    path("grants/batch/", batch_views.batch, name="batch"),
+    path("grants/batch/people/", batch_views.batch_people, name="batch_people"),
+    path("grants/batch/<uuid:key>/", batch_views.batch_done, name="batch_done"),
 ]

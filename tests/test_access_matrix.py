@@ -16,6 +16,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from funds.models import AuditRecord, Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
 from tests.funds.grant_objects import receipt_form, reissue_form, tongcheng_grant, tongcheng_grant_query, tongcheng_receipt
+from tests.funds.stock_matrix_objects import (
+    batch_key,
+    receive_form,
+    standard_form,
+    tongcheng_batch_form,
+    tongcheng_budget_form,
+    tongcheng_town_query,
+)
 from tests.matrix_objects import (
     end_form,
     tongcheng_activity,
@@ -223,6 +231,35 @@ MATRIX: dict[str, Row] = {
         post_data=receipt_form,
     ),
     "funds:receipt_file": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=tongcheng_receipt),
+    # -- budgets, standards and goods (issue 5 §1), batch distribution (§2)
+    # Everyone signed in reads budgets and stock; another town asked for by id is a 404 to town
+    # roles. Budgets: town admins (their town) and the system admin; standards: campaign editors;
+    # 入库: town cadres and admins, into their own store. The batch is for grant.issue holders: a
+    # batch naming another town's person or cadre is refused on the form (200), never saved.
+    "funds:budgets": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), query=tongcheng_town_query),
+    "funds:budget_set": Row(
+        get=logged_in(403, town_admin=405, sysadmin=405),
+        post=logged_in(403, town_admin=200, sysadmin=302),
+        post_data=tongcheng_budget_form,
+    ),
+    "funds:standard_set": Row(
+        get=logged_in(403, county_viewer=405, sysadmin=405),
+        post=logged_in(403, county_viewer=302, sysadmin=302),
+        post_data=standard_form,
+    ),
+    "funds:goods": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), query=tongcheng_town_query),
+    "funds:stock_receive": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=302, town_admin=302),
+        post_data=receive_form,
+    ),
+    "funds:batch": Row(get=logged_in(403, **TOWN_200), post=logged_in(403, **TOWN_200), post_data=tongcheng_batch_form),
+    "funds:batch_people": Row(
+        get=logged_in(403, **TOWN_200), post=logged_in(403, grid_worker=405, town_cadre=405, town_admin=405)
+    ),
+    "funds:batch_done": Row(
+        get=logged_in(403, **TOWN_200), post=logged_in(403, grid_worker=405, town_cadre=405, town_admin=405), kwargs=batch_key
+    ),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.
