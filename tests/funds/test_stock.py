@@ -193,3 +193,59 @@ def test_two_connections_racing_for_the_last_units_one_wins(quilt):
     with unscoped():
         assert Disbursement.objects.filter(kind="goods").count() == 1
         assert list(StockMovement.objects.values_list("kind", "quantity")) == [("out", 2)]
+
+
+# --- the goods page -------------------------------------------------------------------------
+
+GOODS = "/funds/goods/"
+
+
+def test_the_goods_page_shows_the_towns_stock_and_history_with_links_to_grants(client, cast, now, quilt, django_assert_max_num_queries):
+    services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=4, source="县慈善总会捐赠")
+    grant, _ = hand_out(cast.yeshan.cadre, cast.yeshan.person, quilt, 1)
+    give_stock(cast.tongcheng.town, quilt, 77)
+    client.force_login(cast.yeshan.grid_worker)
+    with django_assert_max_num_queries(8):
+        response = client.get(GOODS)
+    assert response.status_code == 200
+    assert [(r["town"].name, [c["quantity"] for c in r["cells"]]) for r in response.context["stock"]] == [("冶山镇", [3])]
+    body = response.content.decode()
+    assert "77床" not in body and "铜城镇" not in body
+    assert [m.kind for m in response.context["movements"]] == ["out", "in"]
+    assert f"/funds/grants/{grant.pk}/" in body and "县慈善总会捐赠" in body
+    assert 'data-testid="receive-form"' not in body  # a grid worker does not receive goods
+
+
+def test_county_roles_see_every_towns_store_and_town_roles_only_their_own(client, cast, now, quilt):
+    give_stock(cast.yeshan.town, quilt, 3)
+    give_stock(cast.tongcheng.town, quilt, 77)
+    client.force_login(cast.county_viewer)
+    stock = client.get(GOODS).context["stock"]
+    assert {r["town"].name: r["cells"][0]["quantity"] for r in stock} == {"冶山镇": 3, "铜城镇": 77}
+    assert client.get(GOODS, {"town": cast.tongcheng.town.pk}).status_code == 200
+    client.force_login(cast.yeshan.admin)
+    assert client.get(GOODS, {"town": cast.tongcheng.town.pk}).status_code == 404
+
+
+def test_receiving_through_the_page(client, cast, now, quilt):
+    client.force_login(cast.yeshan.admin)
+    data = {"goods_item": quilt.pk, "quantity": "12", "source": "镇财政采购", "received_on": "2024-01-09"}
+    assert client.post("/funds/goods/receive/", data).status_code == 302
+    assert stock_of(cast.yeshan.town, quilt) == 12
+    refused = client.post("/funds/goods/receive/", {**data, "quantity": "0", "received_on": "2024-02-01"})
+    body = refused.content.decode()
+    assert refused.status_code == 200
+    assert "入库数量：入库数量须为大于0的整数" in body
+    assert stock_of(cast.yeshan.town, quilt) == 12
+
+
+def test_the_history_pages_by_id_without_counting(client, cast, now, quilt):
+    from funds import budget_selectors
+
+    for _ in range(budget_selectors.MOVEMENTS_PAGE + 3):
+        services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=1, source="分批到货")
+    client.force_login(cast.yeshan.cadre)
+    first = client.get(GOODS)
+    assert len(first.context["movements"]) == budget_selectors.MOVEMENTS_PAGE and first.context["next_query"]
+    second = client.get(GOODS + "?" + first.context["next_query"])
+    assert len(second.context["movements"]) == 3
