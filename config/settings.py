@@ -182,7 +182,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "sweep-roster-imports": {"task": "towns.tasks.sweep_roster_imports", "schedule": crontab(hour=3, minute=10)},
+    # Inspection flags (funds/inspection.py) for the inspectors' morning; the run is idempotent.
+    "run-inspection": {"task": "funds.tasks.run_inspection_task", "schedule": crontab(hour=2, minute=30)},
 }
+
+# Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
+INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant
+INSPECTION_RECEIPT_DAYS = env_int("INSPECTION_RECEIPT_DAYS", 15, minimum=1)  # cash and goods signed for within this
+INSPECTION_LATE_ENTRY_DAYS = env_int("INSPECTION_LATE_ENTRY_DAYS", 7, minimum=1)  # recorded this long after handing
+INSPECTION_BULK_COUNT = env_int("INSPECTION_BULK_COUNT", 30, minimum=2)  # more grants than this recorded by one cadre ...
+INSPECTION_BULK_MINUTES = env_int("INSPECTION_BULK_MINUTES", 10, minimum=1)  # ... within this many minutes
+INSPECTION_ROSTER_MAX_ROWS = env_int("INSPECTION_ROSTER_MAX_ROWS", 5000, minimum=100)  # a printed roster beyond this: narrow it
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -4,11 +4,11 @@ from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from funds.audit import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
-from funds.models import AuditRecord
+from funds.models import AuditRecord, Disbursement, Finding, InspectionFlag
 from towns.models import Town
 
 
@@ -73,3 +73,72 @@ class AuditRecordFilter(django_filters.FilterSet):
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
         return form
+
+
+# --- inspection flags and the grant roster (issue 5 §4-5) ---------------------------------
+
+
+class _Styled:
+    """Bootstrap classes on every widget of a FilterSet's form."""
+
+    @property
+    def form(self):
+        form = super().form
+        for field in form.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+        return form
+
+
+def _campaigns(request):
+    from visits.models import Campaign
+
+    return Campaign.objects.for_user(request.user if request else None).order_by("-starts_on")
+
+
+def _villages(request):
+    from towns.models import Village
+
+    return Village.objects.for_user(request.user if request else None).select_related("town").order_by("code")
+
+
+NO_FINDING = "none"
+
+
+class InspectionFlagFilter(_Styled, django_filters.FilterSet):
+    """Which flags: by town, rule, status and the latest finding's verdict (or none yet)."""
+
+    town = django_filters.ModelChoiceFilter(label="镇（街道）", queryset=_towns, empty_label="全部")
+    rule = django_filters.ChoiceFilter(label="规则", choices=InspectionFlag.Rule.choices, empty_label="全部")
+    status = django_filters.ChoiceFilter(label="状态", choices=InspectionFlag.Status.choices, empty_label="全部")
+    verdict = django_filters.ChoiceFilter(
+        label="核查结论", choices=[(NO_FINDING, "未核查"), *Finding.Verdict.choices], empty_label="全部", method="filter_verdict"
+    )
+    campaign = django_filters.ModelChoiceFilter(label="专项活动", queryset=_campaigns, empty_label="全部")
+
+    class Meta:
+        model = InspectionFlag
+        fields: list[str] = []
+
+    def filter_verdict(self, queryset, name, value):
+        # The flag's verdict is its newest finding's.
+        latest = Finding.objects.filter(flag=OuterRef("pk")).order_by("-created_at", "-id").values("verdict")[:1]
+        queryset = queryset.annotate(latest_verdict=Subquery(latest))
+        if value == NO_FINDING:
+            return queryset.filter(latest_verdict__isnull=True)
+        return queryset.filter(latest_verdict=value)
+
+
+class RosterFilter(_Styled, django_filters.FilterSet):
+    """发放花名册: one campaign's grants, by town, village and kind. The printed roster and issue 7's export share it."""
+
+    campaign = django_filters.ModelChoiceFilter(label="专项活动", queryset=_campaigns, empty_label=None, required=True)
+    town = django_filters.ModelChoiceFilter(label="镇（街道）", queryset=_towns, empty_label="全部")
+    village = django_filters.ModelChoiceFilter(
+        label="村（社区）", queryset=_villages, field_name="cell__village", empty_label="全部"
+    )
+    kind = django_filters.ChoiceFilter(label="发放方式", choices=Disbursement.Kind.choices, empty_label="全部")
+
+    class Meta:
+        model = Disbursement
+        fields: list[str] = []

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from funds import batch_views, budget_views, grant_views, stock_views, views
+from funds import batch_views, budget_views, grant_views, inspection_views, stock_views, views
 
 app_name = "funds"
 
@@ -25,4 +25,11 @@ urlpatterns = [
     path("grants/batch/", batch_views.batch, name="batch"),
     path("grants/batch/people/", batch_views.batch_people, name="batch_people"),
     path("grants/batch/<uuid:key>/", batch_views.batch_done, name="batch_done"),
+    # -- conflict-of-interest declarations, inspection flags and findings, the grant roster (issue 5 §3-5)
+    path("declaration/", inspection_views.declaration, name="declaration"),
+    path("declarations/", inspection_views.declaration_list, name="declaration_list"),
+    path("flags/", inspection_views.flag_list, name="flag_list"),
+    path("flags/run/", inspection_views.flags_run, name="flags_run"),
+    path("flags/<int:pk>/", inspection_views.flag_detail, name="flag_detail"),
+    path("roster/", inspection_views.roster, name="roster"),
 ]

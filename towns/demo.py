@@ -13,6 +13,7 @@ the load time (which would make every grant look "entered long after the fact").
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 import uuid
@@ -30,7 +31,16 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from funds import audit
-from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.models import (
+    Budget,
+    ConflictDeclaration,
+    DeclaredRelative,
+    Disbursement,
+    GoodsItem,
+    GoodsStock,
+    Receipt,
+    StockMovement,
+)
 from towns import idnumbers, permissions, visit_due
 from towns.models import (
     Assignment,
@@ -502,6 +512,7 @@ class _Builder:
         shares = _proportional(self.spec.people, [t[6] for t in TOWNS])
         for town, share in zip(self.towns, shares, strict=True):
             self.build_town(town, share)
+        self.build_declarations_and_mover()
         self.build_budgets()
         self.build_stock()
         return self.logins
@@ -1075,6 +1086,7 @@ class _Builder:
                     else ("civil_affairs" if CIVIL_CATS & set(person.cats) else "town_finance")
                 )
                 handed_at = at + timedelta(minutes=rng.randint(5, 30))
+                final_money = None  # the issued cash or transfer of this visit, after any void and reissue
                 if rng.random() < 0.88:
                     money = grant(
                         person,
@@ -1088,6 +1100,7 @@ class _Builder:
                         team[0],
                         campaign,
                     )
+                    final_money = money
                     if rng.random() < 0.012:
                         # A wrong entry voided with its reason, then reissued (never edited).
                         reason = rng.choice(
@@ -1100,7 +1113,7 @@ class _Builder:
                             voided_at=money["recorded_at"] + timedelta(hours=rng.randint(2, 48)),
                         )
                         self.spend[(town.id, source)] -= standard
-                        grant(
+                        final_money = grant(
                             person,
                             vid,
                             money["voided_at"] + timedelta(minutes=10),
@@ -1115,18 +1128,15 @@ class _Builder:
                         )
                 if rng.random() < 0.55:
                     goods_id, _, value = self.goods[rng.choice([0, 1, 1, 2, 3, 3, 3])]
-                    grant(
-                        person,
-                        vid,
-                        handed_at,
-                        "goods",
-                        None,
-                        goods_id,
-                        rng.choice([1, 1, 1, 2]) if value < 100 else 1,
-                        "town_finance",
-                        team[0],
-                        campaign,
-                    )
+                    quantity = rng.choice([1, 1, 1, 2]) if value < 100 else 1
+                    if final_money is not None and value * quantity >= standard:
+                        goods_id, _, value = self.goods[1]  # 油: the gift must leave room for some cash
+                        quantity = 1
+                    grant(person, vid, handed_at, "goods", None, goods_id, quantity, "town_finance", team[0], campaign)
+                    if final_money is not None:
+                        # The 慰问标准 covers cash and goods together (the 超标准 rule counts both).
+                        final_money["amount"] = standard - value * quantity
+                        self.spend[(town.id, final_money["source"])] -= value * quantity
             elif rng.random() < 0.19:
                 goods_id, _, value = self.goods[rng.choice([0, 0, 1, 1, 3])]
                 grant(person, vid, at + timedelta(minutes=10), "goods", None, goods_id, 1, "town_finance", team[0], None)
@@ -1190,6 +1200,62 @@ class _Builder:
                 cell_worker[person.cell_id],
                 self.campaign_id,
             )  # handed out after death
+        extra = random.Random(f"{SEED}-abuses-{town.code}")  # its own stream: the town's stays as it was
+        if town.name == "张铺镇":  # voided, then "reissued" to somebody else (事后补录: 作废改发他人)
+            paid = {r["beneficiary_id"] for r in rows}
+            money = [
+                r for r in rows if r["campaign_id"] and r["status"] == "issued" and r["kind"] == "cash" and not r["replaces_id"]
+            ]
+            spare = [p for p in active_targets if p.id not in paid]
+            if money and spare:
+                original = money[len(money) // 2]
+                original.update(
+                    status="voided",
+                    void_reason="对象姓名录入错误，作废重发",
+                    voided_by_id=town.admin,
+                    voided_at=original["recorded_at"] + timedelta(hours=3),
+                )
+                self.spend[(town.id, original["source"])] -= original["amount"]
+                grant(
+                    spare[0],
+                    None,
+                    original["voided_at"] + timedelta(minutes=10),
+                    "cash",
+                    original["amount"],
+                    None,
+                    None,
+                    original["source"],
+                    original["handed_by_id"],
+                    self.campaign_id,
+                    replaces_id=original["id"],
+                )
+        if town.name == "石梁镇":  # to someone whose only category (60岁以上) the campaign does not target
+            untargeted = [p for p in town.people if p.status == "active" and p.cats == ["age60"]]
+            if untargeted:
+                person = untargeted[len(untargeted) // 2]
+                grant(
+                    person,
+                    None,
+                    gen.moment(date(2024, 1, 12)),
+                    "cash",
+                    Decimal("300.00"),
+                    None,
+                    None,
+                    "town_finance",
+                    cell_worker[person.cell_id],
+                    self.campaign_id,
+                )
+        if town.name == "铜城镇":  # 集中代签: one cadre enters 32 grants of a roster in eight minutes
+            money = sorted(
+                (r for r in rows if r["campaign_id"] and r["status"] == "issued" and r["kind"] == "cash"),
+                key=lambda r: (r["handed_at"], r["id"]),
+            )
+            batch = money[len(money) // 3 : len(money) // 3 + 32]
+            if len(batch) == 32:
+                start = max(r["handed_at"] for r in batch) + timedelta(hours=20)
+                for i, r in enumerate(batch):
+                    r.update(recorded_by_id=town.cadres[0], recorded_at=start + timedelta(seconds=15 * i))
+        self._receipts(town, rows, extra)
         columns = list(rows[0]) if rows else []
         w.insert(Disbursement, columns, [tuple(r.values()) for r in rows])
         # Every goods grant took its goods out of the town's store, as disbursement_create does.
@@ -1205,6 +1271,264 @@ class _Builder:
             ],
         )
         return len(rows)
+
+    def build_declarations_and_mover(self):
+        """亲属申报 by a few cadres — two of them declared relatives their own hands paid (亲情牌: one the relative
+        in person, one the relative's household) — and one person who moved from 铜城镇 to 冶山镇 and was paid
+        in both towns (重复发放 across towns). Written after the towns, reading back what they hold."""
+        from django.db.models import Count
+
+        w, gen = self.writer, _Gen(SEED + "-declarations")
+        by_name = {t.name: t for t in self.towns}
+        tc, ys = by_name["铜城镇"], by_name["冶山镇"]
+        declared_at = datetime(2023, 12, 18, 9, 30, tzinfo=TZ)
+        declarations, relatives, declared = [], [], set()
+
+        def stranger(relation: str, birth_year: int, gender: str) -> tuple:
+            number = self._id_number(gen, date(birth_year, gen.rng.randint(1, 12), gen.rng.randint(1, 28)), gender)
+            return gen.name(gender, "mid" if birth_year < 2000 else "young"), relation, number
+
+        def declare(cadre_id: int, town: _TownState, people: list, nothing: bool = False):
+            if cadre_id in declared:
+                return
+            declared.add(cadre_id)
+            pk = w.new_id(ConflictDeclaration)
+            declarations.append((pk, cadre_id, town.id, declared_at, nothing))
+            for name, relation, number in people:
+                relatives.append(
+                    (
+                        w.new_id(DeclaredRelative),
+                        pk,
+                        name,
+                        relation,
+                        idnumbers.encrypt(number),
+                        idnumbers.digest(number),
+                        idnumbers.mask(number),
+                    )
+                )
+
+        cash = Disbursement._base_manager.filter(campaign_id=self.campaign_id, status="issued", kind="cash").select_related(
+            "beneficiary"
+        )
+        paid = (
+            cash.filter(town_id=tc.id, handed_by_id=tc.grid_workers[0]).order_by("id").first()
+            or cash.filter(town_id=tc.id).order_by("id").first()
+        )
+        if paid is not None:
+            person = paid.beneficiary
+            relation = "父母" if person.birth_date.year < 1975 else "兄弟姐妹"
+            declare(
+                paid.handed_by_id,
+                tc,
+                [
+                    (person.name, relation, idnumbers.decrypt(person.id_number_encrypted)),
+                    stranger("配偶", 1984, "F"),
+                    stranger("子女", 2010, "M"),
+                ],
+            )
+        shared = (
+            Beneficiary._base_manager.filter(town_id=ys.id)
+            .values("household_id")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values("household_id")
+        )
+        paid = cash.filter(town_id=ys.id, beneficiary__household_id__in=shared).order_by("id").first()
+        if paid is not None:
+            member = (
+                Beneficiary._base_manager.filter(household_id=paid.beneficiary.household_id)
+                .exclude(pk=paid.beneficiary_id)
+                .order_by("id")
+                .first()
+            )
+            declare(
+                paid.handed_by_id,
+                ys,
+                [(member.name, "配偶父母", idnumbers.decrypt(member.id_number_encrypted)), stranger("配偶", 1982, "M")],
+            )
+        declare(ys.admin, ys, [], nothing=True)
+        declare(tc.admin, tc, [stranger("配偶", 1979, "M"), stranger("子女", 2004, "F")])
+        declare(ys.cadres[0], ys, [stranger("配偶", 1986, "F"), stranger("兄弟姐妹", 1983, "M")])
+        w.insert(ConflictDeclaration, ["id", "cadre_id", "town_id", "declared_at", "nothing_to_declare"], declarations)
+        w.insert(
+            DeclaredRelative,
+            ["id", "declaration_id", "name", "relation", "id_number_encrypted", "id_number_digest", "id_number_masked"],
+            relatives,
+        )
+
+        # Paid in 铜城镇 before the move on 2024-01-15, registered in 冶山镇 the next day and paid again there.
+        paid = cash.filter(town_id=tc.id, beneficiary__status="active", handed_at__lt=datetime(2024, 1, 10, tzinfo=TZ)).order_by(
+            "id"
+        )[10:11]
+        paid = paid[0] if paid else None
+        if paid is None:
+            return
+        mover = paid.beneficiary
+        moved_on = date(2024, 1, 15)
+        Beneficiary._base_manager.filter(pk=mover.pk).update(status="moved", status_since=moved_on)
+        w.insert(
+            BeneficiaryStatusChange,
+            ["id", "beneficiary_id", "from_status", "to_status", "effective_on", "reason", "changed_by_id", "created_at"],
+            [
+                (
+                    w.new_id(BeneficiaryStatusChange),
+                    mover.pk,
+                    "active",
+                    "moved",
+                    moved_on,
+                    "随子女迁居冶山镇",
+                    tc.admin,
+                    datetime(2024, 1, 15, 15, tzinfo=TZ),
+                )
+            ],
+        )
+        cell = ys.small_cells[0]
+        village_name = next(name for vid, name, *_ in ys.villages if vid == cell.village_id)
+        household_id, person_id = w.new_id(Household), w.new_id(Beneficiary)
+        registered = datetime(2024, 1, 16, 10, tzinfo=TZ)
+        w.insert(
+            Household,
+            ["id", "town_id", "village_id", "cell_id", "address", "head_name", "phone", "created_at"],
+            [
+                (
+                    household_id,
+                    ys.id,
+                    cell.village_id,
+                    cell.id,
+                    f"冶山镇{village_name}幸福路66号",
+                    mover.name,
+                    mover.phone,
+                    registered,
+                )
+            ],
+        )
+        w.insert(
+            Beneficiary,
+            [
+                "id",
+                "household_id",
+                "town_id",
+                "cell_id",
+                "name",
+                "name_initials",
+                "gender",
+                "birth_date",
+                "id_number_encrypted",
+                "id_number_digest",
+                "id_number_masked",
+                "phone",
+                "relation_to_head",
+                "is_party_member",
+                "responsible_cadre_id",
+                "status",
+                "status_since",
+                "registered_on",
+                "notes",
+                "created_at",
+                "updated_at",
+            ],
+            [
+                (
+                    person_id,
+                    household_id,
+                    ys.id,
+                    cell.id,
+                    mover.name,
+                    mover.name_initials,
+                    mover.gender,
+                    mover.birth_date,
+                    mover.id_number_encrypted,
+                    mover.id_number_digest,
+                    mover.id_number_masked,
+                    mover.phone,
+                    "户主",
+                    mover.is_party_member,
+                    cell.grid_worker,
+                    "active",
+                    registered.date(),
+                    registered.date(),
+                    "由铜城镇迁入",
+                    registered,
+                    registered,
+                )
+            ],
+        )
+        w.insert(
+            Beneficiary.categories.through,
+            ["beneficiary_id", "category_id"],
+            [
+                (person_id, c)
+                for c in Beneficiary.categories.through.objects.filter(beneficiary_id=mover.pk).values_list(
+                    "category_id", flat=True
+                )
+            ],
+        )
+        handed = datetime(2024, 1, 20, 10, 30, tzinfo=TZ)
+        w.insert(
+            Disbursement,
+            [
+                "id",
+                "town_id",
+                "cell_id",
+                "beneficiary_id",
+                "campaign_id",
+                "kind",
+                "source",
+                "amount",
+                "handed_by_id",
+                "handed_at",
+                "recorded_by_id",
+                "recorded_at",
+                "status",
+                "idempotency_key",
+            ],
+            [
+                (
+                    w.new_id(Disbursement),
+                    ys.id,
+                    cell.id,
+                    person_id,
+                    self.campaign_id,
+                    "cash",
+                    paid.source,
+                    paid.amount,
+                    cell.grid_worker,
+                    handed,
+                    cell.grid_worker,
+                    handed + timedelta(minutes=20),
+                    "issued",
+                    gen.uuid(),
+                )
+            ],
+        )
+        self.spend[(ys.id, paid.source)] += paid.amount
+
+    def _receipts(self, town: _TownState, rows: list, rng: random.Random):
+        """签领: one scanned roster page per cadre and day covers the cash and goods they handed out; a few
+        days' pages never came back (无签领), and in 秦栏镇 one page's image is uploaded again for other people."""
+        groups: dict = defaultdict(list)
+        for r in rows:
+            if r["status"] == "issued" and r["kind"] in ("cash", "goods"):
+                groups[(r["handed_by_id"], r["handed_at"].astimezone(TZ).date())].append(r)
+        receipt_rows = []
+        for (cadre, day), grants in sorted(groups.items()):
+            if rng.random() < 0.015:
+                continue
+            pk = self.writer.new_id(Receipt)
+            sha = hashlib.sha256(f"{SEED}-receipt-{pk}".encode()).hexdigest()
+            uploaded = max(g["handed_at"] for g in grants) + timedelta(hours=rng.randint(2, 72))
+            receipt_rows.append(
+                [pk, town.id, "roster_page", f"receipts/demo/{pk}.jpg", sha, f"签领花名册{day:%m%d}.jpg", cadre, uploaded]
+            )
+            for g in grants:
+                g["receipt_id"] = pk
+        if town.name == "秦栏镇" and len(receipt_rows) > 1:
+            receipt_rows[1][4] = receipt_rows[0][4]  # the same image as another day's page (集中代签)
+        self.writer.insert(
+            Receipt,
+            ["id", "town_id", "kind", "file", "sha256", "original_name", "uploaded_by_id", "uploaded_at"],
+            [tuple(r) for r in receipt_rows],
+        )
 
     # -------------------------------------------------------- follow-ups
     def build_followups(self, town: _TownState, gen: _Gen, visits: list) -> int:

@@ -49,6 +49,11 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "export.personal": ("导出含个人信息的台账（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),
     "audit.view": ("查看审计日志", frozenset({INSPECTOR, SYSADMIN})),
     "inspection.review": ("处理监督预警、记录核查结论", frozenset({INSPECTOR})),
+    # Town admins see their own town's flags so they can put things right; only inspectors rule on them.
+    "inspection.view": ("查看监督预警", frozenset({TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
+    "roster.view": ("查看、打印发放花名册（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),
+    "coi.declare": ("申报近亲属（亲情牌防范）", FIELD),
+    "coi.view": ("查看本镇干部亲属申报情况", frozenset({TOWN_ADMIN})),
     "user.reset_password": ("重置本镇账号密码", frozenset({TOWN_ADMIN, SYSADMIN})),
 }
 

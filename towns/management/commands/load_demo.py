@@ -49,6 +49,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("演示数据已加载，未做任何修改。"))
             return
         self.stdout.write(self.style.SUCCESS(f"完成，用时 {summary.seconds:.1f} 秒。"))
+        # A new user should find the inspection flags already there, as after a night's run.
+        from funds.inspection import run_inspection
+
+        flags = run_inspection()
+        self.stdout.write(f"监督预警：{flags['open']:,} 条（{'，'.join(f'{k} {v}' for k, v in flags['by_rule'].items() if v)}）")
         width = max(len(label) for label in summary.counts)
         for label, count in summary.counts.items():
             self.stdout.write(f"  {label:<{width}}  {count:>10,}")
