@@ -13,6 +13,15 @@ def cast(db):
     return build_cast()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: cached filter choices hold another test's ids."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- audit triggers vs. the flush of transactional tests (funds migration 0002) -------------
 _TRIGGER_GUARDED_TABLES = ("funds_auditrecord", "funds_disbursement", "funds_budget")
 
