@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from funds.models import AuditRecord, Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
 from tests.funds.grant_objects import receipt_form, reissue_form, tongcheng_grant, tongcheng_grant_query, tongcheng_receipt
+from tests.funds.inspection_matrix_objects import declaration_form, finding_form, tongcheng_flag, tongcheng_roster_query
 from tests.funds.stock_matrix_objects import (
     batch_key,
     receive_form,
@@ -259,6 +260,28 @@ MATRIX: dict[str, Row] = {
     ),
     "funds:batch_done": Row(
         get=logged_in(403, **TOWN_200), post=logged_in(403, grid_worker=405, town_cadre=405, town_admin=405), kwargs=batch_key
+    ),
+    # -- declarations, inspection flags and findings, the grant roster (issue 5 §3-5)
+    # Every town role declares their own relatives; town admins see who has not. Flags: town admins
+    # (their town, read-only), county viewer, inspector, system admin; findings and 重新计算 are the
+    # inspector's. The roster: town cadres and admins (their town: another town in the filter shows
+    # nothing), county viewer and inspector.
+    "funds:declaration": Row(get=logged_in(403, **TOWN_200), post=logged_in(403, grid_worker=302, town_cadre=302, town_admin=302),
+                             post_data=declaration_form),
+    "funds:declaration_list": Row(get=logged_in(403, town_admin=200), post=logged_in(403, town_admin=405)),
+    "funds:flag_list": Row(get=logged_in(403, town_admin=200, **COUNTY_SEE),
+                           post=logged_in(403, town_admin=405, county_viewer=405, inspector=405, sysadmin=405)),
+    "funds:flags_run": Row(get=logged_in(403, inspector=405), post=logged_in(403, inspector=302)),
+    "funds:flag_detail": Row(
+        get=logged_in(403, town_admin=404, **COUNTY_SEE),
+        post=logged_in(403, town_admin=404, inspector=302),
+        kwargs=tongcheng_flag,
+        post_data=finding_form,
+    ),
+    "funds:roster": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200, county_viewer=200, inspector=200),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
+        query=tongcheng_roster_query,
     ),
 }
 
