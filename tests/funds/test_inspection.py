@@ -78,7 +78,9 @@ def test_paid_in_two_towns_under_two_registrations(clean):
 
         # One active registration per ID number: the 铜城镇 one is written while 冶山镇's is set aside, then moved away.
         ys_person.filter(pk=cast.yeshan.person.pk).update(status="moved")
-        other = make_person(cast.tongcheng.household, name="李桂英", id_number=number, categories=[cast.categories["elderly_alone"]])
+        other = make_person(
+            cast.tongcheng.household, name="李桂英", id_number=number, categories=[cast.categories["elderly_alone"]]
+        )
         ys_person.filter(pk=other.pk).update(status="moved", status_since=date(2024, 2, 1))
         ys_person.filter(pk=cast.yeshan.person.pk).update(status="active")
         BeneficiaryStatusChange.objects.create(
