@@ -13,6 +13,7 @@ from funds.inspection import HANDED_APPROVAL, RULE_HELP, THRESHOLD_LABELS
 from funds.models import Disbursement, Finding, InspectionFlag
 from towns.models import Cadre
 from towns.permissions import TOWN_ROLES
+from towns.scoping import scope_of
 from visits.models import Campaign
 
 FLAG_PAGE = 50
@@ -86,6 +87,7 @@ class Roster:
     filter: RosterFilter
     rows: list = field(default_factory=list)
     too_many: bool = False
+    needs_town: bool = False
     voided: int = 0
     pending: int = 0
     people: int = 0
@@ -114,6 +116,10 @@ def roster(user, params) -> Roster:
     if not filterset.is_valid():
         return result
     result.campaign = filterset.form.cleaned_data.get("campaign")
+    if scope_of(user).everything and not filterset.form.cleaned_data.get("town"):
+        # A county-wide roster is tens of thousands of rows: it is printed town by town.
+        result.needs_town = True
+        return result
     chosen = filterset.qs
     counts = chosen.order_by().aggregate(
         voided=Count("id", filter=Q(status=Disbursement.Status.VOIDED)),

@@ -98,8 +98,10 @@ def test_town_roles_see_their_own_town_only(client, season):
 def test_too_many_rows_asks_for_a_narrower_filter(client, season):
     cast, *_ = season
     client.force_login(cast.county_viewer)
+    response = client.get(reverse("funds:roster"))
+    assert response.context["roster"].needs_town and "请先选择镇（街道）" in response.content.decode()
     with override_settings(INSPECTION_ROSTER_MAX_ROWS=2):
-        response = client.get(reverse("funds:roster"))
+        response = client.get(reverse("funds:roster"), {"town": cast.yeshan.town.pk})
     assert response.context["roster"].too_many and "缩小范围" in response.content.decode()
     with unscoped():
         assert not AuditRecord.objects.filter(action="personal_data.export").exists()
