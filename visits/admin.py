@@ -44,3 +44,14 @@ class FollowUpAdmin(ReadOnlyAdmin):
 @admin.register(models.FollowUpEvent)
 class FollowUpEventAdmin(ReadOnlyAdmin):
     list_display = ["followup", "from_status", "to_status", "actor", "at"]
+
+
+@admin.register(models.FollowUpMilestone)
+class FollowUpMilestoneAdmin(ReadOnlyAdmin):
+    list_display = ["followup", "title", "due_on", "done_on"]
+
+
+@admin.register(models.FollowUpRule)
+class FollowUpRuleAdmin(AuditedAdmin):
+    list_display = ["town", "urgency", "importance", "days"]
+    list_filter = ["town"]

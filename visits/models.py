@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from towns.models import Beneficiary, Cadre, Category, GridCell, Household, Town, Village, VolunteerTeam
+from towns.models import Beneficiary, Cadre, Category, GridCell, Household, PartyBranch, Town, Village, VolunteerTeam
 from towns.scoping import AreaScoped, Scope
 
 
@@ -197,6 +197,15 @@ class FollowUp(AreaScoped):
     satisfaction = models.CharField("群众评价", max_length=12, choices=Satisfaction.choices, blank=True)
     reopened_count = models.PositiveSmallIntegerField("复号次数", default=0)
     closed_on = models.DateField("销号日期", null=True, blank=True)
+    resolved_on = models.DateField("办结日期", null=True, blank=True)
+    # 0: with the owner; 1: raised to the town admin; 2: raised to the county (nightly job, issue 6).
+    escalation_level = models.PositiveSmallIntegerField("督办层级", default=0)
+    escalated_at = models.DateTimeField("最近升级时间", null=True, blank=True)
+    # 微心愿 claimed by a party member (认领) and fulfilled.
+    claimed_by_name = models.CharField("认领党员", max_length=30, blank=True)
+    claimed_by_branch = models.ForeignKey(PartyBranch, on_delete=models.PROTECT, null=True, blank=True, related_name="claimed_wishes", verbose_name="认领党员所在支部")
+    claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
+    fulfilled_at = models.DateTimeField("兑现时间", null=True, blank=True)
     rejection_reason = models.CharField("不予受理原因", max_length=200, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -235,6 +244,16 @@ class FollowUp(AreaScoped):
 class FollowUpEvent(AreaScoped):
     """The history of a follow-up: every state change, reassignment and progress note."""
 
+    class Kind(models.TextChoices):
+        STATUS = "status", "状态变更"
+        PROGRESS = "progress", "进展"
+        REASSIGN = "reassign", "改派"
+        ESCALATE = "escalate", "升级督办"
+        CLAIM = "claim", "认领"
+        REVISIT = "revisit", "回访"
+        REOPEN = "reopen", "复号"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.STATUS)
     followup = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="events", verbose_name="诉求事项")
     actor = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, verbose_name="操作人")
     at = models.DateTimeField("时间", auto_now_add=True)
@@ -249,3 +268,44 @@ class FollowUpEvent(AreaScoped):
     class Meta:
         verbose_name = verbose_name_plural = "诉求办理记录"
         ordering = ["at", "id"]
+
+
+class FollowUpMilestone(AreaScoped):
+    """挂图作战 / 倒排工期: steps counted back from the deadline, each ticked off when done."""
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="milestones", verbose_name="诉求事项")
+    title = models.CharField("节点", max_length=100)
+    due_on = models.DateField("节点时限")
+    done_on = models.DateField("完成日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    scope_town_path = "followup__town_id"
+    scope_cell_path = "followup__cell_id"
+    scope_household_path = "followup__beneficiary__household_id"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办理节点"
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class FollowUpRule(AreaScoped):
+    """A town's rule for deadlines: how many days an item of this urgency (and importance) gets."""
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="followup_rules", verbose_name="镇（街道）")
+    urgency = models.PositiveSmallIntegerField("紧急程度", choices=FollowUp.Level.choices)
+    importance = models.PositiveSmallIntegerField("重要程度", choices=FollowUp.Level.choices, null=True, blank=True, help_text="留空表示不限")
+    days = models.PositiveSmallIntegerField("办结时限（天）")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "诉求时限规则"
+        ordering = ["town", "-urgency", "importance"]
+        constraints = [
+            models.UniqueConstraint(fields=["town", "urgency", "importance"], name="followuprule_unique"),
+            models.CheckConstraint(condition=Q(days__gte=1), name="followuprule_days_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.town} {self.get_urgency_display()} {self.days}天"
