@@ -184,6 +184,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-roster-imports": {"task": "towns.tasks.sweep_roster_imports", "schedule": crontab(hour=3, minute=10)},
     # Inspection flags (funds/inspection.py) for the inspectors' morning; the run is idempotent.
     "run-inspection": {"task": "funds.tasks.run_inspection_task", "schedule": crontab(hour=2, minute=30)},
+    # Overdue follow-ups rise to the town admin, then the county (visits/followup_escalation.py); idempotent.
+    "escalate-followups": {"task": "visits.tasks.escalate_followups_task", "schedule": crontab(hour=1, minute=40)},
 }
 
 # Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
@@ -193,6 +195,13 @@ INSPECTION_LATE_ENTRY_DAYS = env_int("INSPECTION_LATE_ENTRY_DAYS", 7, minimum=1)
 INSPECTION_BULK_COUNT = env_int("INSPECTION_BULK_COUNT", 30, minimum=2)  # more grants than this recorded by one cadre ...
 INSPECTION_BULK_MINUTES = env_int("INSPECTION_BULK_MINUTES", 10, minimum=1)  # ... within this many minutes
 INSPECTION_ROSTER_MAX_ROWS = env_int("INSPECTION_ROSTER_MAX_ROWS", 5000, minimum=100)  # a printed roster beyond this: narrow it
+
+# Follow-up escalation (督办): this many days past the deadline an open item rises to the town
+# admin (level 1), then to the county (level 2). Before that it is the owner's (level 0).
+FOLLOWUP_ESCALATE_TOWN_DAYS = env_int("FOLLOWUP_ESCALATE_TOWN_DAYS", 3, minimum=1)
+FOLLOWUP_ESCALATE_COUNTY_DAYS = env_int("FOLLOWUP_ESCALATE_COUNTY_DAYS", 7, minimum=2)
+if FOLLOWUP_ESCALATE_COUNTY_DAYS <= FOLLOWUP_ESCALATE_TOWN_DAYS:
+    raise ImproperlyConfigured("FOLLOWUP_ESCALATE_COUNTY_DAYS must be greater than FOLLOWUP_ESCALATE_TOWN_DAYS")
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
