@@ -52,3 +52,28 @@ def tongcheng_assign_form(cast) -> dict:
 
 def end_form(cast) -> dict:
     return {"ends_on": timezone.localdate().isoformat(), "reason": "矩阵测试：工作调整"}
+
+
+def tongcheng_followup(cast) -> dict:
+    """A 铜城镇 demand (issue 6 §1) whose text carries the canary phone."""
+    from visits.models import FollowUp
+
+    with unscoped():
+        item = FollowUp.objects.create(
+            town=cast.tongcheng.town,
+            village=cast.tongcheng.village,
+            cell=cast.tongcheng.cell,
+            beneficiary=cast.tongcheng.person,
+            kind=FollowUp.Kind.DEMAND,
+            title="龙岗村修路",
+            description=CANARY_PHONE,
+            raised_by=cast.tongcheng.cadre.cadre,
+            raised_on=date(2024, 1, 5),
+            deadline=date(2024, 1, 20),
+        )
+    return {"pk": item.pk}
+
+
+def tongcheng_followup_form(cast) -> dict:
+    return {"kind": "demand", "title": "矩阵测试", "beneficiary": cast.tongcheng.person.pk, "village": cast.tongcheng.village.pk,
+            "urgency": "1", "importance": "1", "scope": "person"}

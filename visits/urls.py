@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import activities, visits
+from visits.views import activities, followups, visits
 
 app_name = "visits"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("activities/new/", activities.activity_create, name="activity_create"),
     path("activities/people/", activities.activity_people, name="activity_people"),
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
+    # follow-ups: 问题清单销号 (issue 6 §1)
+    path("followups/", followups.followup_list, name="followup_list"),
+    path("followups/new/", followups.followup_create, name="followup_create"),
+    path("followups/<int:pk>/", followups.followup_detail, name="followup_detail"),
+    path("followups/<int:pk>/act/", followups.followup_act, name="followup_act"),
 ]
