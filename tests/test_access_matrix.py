@@ -302,6 +302,10 @@ MATRIX: dict[str, Row] = {
         post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
         query=tongcheng_roster_query,
     ),
+    # -- 挂图作战 board and figures (issue 6 §2-3)
+    # Everyone signed in sees their own town's board; county roles pick any town (or the county
+    # list of 县级督办 items). Another town asked for is a 404 to town roles.
+    "visits:board": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), query=tongcheng_town_query),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import activities, followups, visits
+from visits.views import activities, board, followups, visits
 
 app_name = "visits"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("activities/new/", activities.activity_create, name="activity_create"),
     path("activities/people/", activities.activity_people, name="activity_people"),
     path("activities/<int:pk>/", activities.activity_detail, name="activity_detail"),
+    # 挂图作战 board and follow-up figures (issue 6 §2-3)
+    path("board/", board.board, name="board"),
     # follow-ups: 问题清单销号 (issue 6 §1)
     path("followups/", followups.followup_list, name="followup_list"),
     path("followups/new/", followups.followup_create, name="followup_create"),
