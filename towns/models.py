@@ -268,6 +268,9 @@ class Beneficiary(AreaScoped):
             models.Index(fields=["town", "status", "id"], name="beneficiary_town_status"),
             models.Index(fields=["cell", "status"], name="beneficiary_cell_status"),
             models.Index(fields=["town", "status", "next_visit_due"], name="beneficiary_town_due"),
+            # Keyset pages of the registry (ORDER BY id within a town or a cell).
+            models.Index(fields=["town", "id"], name="beneficiary_town_id"),
+            models.Index(fields=["cell", "id"], name="beneficiary_cell_id"),
             models.Index(fields=["cell", "status", "next_visit_due"], name="beneficiary_cell_due"),
         ]
 

@@ -98,6 +98,7 @@ class Visit(AreaScoped):
             models.Index(fields=["town", "visited_at"], name="visit_town_time"),
             models.Index(fields=["campaign", "town", "beneficiary"], name="visit_campaign_town_person"),
             models.Index(fields=["cell", "visited_at"], name="visit_cell_time"),
+            models.Index(fields=["visited_at"], name="visit_time"),  # county-wide time ranges
         ]
 
     def __str__(self):

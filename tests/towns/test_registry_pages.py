@@ -221,7 +221,7 @@ def test_a_visit_moves_the_person_from_overdue_to_later(client, cast, jan10):
 
 def test_home_for_a_town_cadre_shows_the_town_by_cell_and_by_cadre(client, cast, jan10, django_assert_max_num_queries):
     client.force_login(cast.yeshan.admin)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("home"))
     tasks = response.context["tasks"]
     assert tasks["overdue"] == []  # the admin answers for no cell or person yet
