@@ -300,11 +300,12 @@ def followup_track(*, actor, followup, deadline: date, milestones=None, note: st
 
 
 @transaction.atomic
-def milestone_done(*, actor, milestone, note: str = "") -> FollowUpMilestone:
+def milestone_done(*, actor, milestone, followup=None, note: str = "") -> FollowUpMilestone:
+    """Tick off a step; given the item (as the page does), a step of another item is refused."""
     require(actor, "followup.edit")
     pk = getattr(milestone, "pk", milestone)
     step = FollowUpMilestone.objects.for_user(actor).filter(pk=pk).first()
-    if step is None:
+    if step is None or (followup is not None and step.followup_id != getattr(followup, "pk", followup)):
         raise ValidationError({"__all__": ["办理节点不存在或不在您的管辖范围内"]})
     item = _load(actor, step.followup_id)
     _refuse(item, "完成节点", [S.IN_PROGRESS])

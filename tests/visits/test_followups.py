@@ -272,3 +272,24 @@ def test_list_filters_order_and_query_count(cast, client, django_assert_max_num_
     with django_assert_max_num_queries(9):
         client.get(url + "?page=2&kind=wish")
     assert low.pk and urgent.pk
+
+
+def test_milestone_of_another_item_is_refused(cast):
+    deadline = timezone.localdate() + timedelta(days=9)
+    first = fs.followup_track(actor=cast.yeshan.cadre, followup=_raise(cast), deadline=deadline)
+    second = fs.followup_track(actor=cast.yeshan.cadre, followup=_raise(cast, title="另一件"), deadline=deadline)
+    with unscoped():
+        step = FollowUpMilestone.objects.filter(followup=first).first()
+    with pytest.raises(ValidationError, match="办理节点不存在"):
+        fs.milestone_done(actor=cast.yeshan.cadre, milestone=step.pk, followup=second)
+
+
+def test_detail_page_query_count(cast, client, django_assert_max_num_queries):
+    item = fs.followup_track(actor=cast.yeshan.cadre, followup=_raise(cast), deadline=timezone.localdate() + timedelta(days=9))
+    for i in range(10):
+        fs.followup_progress(actor=cast.yeshan.cadre, followup=item, note=f"进展{i}")
+    client.force_login(cast.yeshan.cadre)
+    with django_assert_max_num_queries(9):
+        page = client.get(reverse("visits:followup_detail", args=[item.pk]))
+    body = page.content.decode()
+    assert "进展9" in body and "回访核实" in body and 'data-testid="actions"' in body

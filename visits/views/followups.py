@@ -184,7 +184,7 @@ def followup_act(request, pk):
         "track": lambda: fs.followup_track(
             actor=user, followup=item, deadline=parse_date(post.get("deadline") or ""), milestones=_milestones(post), note=note
         ),
-        "milestone_done": lambda: fs.milestone_done(actor=user, milestone=_int(post.get("milestone")), note=note),
+        "milestone_done": lambda: fs.milestone_done(actor=user, milestone=_int(post.get("milestone")), followup=item, note=note),
         "progress": lambda: fs.followup_progress(actor=user, followup=item, note=note),
         "reassign": lambda: fs.followup_reassign(
             actor=user,
