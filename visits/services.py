@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -321,10 +321,16 @@ def visit_log(
         except ValidationError as error:
             _merge(errors, error, _GRANT_FIELDS if part == "cash" else {**_GRANT_FIELDS, "kind": "goods_item"})
     followups = []
+    due = None
+    if lines and not errors:
+        from visits.followup_services import deadline_days  # the lifecycle module imports this one
+
+        # Demands heard on a visit get the town's deadline for an ordinary item (rules read once).
+        due = visited_on + timedelta(days=deadline_days(actor, person.town_id, FollowUp.Level.LOW, FollowUp.Level.LOW))
     for line in lines if not errors else ():
         try:
             followup = followup_create(
-                actor=actor, kind=FollowUp.Kind.DEMAND, title=line, beneficiary=person, visit=visit, raised_on=visited_on
+                actor=actor, kind=FollowUp.Kind.DEMAND, title=line, beneficiary=person, visit=visit, raised_on=visited_on, deadline=due
             )
             followups.append(followup)
         except ValidationError as error:

@@ -146,7 +146,8 @@ def test_one_post_logs_the_visit_its_grants_and_followups_with_audit(grid, cast,
     # Each part goes through its own service, which re-resolves every id in the actor's scope and
     # appends its audit record: about 12 queries per grant or demand line on top of the visit's.
     # Goods also leave the town store: the stock update and its movement with an audit record.
-    with django_assert_max_num_queries(96):
+    # The demands' deadline comes from the town's rules, read once.
+    with django_assert_max_num_queries(97):
         response = grid.post(url_for(cast.yeshan.person), data)
     assert response.status_code == 302
     visit = Visit.objects.for_user(cast.yeshan.grid_worker).get()
