@@ -154,6 +154,20 @@ def _grant_rows(qs) -> list[dict]:
     return list(qs.annotate(value=VALUE).values(*GRANT_FIELDS, "value").order_by("handed_at", "id"))
 
 
+def _about_grant(rule: str, row: dict, *, summary: str, thresholds: dict, values: dict, key: str | None = None) -> Candidate:
+    """A flag about one grant (rules 3-6 and 8 name a single row of _grant_rows)."""
+    return Candidate(
+        rule=rule,
+        key=key or str(row["id"]),
+        town_id=row["town_id"],
+        campaign_id=row["campaign_id"],
+        beneficiary_id=row["beneficiary_id"],
+        disbursement_ids=[row["id"]],
+        summary=_clip(summary),
+        details={"thresholds": thresholds, "values": values},
+    )
+
+
 def _what(row: dict) -> str:
     if row["kind"] == Disbursement.Kind.GOODS:
         return f"{row['goods_item__name']}×{row['quantity']}"
@@ -338,15 +352,13 @@ def rule_relative(ctx: Context) -> list[Candidate]:
             role, cadre_name = mine[0][1], mine[0][2]
             how = "；".join(dict.fromkeys(m[3] for m in mine))
             out.append(
-                Candidate(
-                    rule=Rule.RELATIVE,
+                _about_grant(
+                    Rule.RELATIVE,
+                    row,
                     key=f"{row['id']}-{cadre_id}",
-                    town_id=row["town_id"],
-                    campaign_id=row["campaign_id"],
-                    beneficiary_id=row["beneficiary_id"],
-                    disbursement_ids=[row["id"]],
-                    summary=_clip(f"{_grant_line(row)}发给{_person(row)}，{role}{cadre_name}：领取人{how}"),
-                    details={"thresholds": {}, "values": {"干部": cadre_name, "经手方式": role, "关系": how}},
+                    summary=f"{_grant_line(row)}发给{_person(row)}，{role}{cadre_name}：领取人{how}",
+                    thresholds={},
+                    values={"干部": cadre_name, "经手方式": role, "关系": how},
                 )
             )
     return out
@@ -426,17 +438,12 @@ def rule_no_visit(ctx: Context) -> list[Candidate]:
     out = []
     for row in _grant_rows(ctx.handed().filter(visit__isnull=True).filter(~Exists(near))):
         out.append(
-            Candidate(
-                rule=Rule.NO_VISIT,
-                key=str(row["id"]),
-                town_id=row["town_id"],
-                campaign_id=row["campaign_id"],
-                beneficiary_id=row["beneficiary_id"],
-                disbursement_ids=[row["id"]],
-                summary=_clip(
-                    f"{_grant_line(row)}发给{_person(row)}，发放前后{days}天内没有走访记录（发放人{row['handed_by__name']}）"
-                ),
-                details={"thresholds": {"INSPECTION_NO_VISIT_DAYS": days}, "values": {"发放时间": _local(row["handed_at"])}},
+            _about_grant(
+                Rule.NO_VISIT,
+                row,
+                summary=f"{_grant_line(row)}发给{_person(row)}，发放前后{days}天内没有走访记录（发放人{row['handed_by__name']}）",
+                thresholds={"INSPECTION_NO_VISIT_DAYS": days},
+                values={"发放时间": _local(row["handed_at"])},
             )
         )
     return out
@@ -450,20 +457,12 @@ def rule_no_receipt(ctx: Context) -> list[Candidate]:
     for row in _grant_rows(qs):
         waited = (ctx.now - row["handed_at"]).days
         out.append(
-            Candidate(
-                rule=Rule.NO_RECEIPT,
-                key=str(row["id"]),
-                town_id=row["town_id"],
-                campaign_id=row["campaign_id"],
-                beneficiary_id=row["beneficiary_id"],
-                disbursement_ids=[row["id"]],
-                summary=_clip(
-                    f"{_grant_line(row)}发给{_person(row)}，已过{waited}天仍无签领凭证（期限{days}天，发放人{row['handed_by__name']}）"
-                ),
-                details={
-                    "thresholds": {"INSPECTION_RECEIPT_DAYS": days},
-                    "values": {"发放时间": _local(row["handed_at"]), "已过天数": waited},
-                },
+            _about_grant(
+                Rule.NO_RECEIPT,
+                row,
+                summary=f"{_grant_line(row)}发给{_person(row)}，已过{waited}天仍无签领凭证（期限{days}天，发放人{row['handed_by__name']}）",
+                thresholds={"INSPECTION_RECEIPT_DAYS": days},
+                values={"发放时间": _local(row["handed_at"]), "已过天数": waited},
             )
         )
     return out
@@ -541,21 +540,14 @@ def rule_late_entry(ctx: Context) -> list[Candidate]:
     for row in _grant_rows(ctx.handed().filter(recorded_at__gt=F("handed_at") + timedelta(days=days))):
         late = (row["recorded_at"] - row["handed_at"]).days
         out.append(
-            Candidate(
-                rule=Rule.LATE_ENTRY,
+            _about_grant(
+                Rule.LATE_ENTRY,
+                row,
                 key=f"entry-{row['id']}",
-                town_id=row["town_id"],
-                campaign_id=row["campaign_id"],
-                beneficiary_id=row["beneficiary_id"],
-                disbursement_ids=[row["id"]],
-                summary=_clip(
-                    f"{_grant_line(row)}发给{_person(row)}，{_day(row['recorded_at'])}才由{row['recorded_by__name']}登记，"
-                    f"晚于发放{late}天（期限{days}天）"
-                ),
-                details={
-                    "thresholds": {"INSPECTION_LATE_ENTRY_DAYS": days},
-                    "values": {"发放时间": _local(row["handed_at"]), "登记时间": _local(row["recorded_at"]), "相隔天数": late},
-                },
+                summary=f"{_grant_line(row)}发给{_person(row)}，{_day(row['recorded_at'])}才由{row['recorded_by__name']}登记，"
+                f"晚于发放{late}天（期限{days}天）",
+                thresholds={"INSPECTION_LATE_ENTRY_DAYS": days},
+                values={"发放时间": _local(row["handed_at"]), "登记时间": _local(row["recorded_at"]), "相隔天数": late},
             )
         )
     reissued = (
