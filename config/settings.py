@@ -186,7 +186,12 @@ CELERY_BEAT_SCHEDULE = {
     "run-inspection": {"task": "funds.tasks.run_inspection_task", "schedule": crontab(hour=2, minute=30)},
     # Overdue follow-ups rise to the town admin, then the county (visits/followup_escalation.py); idempotent.
     "escalate-followups": {"task": "visits.tasks.escalate_followups_task", "schedule": crontab(hour=1, minute=40)},
+    # The weekly bulletin (组工信息): Monday morning, a draft for the previous week (reports/tasks.py); idempotent.
+    "draft-weekly-bulletin": {"task": "reports.tasks.draft_weekly_bulletin", "schedule": crontab(day_of_week=1, hour=7, minute=30)},
 }
+
+# Title of the weekly bulletin (reports/models.py).
+BULLETIN_TITLE = env_str("BULLETIN_TITLE", "天长组工信息")
 
 # Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
 INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant

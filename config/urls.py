@@ -18,5 +18,6 @@ urlpatterns = [
     path("towns/", include("towns.urls")),
     path("visits/", include("visits.urls")),
     path("funds/", include("funds.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

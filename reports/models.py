@@ -1,1 +1,76 @@
-# Reports own no tables yet: dashboards, bulletins and exports arrive with issue 7.
+"""The weekly bulletin (组工信息, issue 7 §2): an issue numbered per year and its items, one per town."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from towns.models import Town
+
+DEFAULT_UNIT = "中共天长市委组织部研究室"
+DEFAULT_REPORT_TO = "部领导，滁州市委组织部研究室，市委办公室、市政府办公室。"
+DEFAULT_COPY_TO = "各镇（街道）党（工）委、市直各单位、本部各科室（电教中心）。"
+
+
+def default_title():
+    return getattr(settings, "BULLETIN_TITLE", "天长组工信息")
+
+
+class Bulletin(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已发布"
+
+    year = models.PositiveSmallIntegerField("年度")
+    number = models.PositiveIntegerField("期号")
+    title = models.CharField("刊名", max_length=40, default=default_title)
+    issuing_unit = models.CharField("编发单位", max_length=60, default=DEFAULT_UNIT)
+    issue_date = models.DateField("印发日期")
+    week_start = models.DateField("所涵盖周（周一）", unique=True)
+    topic = models.CharField("专题", max_length=40, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    report_to = models.TextField("报", default=DEFAULT_REPORT_TO)
+    copy_to = models.TextField("送", default=DEFAULT_COPY_TO)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="起草人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "组工信息"
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="bulletin_number_per_year"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="bulletin_number_positive"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False), name="bulletin_published_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.year}年第{self.number}期"
+
+
+class BulletinItem(models.Model):
+    class Source(models.TextChoices):
+        GENERATED = "generated", "系统生成"
+        SUBMITTED = "submitted", "镇（街道）报送"
+        EDITED = "edited", "编辑修改"
+
+    bulletin = models.ForeignKey(Bulletin, on_delete=models.CASCADE, related_name="items", verbose_name="期次")
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="bulletin_items", verbose_name="镇（街道）")
+    order = models.PositiveSmallIntegerField("顺序", default=0)
+    headline = models.CharField("标题", max_length=80)
+    body = models.TextField("正文")
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.GENERATED)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "组工信息条目"
+        ordering = ["bulletin", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bulletin", "town"], name="bulletinitem_one_per_town"),
+        ]
+
+    def __str__(self):
+        return f"{self.town}：{self.headline}"

@@ -7,6 +7,7 @@ appear in no response a 冶山镇 user gets; 铜城镇's row and audit counts ar
 """
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from urllib.parse import urlencode
 from uuid import uuid4
 
@@ -69,6 +70,15 @@ class Row:
 COUNTY_SEE = {"county_viewer": 200, "inspector": 200, "sysadmin": 200}
 TOWN_404 = {"grid_worker": 404, "town_cadre": 404, "town_admin": 404}
 TOWN_200 = {"grid_worker": 200, "town_cadre": 200, "town_admin": 200}
+
+
+def _a_bulletin(cast):
+    from reports.models import Bulletin
+
+    n = Bulletin.objects.count()
+    bulletin = Bulletin.objects.create(year=2024, number=n + 1, issue_date=date(2024, 1, 15),
+                                       week_start=date(2024, 1, 8) - timedelta(weeks=n), topic="双节慰问")
+    return {"pk": bulletin.pk}
 
 
 def _tongcheng_person(cast):
@@ -306,6 +316,9 @@ MATRIX: dict[str, Row] = {
     # Everyone signed in sees their own town's board; county roles pick any town (or the county
     # list of 县级督办 items). Another town asked for is a 404 to town roles.
     "visits:board": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), query=tongcheng_town_query),
+    # -- the weekly bulletin (issue 7 §2): read by its county editors and the system admin; read-only for now
+    "reports:bulletin_list": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405)),
+    "reports:bulletin_detail": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405), kwargs=_a_bulletin),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

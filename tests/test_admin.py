@@ -7,7 +7,7 @@ from towns.admin_base import ReadOnlyAdmin
 def test_every_domain_model_is_in_the_admin():
     missing = [
         model.__name__
-        for app in ("towns", "visits", "funds")
+        for app in ("towns", "visits", "funds", "reports")
         for model in apps.get_app_config(app).get_models()
         if model not in admin.site._registry
     ]

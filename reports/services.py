@@ -1,0 +1,211 @@
+"""Drafting the weekly bulletin (issue 7 §2) from the towns' figures.
+
+A county job: reads every town with unscoped(). A constant number of queries whatever the number
+of towns: one grouped aggregate per source (visits, activities, activity beneficiaries, grants,
+follow-ups), then one bulk insert of the items.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+
+from funds import audit
+from funds.models import Disbursement
+from reports.models import Bulletin, BulletinItem
+from reports.phrasing import approx, approx_yuan
+from towns.models import Town
+from towns.scoping import unscoped
+from visits.followup_figures import SOLVED_STATUSES
+from visits.models import Activity, Campaign, FollowUp, Visit
+
+
+class BulletinPublished(Exception):
+    """The week's issue is published: frozen, not redrafted."""
+
+
+@dataclass
+class TownWeek:
+    """One town's figures: the week's work, and the follow-ups to date (截至目前)."""
+
+    households: int = 0
+    people: int = 0
+    visits: int = 0
+    activities: int = 0
+    reached: int = 0
+    gifts: int = 0
+    cash: object = 0
+    grants: int = 0
+    raised_in_week: int = 0
+    measures: int = 0
+    demands_solved: int = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.visits or self.activities or self.grants or self.raised_in_week)
+
+
+def _bounds(week_start: date) -> tuple[datetime, datetime, date]:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    week_end = week_start + timedelta(days=7)
+    return datetime.combine(week_start, time.min, tz), datetime.combine(week_end, time.min, tz), week_end
+
+
+def town_week_figures(week_start: date) -> dict[int, TownWeek]:
+    """Figures per town id for the week [week_start, week_start + 7). Call inside unscoped()."""
+    start, end, week_end = _bounds(week_start)
+    rows: dict[int, TownWeek] = {}
+
+    def row(town_id):
+        return rows.setdefault(town_id, TownWeek())
+
+    for v in (
+        Visit.objects.filter(visited_at__gte=start, visited_at__lt=end)
+        .order_by()
+        .values("town_id")
+        .annotate(n=Count("id"), people=Count("beneficiary_id", distinct=True), households=Count("household_id", distinct=True))
+    ):
+        r = row(v["town_id"])
+        r.visits, r.people, r.households = v["n"], v["people"], v["households"]
+    for v in (
+        Activity.objects.filter(held_on__gte=week_start, held_on__lt=week_end)
+        .order_by()
+        .values("town_id")
+        .annotate(n=Count("id"), reached=Sum("reached_count", default=0), gifts=Sum("gifts_count", default=0))
+    ):
+        r = row(v["town_id"])
+        r.activities, r.reached, r.gifts = v["n"], v["reached"], v["gifts"]
+    through = Activity.beneficiaries.through
+    for v in (
+        through.objects.filter(activity__held_on__gte=week_start, activity__held_on__lt=week_end)
+        .order_by()
+        .values("activity__town_id")
+        .annotate(n=Count("id"))
+    ):
+        row(v["activity__town_id"]).reached += v["n"]
+    cash_kinds = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
+    for v in (
+        Disbursement.objects.filter(handed_at__gte=start, handed_at__lt=end, status=Disbursement.Status.ISSUED)
+        .order_by()
+        .values("town_id")
+        .annotate(
+            n=Count("id"),
+            cash=Sum("amount", filter=Q(kind__in=cash_kinds), default=0),
+            goods=Sum("quantity", filter=Q(kind=Disbursement.Kind.GOODS), default=0),
+        )
+    ):
+        r = row(v["town_id"])
+        r.grants, r.cash = v["n"], v["cash"]
+        r.gifts += v["goods"]
+    for v in (
+        FollowUp.objects.filter(raised_on__lt=week_end)
+        .exclude(status=FollowUp.Status.REJECTED)
+        .order_by()
+        .values("town_id")
+        .annotate(
+            raised=Count("id", filter=Q(raised_on__gte=week_start)),
+            measures=Count("id", filter=Q(kind=FollowUp.Kind.MEASURE)),
+            solved=Count("id", filter=Q(kind=FollowUp.Kind.DEMAND, status__in=SOLVED_STATUSES)),
+        )
+    ):
+        r = row(v["town_id"])
+        r.raised_in_week, r.measures, r.demands_solved = v["raised"], v["measures"], v["solved"]
+    return rows
+
+
+def item_text(figures: TownWeek, topic: str) -> tuple[str, str]:
+    """(headline, body) in the bulletin's phrasing."""
+    headline = f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖"
+    week = []
+    if figures.visits:
+        week.append(f"入户走访{approx(figures.households)}户，慰问群众{approx(figures.people)}人")
+    if figures.activities:
+        week.append(f"开展慰问活动{figures.activities}次，惠及群众{approx(figures.reached)}人")
+    if figures.gifts:
+        week.append(f"发放慰问品{approx(figures.gifts)}份")
+    if figures.cash:
+        week.append(f"发放慰问金{approx_yuan(figures.cash)}元")
+    sentences = []
+    if week:
+        sentences.append("本周，" + "，".join(week))
+    todate = []
+    if figures.measures:
+        todate.append(f"制定慰问帮扶措施{approx(figures.measures)}条")
+    if figures.demands_solved:
+        todate.append(f"帮助解决群众诉求{approx(figures.demands_solved)}个")
+    if todate:
+        sentences.append("截至目前，" + "，".join(todate))
+    if not sentences:
+        sentences.append("本周新登记群众诉求和帮扶事项，正在跟踪办理")
+    return headline, "。".join(sentences) + "。"
+
+
+def topic_for(week_start: date) -> str:
+    """The 专题 of the week: the campaign running then, without its year ("2024年双节慰问" → "双节慰问")."""
+    week_end = week_start + timedelta(days=6)
+    campaign = Campaign.objects.filter(starts_on__lte=week_end, ends_on__gte=week_start).order_by("-starts_on", "id").first()
+    return re.sub(r"^\d{4}年", "", campaign.name) if campaign else ""
+
+
+def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
+    """Draft (or redraft) the issue for the week starting week_start (a Monday).
+
+    Numbered per year of its issue date (the Monday after the week): max + 1. A second draft of
+    the same week updates the draft: generated items are rebuilt, submitted and edited ones kept.
+    A published issue is frozen: BulletinPublished.
+    """
+    if week_start.weekday() != 0:
+        raise ValueError("week_start must be a Monday")
+    issue_date = week_start + timedelta(days=7)
+    with unscoped(), transaction.atomic():
+        bulletin = Bulletin.objects.select_for_update().filter(week_start=week_start).first()
+        if bulletin is not None and bulletin.status == Bulletin.Status.PUBLISHED:
+            raise BulletinPublished(f"{bulletin} 已发布，不能重新生成")
+        topic = topic_for(week_start)
+        figures = town_week_figures(week_start)
+        towns = list(Town.objects.filter(pk__in=[pk for pk, f in figures.items() if f.active]).order_by("code"))
+        before = None
+        if bulletin is None:
+            year = issue_date.year
+            last = Bulletin.objects.filter(year=year).aggregate(m=Max("number"))["m"] or 0
+            bulletin = Bulletin.objects.create(
+                year=year, number=last + 1, issue_date=issue_date, week_start=week_start, topic=topic, created_by=actor
+            )
+            action = "bulletin.draft"
+        else:
+            before = {"topic": bulletin.topic, "items": bulletin.items.count()}
+            bulletin.topic = topic
+            bulletin.save(update_fields=["topic", "updated_at"])
+            action = "bulletin.redraft"
+        bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
+        kept = {item.town_id: item for item in bulletin.items.all()}
+        new = []
+        for order, town in enumerate(towns, start=1):
+            if town.pk in kept:
+                if kept[town.pk].order != order:
+                    kept[town.pk].order = order
+                    kept[town.pk].save(update_fields=["order"])
+                continue
+            headline, body = item_text(figures[town.pk], topic)
+            new.append(BulletinItem(bulletin=bulletin, town=town, order=order, headline=headline, body=body))
+        BulletinItem.objects.bulk_create(new)
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=bulletin,
+            before=before,
+            after={
+                "year": bulletin.year,
+                "number": bulletin.number,
+                "week_start": week_start,
+                "topic": topic,
+                "towns": [t.name for t in towns],
+            },
+        )
+    return bulletin

@@ -1,0 +1,278 @@
+"""The weekly bulletin (issue 7 §2): phrasing, numbering, one item per active town, figures, redraft, schedule."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from celery.schedules import crontab
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from funds.models import AuditRecord
+from reports.models import Bulletin, BulletinItem
+from reports.phrasing import approx, approx_yuan
+from reports.services import BulletinPublished, bulletin_draft
+from reports.tasks import previous_week_start
+from tests.cast import at
+from tests.funds.grant_objects import make_grant
+from towns.scoping import unscoped
+from visits.models import Activity, FollowUp, Visit
+
+WEEK = date(2024, 1, 8)
+
+# The seed bulletin's own figures (天长组工信息 第118期) and the neighbours of the rules.
+COUNTS = [
+    (0, "0"),
+    (7, "7"),
+    (9, "9"),
+    (10, "10"),
+    (13, "10余"),
+    (22, "20余"),
+    (24, "20余"),
+    (43, "40余"),
+    (57, "50余"),
+    (99, "90余"),
+    (100, "100"),
+    (283, "280余"),
+    (280, "280"),
+    (400, "400"),
+    (431, "400余"),
+    (700, "700"),
+    (726, "700余"),
+    (755, "700余"),
+    (1000, "1000"),
+    (1437, "1400余"),
+    (2999, "2900余"),
+    (3500, "3000余"),
+    (12345, "12000余"),
+]
+YUAN = [
+    (500, "500"),
+    (Decimal("500.50"), "500余"),
+    (8500, "8000余"),
+    (200000, "20万"),
+    (Decimal("203500.00"), "20万余"),
+    (247000, "24万余"),
+    (250800, "25万余"),
+    (1437000, "140万余"),
+]
+
+
+@pytest.mark.parametrize(("n", "text"), COUNTS)
+def test_approx_counts_read_like_the_seed(n, text):
+    assert approx(n) == text
+    assert "超" not in approx(n)
+
+
+@pytest.mark.parametrize(("amount", "text"), YUAN)
+def test_approx_yuan_in_wan(amount, text):
+    assert approx_yuan(amount) == text
+
+
+def _visit(tc, person, when):
+    return Visit.objects.create(
+        beneficiary=person,
+        household=person.household,
+        town=tc.town,
+        cell=person.cell,
+        visited_at=when,
+        recorded_by=tc.cadre.cadre,
+        idempotency_key=uuid.uuid4(),
+    )
+
+
+def _activity(tc, held_on, *, reached=0, gifts=0, people=()):
+    activity = Activity.objects.create(
+        town=tc.town,
+        village=tc.village,
+        kind=Activity.Kind.GROUP_VISIT,
+        title="集中慰问",
+        held_on=held_on,
+        reached_count=reached,
+        gifts_count=gifts,
+        recorded_by=tc.cadre.cadre,
+    )
+    activity.beneficiaries.set(people)
+    return activity
+
+
+def _followup(tc, kind, status, raised_on):
+    return FollowUp.objects.create(
+        town=tc.town,
+        village=tc.village,
+        kind=kind,
+        title="事项",
+        raised_by=tc.cadre.cadre,
+        raised_on=raised_on,
+        status=status,
+        owner=tc.cadre.cadre if status != FollowUp.Status.PENDING else None,
+        closed_on=raised_on if status == FollowUp.Status.CLOSED else None,
+    )
+
+
+@pytest.fixture
+def week_data(cast):
+    """冶山镇 busy in the week of 2024-01-08; 铜城镇 active only the week before."""
+    ys, tc = cast.yeshan, cast.tongcheng
+    with unscoped():
+        _visit(ys, ys.person, at(2024, 1, 8, 9))
+        _visit(ys, ys.person, at(2024, 1, 10))
+        _visit(ys, ys.person_other_cell, at(2024, 1, 14, 23, 59))
+        _visit(ys, ys.person, at(2024, 1, 15, 0, 1))  # next week
+        _activity(ys, date(2024, 1, 9), reached=700, gifts=1400, people=[ys.person, ys.person_other_cell])
+        _activity(ys, date(2024, 1, 12), reached=24, gifts=37)
+        _activity(ys, date(2024, 1, 16), reached=5000)  # next week
+        for _ in range(12):
+            _followup(ys, FollowUp.Kind.MEASURE, FollowUp.Status.IN_PROGRESS, date(2024, 1, 3))
+        for status in [FollowUp.Status.RESOLVED] * 5 + [FollowUp.Status.CLOSED] * 6 + [FollowUp.Status.PENDING] * 3:
+            _followup(ys, FollowUp.Kind.DEMAND, status, date(2024, 1, 11))
+        _activity(tc, date(2024, 1, 4), reached=40)
+        _visit(tc, tc.person, at(2024, 1, 5))
+    make_grant(ys, amount="247000.00", handed_at=at(2024, 1, 9, 10, 30))
+    make_grant(ys, amount="300.00", handed_at=at(2024, 1, 11, 10, 30))
+    return cast
+
+
+@pytest.mark.django_db
+def test_one_item_per_town_with_activity_and_figures_from_independent_counts(week_data):
+    cast = week_data
+    bulletin = bulletin_draft(week_start=WEEK, actor=cast.county_viewer)
+    items = list(bulletin.items.select_related("town"))
+    assert [i.town for i in items] == [cast.yeshan.town]
+    body = items[0].body
+    with unscoped():
+        visits = [
+            v
+            for v in Visit.objects.all()
+            if v.town_id == cast.yeshan.town.pk
+            and date(2024, 1, 8) <= v.visited_at.astimezone(at(2024, 1, 1).tzinfo).date() <= date(2024, 1, 14)
+        ]
+        acts = [a for a in Activity.objects.all() if a.town_id == cast.yeshan.town.pk and WEEK <= a.held_on <= date(2024, 1, 14)]
+        reached = sum(a.reached_count + a.beneficiaries.count() for a in acts)
+        gifts = sum(a.gifts_count for a in acts)
+        demands = sum(
+            1
+            for f in FollowUp.objects.filter(town=cast.yeshan.town, kind="demand")
+            if f.status in ("resolved", "revisited", "closed")
+        )
+        measures = FollowUp.objects.filter(town=cast.yeshan.town, kind="measure").count()
+    households = len({v.household_id for v in visits})
+    people = len({v.beneficiary_id for v in visits})
+    assert (len(visits), households, people, len(acts), reached, gifts, demands, measures) == (3, 2, 2, 2, 726, 1437, 11, 12)
+    assert f"入户走访{households}户，慰问群众{people}人" in body
+    assert "开展慰问活动2次，惠及群众700余人" in body
+    assert "发放慰问品1400余份" in body
+    assert "发放慰问金24万余元" in body
+    assert "截至目前，制定慰问帮扶措施10余条，帮助解决群众诉求10余个。" in body
+    assert "超" not in body
+    assert items[0].headline == "扎实开展“双节慰问”走访慰问"
+    assert bulletin.topic == "双节慰问"
+    assert AuditRecord.objects.filter(action="bulletin.draft", object_id=str(bulletin.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_town_active_only_another_week_gets_its_own_issue(week_data):
+    cast = week_data
+    bulletin = bulletin_draft(week_start=date(2024, 1, 1))
+    # 冶山镇's follow-ups of 2024-01-03 are activity of that week too.
+    assert {i.town_id for i in bulletin.items.all()} == {cast.tongcheng.town.pk, cast.yeshan.town.pk}
+    body = bulletin.items.get(town=cast.tongcheng.town).body
+    assert body.startswith("本周，入户走访1户，慰问群众1人，开展慰问活动1次，惠及群众40人。")
+
+
+@pytest.mark.django_db
+def test_numbering_per_year(cast):
+    first = bulletin_draft(week_start=date(2024, 1, 1))
+    second = bulletin_draft(week_start=date(2024, 1, 8))
+    across = bulletin_draft(week_start=date(2024, 12, 30))  # issued Monday 2025-01-06
+    assert (first.year, first.number) == (2024, 1)
+    assert (second.year, second.number) == (2024, 2)
+    assert (across.year, across.number) == (2025, 1)
+    assert str(second) == "天长组工信息 2024年第2期"
+
+
+@pytest.mark.django_db
+def test_redraft_updates_the_draft_keeps_edited_items_and_refuses_a_published_one(week_data):
+    cast = week_data
+    first = bulletin_draft(week_start=WEEK)
+    item = first.items.get()
+    item.body, item.source = "编辑改写的正文。", BulletinItem.Source.EDITED
+    item.save()
+    with unscoped():
+        _activity(cast.tongcheng, date(2024, 1, 13), reached=3)
+    again = bulletin_draft(week_start=WEEK)
+    assert again.pk == first.pk and again.number == 1
+    assert Bulletin.objects.count() == 1
+    assert again.items.count() == 2
+    assert again.items.get(town=cast.yeshan.town).body == "编辑改写的正文。"
+    assert [i.town.code for i in again.items.order_by("order")] == sorted([cast.yeshan.town.code, cast.tongcheng.town.code])
+    assert AuditRecord.objects.filter(action="bulletin.redraft").count() == 1
+    Bulletin.objects.filter(pk=first.pk).update(status=Bulletin.Status.PUBLISHED, published_at=at(2024, 1, 15))
+    with pytest.raises(BulletinPublished):
+        bulletin_draft(week_start=WEEK)
+
+
+@pytest.mark.django_db
+def test_draft_runs_a_constant_number_of_queries(week_data):
+    with CaptureQueriesContext(connection) as one:
+        assert bulletin_draft(week_start=WEEK).items.count() == 1
+    with CaptureQueriesContext(connection) as two:
+        assert bulletin_draft(week_start=date(2024, 1, 1)).items.count() == 2
+    assert len(one) == len(two) <= 25
+
+
+def test_beat_drafts_the_previous_week_every_monday_morning():
+    entry = settings.CELERY_BEAT_SCHEDULE["draft-weekly-bulletin"]
+    assert entry["task"] == "reports.tasks.draft_weekly_bulletin"
+    assert entry["schedule"] == crontab(day_of_week=1, hour=7, minute=30)
+    assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
+    assert previous_week_start(date(2024, 1, 15)) == date(2024, 1, 8)
+    assert previous_week_start(date(2024, 1, 17)) == date(2024, 1, 8)
+
+
+@pytest.mark.django_db
+def test_the_task_drafts_last_week(week_data, monkeypatch):
+    from reports import tasks
+
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: date(2024, 1, 15))
+    result = tasks.draft_weekly_bulletin.apply().get()
+    assert result["number"] == 1 and result["week"] == "2024-01-08"
+    assert AuditRecord.objects.get(action="bulletin.draft").channel == AuditRecord.Channel.JOB
+
+
+@pytest.mark.django_db
+def test_command_prints_the_number_and_the_page(week_data):
+    out = StringIO()
+    call_command("bulletin_draft", "--week", "2024-01-10", stdout=out)
+    bulletin = Bulletin.objects.get()
+    assert bulletin.week_start == WEEK
+    assert "2024年第1期" in out.getvalue()
+    assert f"/reports/bulletins/{bulletin.pk}/" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_page_reads_like_the_seed(client, week_data):
+    cast = week_data
+    bulletin = bulletin_draft(week_start=WEEK)
+    client.force_login(cast.county_viewer)
+    page = client.get(reverse("reports:bulletin_detail", args=[bulletin.pk])).content.decode()
+    for text in [
+        "天长组工信息",
+        "第 1 期",
+        "中共天长市委组织部研究室",
+        "2024年1月15日",
+        "【“双节慰问”专题】",
+        "□冶山镇：扎实开展“双节慰问”走访慰问。",
+        "报：部领导",
+        "送：各镇（街道）党（工）委",
+    ]:
+        assert text in page
+    listing = client.get(reverse("reports:bulletin_list")).content.decode()
+    assert "2024年第1期" in listing
+    client.force_login(cast.yeshan.admin)
+    assert client.get(reverse("reports:bulletin_list")).status_code == 403
