@@ -35,6 +35,8 @@ def test_cadre_logs_in_sees_town_and_logs_out(page, browser_cast, log_in, screen
     # On a phone the menu is folded behind the toggler.
     expect(page.get_by_role("button", name="退出")).to_be_hidden()
     page.get_by_role("button", name="菜单").click()
+    # Wait for Bootstrap's collapse to finish: a tap while the menu is still sliding open can miss.
+    expect(page.locator("#nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     expect(page.get_by_role("link", name="我的任务")).to_be_visible()
     page.get_by_role("button", name="退出").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
