@@ -35,6 +35,14 @@ PERCENT_FORMAT = "0.0%"
 FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _narrowed(queryset, params, **lookups):
+    """Apply the given parameters that are present: ``town="town_id"`` filters town_id=params["town"]."""
+    for param, lookup in lookups.items():
+        if params.get(param):
+            queryset = queryset.filter(**{lookup: params[param]})
+    return queryset
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -187,16 +195,14 @@ class LedgerExporter(Exporter):
     def queryset(self):
         from visits.models import Visit
 
-        qs = Visit.objects.for_user(self.user)
-        if self.params.get("town"):
-            qs = qs.filter(town_id=self.params["town"])
-        if self.params.get("campaign"):
-            qs = qs.filter(campaign_id=self.params["campaign"])
-        if self.params.get("date_from"):
-            qs = qs.filter(visited_at__date__gte=self.params["date_from"])
-        if self.params.get("date_to"):
-            qs = qs.filter(visited_at__date__lte=self.params["date_to"])
-        return qs
+        return _narrowed(
+            Visit.objects.for_user(self.user),
+            self.params,
+            town="town_id",
+            campaign="campaign_id",
+            date_from="visited_at__date__gte",
+            date_to="visited_at__date__lte",
+        )
 
     def rows(self):
         from visits.models import Visit
@@ -435,16 +441,14 @@ class FollowUpExporter(Exporter):
     def queryset(self):
         from visits.models import FollowUp
 
-        qs = FollowUp.objects.for_user(self.user)
-        if self.params.get("town"):
-            qs = qs.filter(town_id=self.params["town"])
-        if self.params.get("campaign"):
-            qs = qs.filter(campaign_id=self.params["campaign"])
-        if self.params.get("status"):
-            qs = qs.filter(status=self.params["status"])
-        if self.params.get("kind"):
-            qs = qs.filter(kind=self.params["kind"])
-        return qs
+        return _narrowed(
+            FollowUp.objects.for_user(self.user),
+            self.params,
+            town="town_id",
+            campaign="campaign_id",
+            status="status",
+            kind="kind",
+        )
 
     def rows(self):
         from visits.models import FollowUp
