@@ -47,6 +47,29 @@ def current_context() -> AuditContext:
     return _context.get() or _DEFAULT_CONTEXT
 
 
+_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("audit_pending", default=None)
+
+
+@contextlib.contextmanager
+def appended_together():
+    """Hold the records written inside and append them to the chain in one go when the block ends.
+
+    For one form that calls several services (the visit log: a visit, its grants, its demands):
+    one lock and one read of the chain's head instead of one per record. The block must run in
+    the transaction of its writes and let every failure propagate: a failure discards the held
+    records, and the transaction they describe is rolled back with it.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.appended_together() must run inside the transaction of the writes it records")
+    held: list[dict] = []
+    token = _pending.set(held)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    _append(held)
+
+
 def _jsonable(value):
     if isinstance(value, Decimal):
         return str(value)
@@ -76,25 +99,32 @@ def snapshot(instance, fields: list[str] | None = None, exclude: tuple[str, ...]
     return data
 
 
-def _database_now() -> datetime:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The service's write has been made by now and this record describes it, so close the
-            # window mark_service_write() opened: any later unaudited write in the same transaction
-            # (raw SQL, queryset.update) is again caught by the money-table triggers.
-            cursor.execute("SELECT clock_timestamp(), set_config(%s, 'off', true)", [AUDITED_WRITE_SETTING])
-            return cursor.fetchone()[0]
-        cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
-        return parse_datetime(cursor.fetchone()[0]).replace(tzinfo=UTC)
+def _chain_head_and_now() -> tuple[str, datetime]:
+    """The hash the next record chains to, and the database's clock for its time.
 
-
-def _chain_head() -> str:
+    On PostgreSQL the advisory lock is its own statement: a statement's snapshot is taken when it
+    starts, so reading the head in the statement that waited for the lock could miss the record
+    the lock's previous holder committed, and fork the chain.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Serialises writers of the chain until commit; the trigger takes the same lock.
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            # The service's write has been made by now and this record describes it, so close the
+            # window mark_service_write() opened: any later unaudited write in the same transaction
+            # (raw SQL, queryset.update) is again caught by the money-table triggers.
+            cursor.execute(
+                f"SELECT (SELECT hash FROM {AuditRecord._meta.db_table} ORDER BY id DESC LIMIT 1),"
+                " clock_timestamp(), set_config(%s, 'off', true)",
+                [AUDITED_WRITE_SETTING],
+            )
+            last, now, _ = cursor.fetchone()
+            return last or GENESIS, now
     last = AuditRecord._base_manager.order_by("-id").values_list("hash", flat=True).first()
-    return last or GENESIS
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+        now = parse_datetime(cursor.fetchone()[0]).replace(tzinfo=UTC)
+    return last or GENESIS, now
 
 
 def compute_hash(prev_hash: str, payload: str) -> str:
@@ -134,8 +164,11 @@ def record(
         actor_fields=_actor_fields(actor), ctx=current_context(), action=action, obj=obj, town=town, before=before,
         after=after, reason=reason, channel=channel, object_type=object_type, object_id=object_id, object_repr=object_repr,
     )
-    prev_hash = _chain_head()
-    created_at = _database_now()
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(fields)
+        return None
+    prev_hash, created_at = _chain_head_and_now()
     payload = _payload(fields, created_at)
     return AuditRecord._base_manager.create(
         created_at=created_at,
@@ -188,11 +221,15 @@ def record_many(*, actor, entries, batch_size: int = 5000) -> int:
         raise RuntimeError("audit.record_many() must run inside the transaction of the write it records")
     actor_fields = _actor_fields(actor)  # one actor for the batch: read once, not per record
     ctx = current_context()
-    prev_hash = _chain_head()
-    created_at = _database_now()
+    return _append([_record_fields(actor_fields=actor_fields, ctx=ctx, **entry) for entry in entries], batch_size)
+
+
+def _append(records: list[dict], batch_size: int = 5000) -> int:
+    if not records:
+        return 0
+    prev_hash, created_at = _chain_head_and_now()
     rows = []
-    for entry in entries:
-        fields = _record_fields(actor_fields=actor_fields, ctx=ctx, **entry)
+    for fields in records:
         payload = _payload(fields, created_at)
         digest = compute_hash(prev_hash, payload)
         rows.append(AuditRecord(created_at=created_at, payload=payload, prev_hash=prev_hash, hash=digest, **fields))

@@ -14,7 +14,7 @@ from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
-from towns.scoping import unscoped
+from towns.scoping import cadre_of, unscoped
 
 _AUDITED_FIELDS = (
     "name", "gender", "birth_date", "id_number_masked", "phone", "relation_to_head", "is_party_member",
@@ -40,15 +40,29 @@ def _in_scope(model, actor, obj, field: str, label: str):
     """Resolve an object (or id) through the actor's scope; another town's id is refused."""
     if obj is None:
         return None
+    # An instance this function already resolved for the same actor needs no second look: the
+    # visit log hands one person to five services, each of which would otherwise re-read it.
+    if isinstance(obj, model) and getattr(obj, "_nuanxin_scoped_for", None) == actor.pk:
+        return obj
     pk = getattr(obj, "pk", obj)
     found = model.objects.for_user(actor).filter(pk=pk).first()
     if found is None:
         raise ValidationError({field: [f"{label}不存在或不在您的管辖范围内"]})
-    return found
+    return mark_in_scope(found, actor)
+
+
+def mark_in_scope(obj, actor):
+    """Note that ``obj`` was read (or written) through ``actor``'s scope, so _in_scope trusts it."""
+    obj._nuanxin_scoped_for = actor.pk
+    return obj
 
 
 def _actor_cadre(actor) -> Cadre:
-    return Cadre._base_manager.select_related("town").get(user_id=actor.pk)
+    """The acting user's cadre record (read once per user object, like the scope)."""
+    cadre = cadre_of(actor)
+    if cadre is None:
+        raise Cadre.DoesNotExist("该账号没有对应的干部信息")
+    return cadre
 
 
 # --- map -------------------------------------------------------------------------------

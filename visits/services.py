@@ -16,7 +16,7 @@ from towns import visit_due
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from towns.permissions import require
 from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope
+from towns.services import _actor_cadre, _in_scope, mark_in_scope
 from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, Visit
 
 
@@ -45,10 +45,14 @@ def visit_create(
     bp_systolic: int | None = None,
     bp_diastolic: int | None = None,
     notes: str = "",
+    key_checked: bool = False,
 ) -> tuple[Visit, bool]:
-    """Log a visit; returns (visit, created). The same idempotency key answers with the first visit."""
+    """Log a visit; returns (visit, created). The same idempotency key answers with the first visit.
+
+    ``key_checked``: the caller has just looked the key up itself (the visit log does).
+    """
     require(actor, "visit.log")
-    existing = _existing_visit(actor, idempotency_key)
+    existing = None if key_checked else _existing_visit(actor, idempotency_key)
     if existing is not None:
         return existing, False
     person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
@@ -100,6 +104,7 @@ def visit_create(
     except IntegrityError:
         # A concurrent retry with the same key won the insert.
         return _existing_visit(actor, idempotency_key), False
+    mark_in_scope(visit, actor)  # of a person in scope: the grants and demands below need no re-read
     visit.visitors.set({recorder.pk, *(c.pk for c in colleagues)})
     visit_due.refresh_one(person, last_visited_at=visited_at)
     after = audit.snapshot(visit, exclude=("idempotency_key",))
@@ -194,12 +199,13 @@ def default_campaign(actor, person: Beneficiary, on: date) -> Campaign | None:
     """The running campaign of the person's town that targets one of their categories, on that day."""
     from visits.selectors import running_campaigns
 
-    return (
+    campaign = (
         running_campaigns(actor, today=on)
         .filter(towns=person.town_id, target_categories__in=person.categories.all())
         .distinct()
         .first()
     )
+    return campaign and mark_in_scope(campaign, actor)
 
 
 def _merge(errors: dict, error: ValidationError, renames: dict) -> None:
@@ -222,6 +228,7 @@ def _demand_lines(demands) -> tuple[list[str], list[str]]:
 
 
 @transaction.atomic
+@audit.appended_together()  # every part's failure ends in the raise below, so held records never outlive their writes
 def visit_log(
     *,
     actor,
@@ -291,6 +298,7 @@ def visit_log(
             bp_systolic=bp_systolic,
             bp_diastolic=bp_diastolic,
             notes=notes,
+            key_checked=True,
         )
     except ValidationError as error:
         _merge(errors, error, {})

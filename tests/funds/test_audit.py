@@ -116,6 +116,24 @@ def test_service_writes_leave_a_chain_that_verifies(cast, jan10):
     assert f"审计链完整：共 {len(records)} 条记录" in verify_audit_output()
 
 
+def test_records_held_for_one_form_are_appended_in_order_or_not_at_all(cast, jan10):
+    with transaction.atomic(), audit.appended_together():
+        grant(cast)
+        budget(cast)
+        with unscoped():
+            assert not AuditRecord.objects.filter(action__in=["disbursement.create", "budget.create"]).exists()
+    with unscoped():
+        assert list(AuditRecord.objects.order_by("-id").values_list("action", flat=True)[:2]) == ["budget.create", "disbursement.create"]
+        written = AuditRecord.objects.count()
+    with pytest.raises(ValueError), transaction.atomic(), audit.appended_together():
+        grant(cast, idempotency_key=uuid.uuid4())
+        raise ValueError("a later part failed")
+    with unscoped():
+        assert AuditRecord.objects.count() == written
+        assert Disbursement.objects.count() == 1  # the failed form's grant went with its record
+    assert audit.verify_chain().ok
+
+
 def test_when_is_the_databases_time_not_the_applications_clock(cast, jan10):
     # time-machine moves Python's clock to 2024; the record's time comes from PostgreSQL.
     grant(cast)
