@@ -114,7 +114,7 @@ def _chain_head_and_now() -> tuple[str, datetime]:
             # window mark_service_write() opened: any later unaudited write in the same transaction
             # (raw SQL, queryset.update) is again caught by the money-table triggers.
             cursor.execute(
-                f"SELECT (SELECT hash FROM {AuditRecord._meta.db_table} ORDER BY id DESC LIMIT 1),"
+                "SELECT (SELECT hash FROM funds_auditrecord ORDER BY id DESC LIMIT 1),"
                 " clock_timestamp(), set_config(%s, 'off', true)",
                 [AUDITED_WRITE_SETTING],
             )
