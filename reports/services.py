@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 
 from funds import audit
 from funds.models import Disbursement
@@ -119,9 +119,21 @@ def town_week_figures(week_start: date) -> dict[int, TownWeek]:
     return rows
 
 
+def _headline(figures: TownWeek, topic: str) -> str:
+    """A headline after what the town did most, so four towns' items do not all read the same."""
+    drive = f"“{topic}”" if topic else "走访慰问"
+    if figures.demands_solved >= 10:
+        return f"{drive}解民忧，为民办事见实效"
+    if figures.activities >= 2:
+        return f"集中慰问进村入户，{drive}暖民心"
+    if figures.cash or figures.gifts:
+        return f"{drive}送温暖，入户慰问显真情"
+    return f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖"
+
+
 def item_text(figures: TownWeek, topic: str) -> tuple[str, str]:
     """(headline, body) in the bulletin's phrasing."""
-    headline = f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖"
+    headline = _headline(figures, topic)
     week = []
     if figures.visits:
         week.append(f"入户走访{approx(figures.households)}户，慰问群众{approx(figures.people)}人")
@@ -156,44 +168,70 @@ def topic_for(week_start: date) -> str:
 def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
     """Draft (or redraft) the issue for the week starting week_start (a Monday).
 
-    Numbered per year of its issue date (the Monday after the week): max + 1. A second draft of
-    the same week updates the draft: generated items are rebuilt, submitted and edited ones kept.
-    A published issue is frozen: BulletinPublished.
+    A draft has no number yet: publishing gives it the next one of its year (bulletin_services.publish),
+    so abandoned drafts leave no gap. A second draft of the same week updates the draft: generated
+    items are rebuilt from the figures (a town the editor left out stays out), submitted and edited
+    ones are kept. A published issue is frozen: BulletinPublished.
     """
     if week_start.weekday() != 0:
         raise ValueError("week_start must be a Monday")
     issue_date = week_start + timedelta(days=7)
     with unscoped(), transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().filter(week_start=week_start).first()
-        if bulletin is not None and bulletin.status == Bulletin.Status.PUBLISHED:
+        if bulletin is None:
+            try:
+                # Two drafts of one week at once (the Monday job and an editor): the second waits on
+                # the unique week and then updates the first's draft.
+                with transaction.atomic():
+                    bulletin = Bulletin.objects.create(
+                        year=issue_date.year, issue_date=issue_date, week_start=week_start, created_by=actor
+                    )
+                created = True
+            except IntegrityError:
+                bulletin = Bulletin.objects.select_for_update().get(week_start=week_start)
+                created = False
+        else:
+            created = False
+        if bulletin.status == Bulletin.Status.PUBLISHED:
             raise BulletinPublished(f"{bulletin} 已发布，不能重新生成")
         topic = topic_for(week_start)
         figures = town_week_figures(week_start)
         towns = list(Town.objects.filter(pk__in=[pk for pk, f in figures.items() if f.active]).order_by("code"))
         before = None
-        if bulletin is None:
-            year = issue_date.year
-            last = Bulletin.objects.filter(year=year).aggregate(m=Max("number"))["m"] or 0
-            bulletin = Bulletin.objects.create(
-                year=year, number=last + 1, issue_date=issue_date, week_start=week_start, topic=topic, created_by=actor
-            )
+        if created:
+            bulletin.topic = topic
+            bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.draft"
         else:
             before = {"topic": bulletin.topic, "items": bulletin.items.count()}
-            bulletin.topic = topic
+            bulletin.topic = bulletin.topic or topic  # an editor's topic is kept
             bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.redraft"
-        bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
+        generated = bulletin.items.filter(source=BulletinItem.Source.GENERATED)
+        left_out = set(generated.filter(included=False).values_list("town_id", flat=True))
+        generated.delete()
         kept = {item.town_id: item for item in bulletin.items.all()}
         new = []
-        for order, town in enumerate(towns, start=1):
+        order = 0
+        for town in towns:
+            order += 1
             if town.pk in kept:
                 if kept[town.pk].order != order:
                     kept[town.pk].order = order
                     kept[town.pk].save(update_fields=["order"])
                 continue
-            headline, body = item_text(figures[town.pk], topic)
-            new.append(BulletinItem(bulletin=bulletin, town=town, order=order, headline=headline, body=body))
+            headline, body = item_text(figures[town.pk], bulletin.topic)
+            new.append(
+                BulletinItem(
+                    bulletin=bulletin, town=town, order=order, headline=headline, body=body, included=town.pk not in left_out
+                )
+            )
+        for item in sorted(kept.values(), key=lambda i: (i.order, i.pk)):
+            if item.town_id not in {t.pk for t in towns}:  # a town with a submission but no figures this week
+                order += 1
+                if item.order != order:
+                    item.order = order
+                    item.save(update_fields=["order"])
         BulletinItem.objects.bulk_create(new)
         audit.record(
             actor=actor,
@@ -202,9 +240,8 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             before=before,
             after={
                 "year": bulletin.year,
-                "number": bulletin.number,
                 "week_start": week_start,
-                "topic": topic,
+                "topic": bulletin.topic,
                 "towns": [t.name for t in towns],
             },
         )
