@@ -207,31 +207,28 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             bulletin.topic = bulletin.topic or topic  # an editor's topic is kept
             bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.redraft"
-        generated = bulletin.items.filter(source=BulletinItem.Source.GENERATED)
-        left_out = set(generated.filter(included=False).values_list("town_id", flat=True))
-        generated.delete()
+        # The editor's order and choices survive a redraft: towns already in the issue keep their
+        # places, new ones follow by division code; a generated item left out stays left out.
+        previous = list(bulletin.items.values_list("town_id", "order", "id", "source", "included"))
+        places = {town_id: (order, pk) for town_id, order, pk, _, _ in previous}
+        left_out = {town_id for town_id, _, _, source, included in previous if source == BulletinItem.Source.GENERATED and not included}
+        bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
         kept = {item.town_id: item for item in bulletin.items.all()}
+        slots = {t.pk: (1, t.code, 0) for t in towns}
+        slots.update({town_id: (0, "", place) for town_id, place in places.items() if town_id in kept or town_id in slots})
         new = []
-        order = 0
-        for town in towns:
-            order += 1
-            if town.pk in kept:
-                if kept[town.pk].order != order:
-                    kept[town.pk].order = order
-                    kept[town.pk].save(update_fields=["order"])
+        for order, town_id in enumerate(sorted(slots, key=lambda pk: slots[pk]), start=1):
+            if town_id in kept:
+                if kept[town_id].order != order:
+                    kept[town_id].order = order
+                    kept[town_id].save(update_fields=["order"])
                 continue
-            headline, body = item_text(figures[town.pk], bulletin.topic)
+            headline, body = item_text(figures[town_id], bulletin.topic)
             new.append(
                 BulletinItem(
-                    bulletin=bulletin, town=town, order=order, headline=headline, body=body, included=town.pk not in left_out
+                    bulletin=bulletin, town_id=town_id, order=order, headline=headline, body=body, included=town_id not in left_out
                 )
             )
-        for item in sorted(kept.values(), key=lambda i: (i.order, i.pk)):
-            if item.town_id not in {t.pk for t in towns}:  # a town with a submission but no figures this week
-                order += 1
-                if item.order != order:
-                    item.order = order
-                    item.save(update_fields=["order"])
         BulletinItem.objects.bulk_create(new)
         audit.record(
             actor=actor,
