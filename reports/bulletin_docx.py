@@ -145,6 +145,37 @@ def _page_number_footer(section, font: str) -> None:
     _run(paragraph, " —", font, FOOTER_PT)
 
 
+def _footer_table(document, style, font: str, lines: list[str]) -> None:
+    """报 / 送 between rules: a one-column table over the type width, thick rules above and below,
+    a thin one between (a table, so the rules span the width whatever the text's indents)."""
+    table = document.add_table(rows=len(lines), cols=1)
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for side, size in (("top", 12), ("left", 0), ("bottom", 12), ("right", 0), ("insideH", 4), ("insideV", 0)):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            edge.set(qn("w:sz"), str(size))
+            edge.set(qn("w:space"), "0")
+            edge.set(qn("w:color"), "000000")
+        borders.append(edge)
+    tbl_pr.append(borders)
+    margins = OxmlElement("w:tblCellMar")  # no side margins: the rules line up with the text's margins
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), "0")
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    tbl_pr.append(margins)
+    for row, text in zip(table.rows, lines, strict=True):
+        cell = row.cells[0]
+        cell.width = TEXT_WIDTH
+        paragraph = cell.paragraphs[0]
+        paragraph.style = style
+        _run(paragraph, text, font, FOOTER_PT)
+
+
 def _text_runs(paragraph, text: str, font: str) -> None:
     """Body text; **…** marks the inline sub-headings the seed sets in bold (高位谋划，立足“早”字做谋划。)."""
     for i, part in enumerate(BOLD.split(text)):
@@ -195,9 +226,10 @@ def build(bulletin: Bulletin, items: list[BulletinItem], number: int) -> bytes:
     s_item = _paragraph_style(document, "条目", body_font, BODY_PT, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     s_item.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
     s_footer = _paragraph_style(document, "报送", body_font, FOOTER_PT, align=WD_ALIGN_PARAGRAPH.LEFT)
-    # 报：/送： hang so a wrapped list lines up after the colon.
-    s_footer.paragraph_format.left_indent = Pt(FOOTER_PT * 2 + FOOTER_PT / 2)
+    # One character in from the rule (GB/T 9704 版记); a wrapped list lines up after 报：/送：.
+    s_footer.paragraph_format.left_indent = Pt(FOOTER_PT * 3)
     s_footer.paragraph_format.first_line_indent = Pt(-FOOTER_PT * 2)
+    s_footer.paragraph_format.space_before = s_footer.paragraph_format.space_after = Pt(3)
 
     p = document.add_paragraph(style=s_title)
     _run(p, bulletin.title, title_font, 42, color=RED)
@@ -228,14 +260,7 @@ def build(bulletin: Bulletin, items: list[BulletinItem], number: int) -> bytes:
             _text_runs(document.add_paragraph(style=s_item), text, body_font)
 
     document.add_paragraph(style=normal)
-    p = document.add_paragraph(style=s_footer)
-    p.paragraph_format.space_before = Pt(6)
-    _run(p, f"报：{bulletin.report_to}", body_font, FOOTER_PT)
-    _border(p, "top", size=12, color="000000", space=4)
-    _border(p, "bottom", size=4, color="000000", space=4)
-    p = document.add_paragraph(style=s_footer)
-    _run(p, f"送：{bulletin.copy_to}", body_font, FOOTER_PT)
-    _border(p, "bottom", size=12, color="000000", space=4)
+    _footer_table(document, s_footer, body_font, [f"报：{bulletin.report_to}", f"送：{bulletin.copy_to}"])
 
     _page_number_footer(section, "宋体")
     out = io.BytesIO()

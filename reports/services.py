@@ -119,21 +119,34 @@ def town_week_figures(week_start: date) -> dict[int, TownWeek]:
     return rows
 
 
-def _headline(figures: TownWeek, topic: str) -> str:
-    """A headline after what the town did most, so four towns' items do not all read the same."""
+# Headlines by what a town did most, most telling first; {d} is the drive (“双节慰问”). Within an
+# issue each town gets the first fitting one not yet taken, so the items do not all read the same.
+HEADLINES = [
+    (lambda f: f.demands_solved >= 10, "{d}解民忧，为民办事见实效"),
+    (lambda f: f.demands_solved >= 10, "问需于民解难题，{d}暖人心"),
+    (lambda f: f.activities >= 2, "集中慰问进村入户，{d}暖民心"),
+    (lambda f: f.activities >= 1, "{d}活动接连开展，关怀直达群众身边"),
+    (lambda f: bool(f.cash or f.gifts), "{d}送温暖，入户慰问显真情"),
+    (lambda f: bool(f.cash or f.gifts), "慰问物资送到家，{d}情暖人心"),
+    (lambda f: bool(f.cash or f.gifts), "{d}暖民心，慰问显真情"),
+    (lambda f: f.visits > 0, "敲门入户访民情，{d}不漏一户"),
+    (lambda f: f.visits > 0, "{d}走访全覆盖，不漏一户不落一人"),
+]
+
+
+def _headline(figures: TownWeek, topic: str, taken: set[str] | None = None) -> str:
     drive = f"“{topic}”" if topic else "走访慰问"
-    if figures.demands_solved >= 10:
-        return f"{drive}解民忧，为民办事见实效"
-    if figures.activities >= 2:
-        return f"集中慰问进村入户，{drive}暖民心"
-    if figures.cash or figures.gifts:
-        return f"{drive}送温暖，入户慰问显真情"
-    return f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖"
+    fitting = [text.format(d=drive) for fits, text in HEADLINES if fits(figures)]
+    fitting.append(f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖")
+    taken = taken if taken is not None else set()
+    headline = next((h for h in fitting if h not in taken), fitting[0])
+    taken.add(headline)
+    return headline
 
 
-def item_text(figures: TownWeek, topic: str) -> tuple[str, str]:
-    """(headline, body) in the bulletin's phrasing."""
-    headline = _headline(figures, topic)
+def item_text(figures: TownWeek, topic: str, taken: set[str] | None = None) -> tuple[str, str]:
+    """(headline, body) in the bulletin's phrasing; taken: headlines already used in the issue."""
+    headline = _headline(figures, topic, taken)
     week = []
     if figures.visits:
         week.append(f"入户走访{approx(figures.households)}户，慰问群众{approx(figures.people)}人")
@@ -217,13 +230,14 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
         slots = {t.pk: (1, t.code, 0) for t in towns}
         slots.update({town_id: (0, "", place) for town_id, place in places.items() if town_id in kept or town_id in slots})
         new = []
+        taken = {item.headline for item in kept.values()}
         for order, town_id in enumerate(sorted(slots, key=lambda pk: slots[pk]), start=1):
             if town_id in kept:
                 if kept[town_id].order != order:
                     kept[town_id].order = order
                     kept[town_id].save(update_fields=["order"])
                 continue
-            headline, body = item_text(figures[town_id], bulletin.topic)
+            headline, body = item_text(figures[town_id], bulletin.topic, taken)
             new.append(
                 BulletinItem(
                     bulletin=bulletin, town_id=town_id, order=order, headline=headline, body=body, included=town_id not in left_out

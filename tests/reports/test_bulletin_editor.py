@@ -331,7 +331,15 @@ def test_the_docx_is_in_the_official_layout(week_data):
     lead = next(p for p in doc.paragraphs if p.text.startswith("□冶山镇："))
     assert lead.text == "□冶山镇：“三字诀”推动走访慰问见行见效。高位谋划，立足“早”字做谋划。镇党委提早谋划。"
     assert [r.bold for r in lead.runs][1] is True and "第二段。" in texts
-    assert any(t.startswith("报：部领导") for t in texts) and any(t.startswith("送：各镇（街道）") for t in texts)
+    footer = doc.tables[-1]
+    assert [row.cells[0].text for row in footer.rows] == [
+        "报：部领导，滁州市委组织部研究室，市委办公室、市政府办公室。",
+        "送：各镇（街道）党（工）委、市直各单位、本部各科室（电教中心）。",
+    ]
+    rules = footer._tbl.tblPr.find(qn("w:tblBorders"))
+    assert rules.find(qn("w:top")).get(qn("w:val")) == "single" and rules.find(qn("w:bottom")).get(qn("w:val")) == "single"
+    for row in footer.rows:
+        assert _east_asia(row.cells[0].paragraphs[0].runs[0]._r) == "仿宋_GB2312"
 
     title_run = doc.paragraphs[0].runs[0]
     assert title_run.font.color.rgb == RGBColor(0xFF, 0x00, 0x00)
