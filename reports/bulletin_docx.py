@@ -79,7 +79,9 @@ def _border(paragraph, side: str, *, size: int, color: str, space: int = 1) -> N
     if pbdr is None:
         pbdr = OxmlElement("w:pBdr")
         # pBdr must come before shd/tabs/spacing/ind/jc in CT_PPr's sequence.
-        anchor = next((ppr.find(qn(t)) for t in ("w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc") if ppr.find(qn(t)) is not None), None)
+        anchor = next(
+            (ppr.find(qn(t)) for t in ("w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc") if ppr.find(qn(t)) is not None), None
+        )
         if anchor is not None:
             anchor.addprevious(pbdr)
         else:

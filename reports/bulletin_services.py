@@ -78,7 +78,9 @@ def draft(*, actor, week_start: date) -> Bulletin:
 
 
 @transaction.atomic
-def update_header(*, actor, bulletin, title: str, topic: str, issuing_unit: str, issue_date: date, report_to: str, copy_to: str) -> Bulletin:
+def update_header(
+    *, actor, bulletin, title: str, topic: str, issuing_unit: str, issue_date: date, report_to: str, copy_to: str
+) -> Bulletin:
     bulletin = _load(actor, bulletin)
     before = audit.snapshot(bulletin, fields=[*HEADER_FIELDS, "year"])
     bulletin.title, bulletin.topic, bulletin.issuing_unit = title.strip(), topic.strip(), issuing_unit.strip()
@@ -107,7 +109,9 @@ def update_item(*, actor, item, headline: str, body: str) -> BulletinItem:
     if item.source == BulletinItem.Source.GENERATED:
         item.source = BulletinItem.Source.EDITED  # a redraft keeps it
     item.save(update_fields=["headline", "body", "source"])
-    audit.record(actor=actor, action="bulletin.item_update", obj=item, before=before, after=audit.snapshot(item, fields=list(ITEM_FIELDS)))
+    audit.record(
+        actor=actor, action="bulletin.item_update", obj=item, before=before, after=audit.snapshot(item, fields=list(ITEM_FIELDS))
+    )
     bulletin.save(update_fields=["updated_at"])
     return item
 
@@ -150,8 +154,11 @@ def set_included(*, actor, item, included: bool) -> BulletinItem:
     item.included = included
     item.save(update_fields=["included"])
     audit.record(
-        actor=actor, action="bulletin.item_include" if included else "bulletin.item_exclude", obj=item,
-        before={"included": not included}, after={"included": included},
+        actor=actor,
+        action="bulletin.item_include" if included else "bulletin.item_exclude",
+        obj=item,
+        before={"included": not included},
+        after={"included": included},
     )
     return item
 
@@ -183,7 +190,10 @@ def use_submission(*, actor, bulletin, submission) -> BulletinItem:
     item.source, item.submission, item.included = BulletinItem.Source.SUBMITTED, sub, True
     item.save()
     audit.record(
-        actor=actor, action="bulletin.item_from_submission", obj=item, before=before,
+        actor=actor,
+        action="bulletin.item_from_submission",
+        obj=item,
+        before=before,
         after=audit.snapshot(item, fields=list(ITEM_FIELDS)),
     )
     return item

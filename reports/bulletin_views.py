@@ -67,7 +67,9 @@ def bulletin_edit(request, pk):
         form = HeaderForm(request.POST, instance=Bulletin.objects.get(pk=pk))
         if form.is_valid():
             try:
-                bulletin_services.update_header(actor=request.user, bulletin=bulletin, **{f: form.cleaned_data[f] for f in HeaderForm.Meta.fields})
+                bulletin_services.update_header(
+                    actor=request.user, bulletin=bulletin, **{f: form.cleaned_data[f] for f in HeaderForm.Meta.fields}
+                )
             except ValidationError as error:
                 for message in _errors(error):
                     form.add_error(None, message)

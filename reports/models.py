@@ -66,9 +66,7 @@ class Bulletin(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False), name="bulletin_published_has_time"
             ),
-            models.CheckConstraint(
-                condition=Q(status="draft") | Q(number__isnull=False), name="bulletin_published_has_number"
-            ),
+            models.CheckConstraint(condition=Q(status="draft") | Q(number__isnull=False), name="bulletin_published_has_number"),
         ]
 
     def __str__(self):
@@ -102,9 +100,7 @@ class BulletinSubmission(AreaScoped):
     week_start = models.DateField("所报周（周一）")
     headline = models.CharField("标题", max_length=HEADLINE_MAX_CHARS)
     body = models.TextField("正文", max_length=SUBMISSION_MAX_CHARS)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人"
-    )
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人")
     submitted_at = models.DateTimeField("报送时间", auto_now_add=True)
 
     class Meta:

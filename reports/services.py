@@ -224,7 +224,9 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
         # places, new ones follow by division code; a generated item left out stays left out.
         previous = list(bulletin.items.values_list("town_id", "order", "id", "source", "included"))
         places = {town_id: (order, pk) for town_id, order, pk, _, _ in previous}
-        left_out = {town_id for town_id, _, _, source, included in previous if source == BulletinItem.Source.GENERATED and not included}
+        left_out = {
+            town_id for town_id, _, _, source, included in previous if source == BulletinItem.Source.GENERATED and not included
+        }
         bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
         kept = {item.town_id: item for item in bulletin.items.all()}
         slots = {t.pk: (1, t.code, 0) for t in towns}
@@ -240,7 +242,12 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             headline, body = item_text(figures[town_id], bulletin.topic, taken)
             new.append(
                 BulletinItem(
-                    bulletin=bulletin, town_id=town_id, order=order, headline=headline, body=body, included=town_id not in left_out
+                    bulletin=bulletin,
+                    town_id=town_id,
+                    order=order,
+                    headline=headline,
+                    body=body,
+                    included=town_id not in left_out,
                 )
             )
         BulletinItem.objects.bulk_create(new)

@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from funds.models import AuditRecord
-from reports.models import Bulletin, BulletinItem
-from reports.phrasing import approx, approx_yuan
 from reports.bulletin_selectors import next_number
 from reports.bulletin_services import publish
+from reports.models import Bulletin, BulletinItem
+from reports.phrasing import approx, approx_yuan
 from reports.services import BulletinPublished, bulletin_draft
 from reports.tasks import previous_week_start
 from tests.cast import at
@@ -119,6 +119,10 @@ def _followup(tc, kind, status, raised_on):
 
 @pytest.fixture
 def week_data(cast):
+    return build_week_data(cast)
+
+
+def build_week_data(cast):
     """冶山镇 busy in the week of 2024-01-08; 铜城镇 active only the week before."""
     ys, tc = cast.yeshan, cast.tongcheng
     with unscoped():

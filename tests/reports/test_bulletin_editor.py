@@ -18,10 +18,15 @@ from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.models import SUBMISSION_MAX_CHARS, Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, floor_round
 from reports.services import bulletin_draft
-from tests.reports.test_bulletin import WEEK, _activity, week_data  # noqa: F401 - fixture
+from tests.reports.test_bulletin import WEEK, _activity, build_week_data
 from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def week_data(cast):
+    return build_week_data(cast)
 
 
 def _submission(tc, user, *, week=WEEK, headline="“三字诀”推动走访慰问见行见效", body="高位谋划，立足“早”字做谋划。"):
@@ -38,14 +43,24 @@ def test_draft_edit_publish_then_frozen_with_audit_records(week_data):
     editor = cast.county_viewer
     with unscoped():
         _activity(cast.tongcheng, date(2024, 1, 10), reached=300)
-    sub = _submission(cast.tongcheng, cast.tongcheng.cadre, body="“与你‘铜’行”党员志愿服务队开展健康宣讲。\n**送学上门。**为高龄党员送学上门40余次。")
+    sub = _submission(
+        cast.tongcheng,
+        cast.tongcheng.cadre,
+        body="“与你‘铜’行”党员志愿服务队开展健康宣讲。\n**送学上门。**为高龄党员送学上门40余次。",
+    )
     bulletin = bulletin_services.draft(actor=editor, week_start=WEEK)
     tc_item, ys_item = bulletin.items.order_by("order")  # by division code: 铜城 100, 冶山 109
     assert (tc_item.town, ys_item.town) == (cast.tongcheng.town, cast.yeshan.town)
 
     bulletin_services.update_header(
-        actor=editor, bulletin=bulletin, title="天长组工信息", topic="暖心走访", issuing_unit="中共天长市委组织部研究室",
-        issue_date=date(2024, 1, 16), report_to="部领导。", copy_to="各镇（街道）党（工）委。",
+        actor=editor,
+        bulletin=bulletin,
+        title="天长组工信息",
+        topic="暖心走访",
+        issuing_unit="中共天长市委组织部研究室",
+        issue_date=date(2024, 1, 16),
+        report_to="部领导。",
+        copy_to="各镇（街道）党（工）委。",
     )
     bulletin_services.update_item(actor=editor, item=ys_item, headline="“三字诀”推动走访慰问见行见效。", body="改写的正文。")
     bulletin_services.move_item(actor=editor, item=ys_item, direction="up")
@@ -78,8 +93,14 @@ def test_draft_edit_publish_then_frozen_with_audit_records(week_data):
         lambda: bulletin_services.publish(actor=editor, bulletin=bulletin),
         lambda: bulletin_services.draft(actor=editor, week_start=WEEK),
         lambda: bulletin_services.update_header(
-            actor=editor, bulletin=bulletin, title="改", topic="", issuing_unit="改", issue_date=date(2024, 1, 16),
-            report_to="改", copy_to="改",
+            actor=editor,
+            bulletin=bulletin,
+            title="改",
+            topic="",
+            issuing_unit="改",
+            issue_date=date(2024, 1, 16),
+            report_to="改",
+            copy_to="改",
         ),
     ):
         with pytest.raises(ValidationError, match="已发布"):
@@ -88,8 +109,17 @@ def test_draft_edit_publish_then_frozen_with_audit_records(week_data):
     assert ys_item.body == "改写的正文。" and bulletin.items.count() == 2
 
     actions = _actions(bulletin)
-    for action in ("bulletin.draft", "bulletin.update", "bulletin.item_update", "bulletin.item_move", "bulletin.item_from_submission",
-                   "bulletin.item_exclude", "bulletin.item_include", "bulletin.redraft", "bulletin.publish"):
+    for action in (
+        "bulletin.draft",
+        "bulletin.update",
+        "bulletin.item_update",
+        "bulletin.item_move",
+        "bulletin.item_from_submission",
+        "bulletin.item_exclude",
+        "bulletin.item_include",
+        "bulletin.redraft",
+        "bulletin.publish",
+    ):
         assert action in actions
     record = AuditRecord.objects.get(action="bulletin.publish")
     assert record.after["number"] == 1 and record.actor_id == editor.pk
@@ -148,7 +178,11 @@ def test_concurrent_publishing_gets_consecutive_numbers():
     from tests.cast import build_cast
 
     cast = build_cast()
-    drafts = [bulletin_draft(week_start=date(2024, 1, 1)), bulletin_draft(week_start=WEEK), bulletin_draft(week_start=date(2024, 1, 15))]
+    drafts = [
+        bulletin_draft(week_start=date(2024, 1, 1)),
+        bulletin_draft(week_start=WEEK),
+        bulletin_draft(week_start=date(2024, 1, 15)),
+    ]
     barrier = threading.Barrier(len(drafts))
     results, errors = [], []
 
@@ -202,7 +236,9 @@ def test_a_town_cadre_submits_and_sees_only_their_own(client, cast):
     assert len(sub.body) == SUBMISSION_MAX_CHARS and sub.town == cast.yeshan.town
     assert AuditRecord.objects.filter(action="bulletin.submit", object_id=str(sub.pk), town=cast.yeshan.town).exists()
 
-    too_long = client.post(reverse("reports:submission_list"), {"week_start": week, "headline": "太长", "body": "字" * (SUBMISSION_MAX_CHARS + 1)})
+    too_long = client.post(
+        reverse("reports:submission_list"), {"week_start": week, "headline": "太长", "body": "字" * (SUBMISSION_MAX_CHARS + 1)}
+    )
     assert too_long.status_code == 400
     assert "1500" in too_long.content.decode() or "1,500" in too_long.content.decode()
     assert BulletinSubmission.objects.for_user(cast.yeshan.cadre).count() == 1
@@ -224,7 +260,9 @@ def test_the_submission_limit_holds_in_the_service_and_the_database(cast):
     with pytest.raises(ValidationError):
         bulletin_services.submit(actor=cast.yeshan.admin, week_start=date(2024, 1, 9), headline="标题", body="正文")  # a Tuesday
     with pytest.raises(IntegrityError), transaction.atomic(), unscoped():
-        BulletinSubmission.objects.create(town=cast.yeshan.town, week_start=WEEK, headline="标题", body="字" * 1501, submitted_by=cast.yeshan.admin)
+        BulletinSubmission.objects.create(
+            town=cast.yeshan.town, week_start=WEEK, headline="标题", body="字" * 1501, submitted_by=cast.yeshan.admin
+        )
 
 
 def test_a_used_submission_shows_its_issue(client, week_data):
@@ -263,8 +301,14 @@ def test_the_editor_pages_without_javascript(client, week_data):
     page = client.get(edit_url).content.decode()
     assert "冶山镇" in page and "铜城镇" in page and "（暂定）" in page
 
-    header = {"title": "天长组工信息", "topic": "双节慰问", "issuing_unit": "中共天长市委组织部研究室", "issue_date": "2024-01-09",
-              "report_to": "部领导，滁州市委组织部研究室。", "copy_to": "各镇（街道）党（工）委。"}
+    header = {
+        "title": "天长组工信息",
+        "topic": "双节慰问",
+        "issuing_unit": "中共天长市委组织部研究室",
+        "issue_date": "2024-01-09",
+        "report_to": "部领导，滁州市委组织部研究室。",
+        "copy_to": "各镇（街道）党（工）委。",
+    }
     assert client.post(edit_url, header).status_code == 302
     bulletin.refresh_from_db()
     assert bulletin.issue_date == date(2024, 1, 9) and bulletin.report_to == "部领导，滁州市委组织部研究室。"
@@ -308,7 +352,9 @@ def test_the_editor_page_runs_a_constant_number_of_queries(client, week_data, dj
 
 
 def _east_asia(rpr_owner) -> str | None:
-    rfonts = rpr_owner.find(qn("w:rPr") + "/" + qn("w:rFonts")) if rpr_owner.tag != qn("w:rPr") else rpr_owner.find(qn("w:rFonts"))
+    rfonts = (
+        rpr_owner.find(qn("w:rPr") + "/" + qn("w:rFonts")) if rpr_owner.tag != qn("w:rPr") else rpr_owner.find(qn("w:rFonts"))
+    )
     return None if rfonts is None else rfonts.get(qn("w:eastAsia"))
 
 
@@ -316,8 +362,12 @@ def test_the_docx_is_in_the_official_layout(week_data):
     cast = week_data
     bulletin = bulletin_draft(week_start=WEEK)
     item = bulletin.items.get()
-    bulletin_services.update_item(actor=cast.county_viewer, item=item, headline="“三字诀”推动走访慰问见行见效",
-                                  body="**高位谋划，立足“早”字做谋划。**镇党委提早谋划。\n第二段。")
+    bulletin_services.update_item(
+        actor=cast.county_viewer,
+        item=item,
+        headline="“三字诀”推动走访慰问见行见效",
+        body="**高位谋划，立足“早”字做谋划。**镇党委提早谋划。\n第二段。",
+    )
     data = bulletin_docx.build(bulletin, bulletin_selectors.printed_items(bulletin), 118)
     doc = Document(io.BytesIO(data))
 

@@ -13,10 +13,7 @@ from towns.scoping import unscoped
 
 
 class Command(BaseCommand):
-    help = (
-        "起草（或重新生成）某一周的组工信息，写出 Word 文件，并打印网页地址和文件位置。"
-        "--week 取该周周一，如 2024-01-08。"
-    )
+    help = "起草（或重新生成）某一周的组工信息，写出 Word 文件，并打印网页地址和文件位置。--week 取该周周一，如 2024-01-08。"
 
     def add_arguments(self, parser):
         parser.add_argument("--week", required=True, help="该周周一的日期，YYYY-MM-DD；其他日期取所在周的周一")
