@@ -19,3 +19,9 @@ def paragraphs(text: str) -> list[str]:
         if line.strip():
             out.append(mark_safe(BOLD.sub(r"<strong>\1</strong>", escape(line.strip()))))  # noqa: S308 - escaped first
     return out or [""]
+
+
+@register.filter
+def plain(text: str) -> str:
+    """The text without the **…** marks, for excerpts."""
+    return BOLD.sub(r"\1", text or "")

@@ -69,6 +69,7 @@ def test_a_town_submits_and_the_editor_publishes(page, desktop_page, browser_cas
     header.get_by_role("button", name="保存刊头").click()
     expect(ed.get_by_role("alert")).to_contain_text("已保存刊头")
 
+    screenshot(ed, "bulletin-editor")
     ed.get_by_test_id("publish").click()
     expect(ed.get_by_role("alert")).to_contain_text("已发布2024年第1期")
     bulletin.refresh_from_db()
