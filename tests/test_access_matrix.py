@@ -28,14 +28,17 @@ from tests.funds.stock_matrix_objects import (
 )
 from tests.matrix_objects import (
     end_form,
+    submission_form,
     tongcheng_activity,
     tongcheng_activity_form,
     tongcheng_assign_form,
     tongcheng_assignment,
+    tongcheng_bulletin_item,
+    tongcheng_bulletin_submission,
     tongcheng_followup,
     tongcheng_followup_form,
+    tongcheng_submission,
 )
-from tests.matrix_objects import submission_form, tongcheng_bulletin_item, tongcheng_bulletin_submission, tongcheng_submission
 from tests.towns.roster_import_objects import tongcheng_import
 from towns.models import Assignment, Beneficiary, Household
 from towns.scoping import unscoped

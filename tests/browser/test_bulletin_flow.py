@@ -33,7 +33,11 @@ def test_a_town_submits_and_the_editor_publishes(page, desktop_page, browser_cas
         _activity(cast.tongcheng, date(2024, 1, 11), reached=312, gifts=40)
         _visit(cast.tongcheng, cast.tongcheng.person, at(2024, 1, 11, 15))
         BulletinSubmission.objects.create(
-            town=cast.yeshan.town, week_start=date(2024, 1, 8), headline=SEED_HEADLINE, body=SEED_BODY, submitted_by=cast.yeshan.admin
+            town=cast.yeshan.town,
+            week_start=date(2024, 1, 8),
+            headline=SEED_HEADLINE,
+            body=SEED_BODY,
+            submitted_by=cast.yeshan.admin,
         )
 
     # A town cadre submits this week's text on a phone and sees it listed as not yet used.
