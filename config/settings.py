@@ -192,6 +192,12 @@ CELERY_BEAT_SCHEDULE = {
 
 # Title of the weekly bulletin (reports/models.py).
 BULLETIN_TITLE = env_str("BULLETIN_TITLE", "天长组工信息")
+# Defaults of a new issue's header and its 报 / 送 footer (each issue's own fields are edited in the editor).
+BULLETIN_ISSUING_UNIT = env_str("BULLETIN_ISSUING_UNIT", "中共天长市委组织部研究室")
+BULLETIN_REPORT_TO = env_str("BULLETIN_REPORT_TO", "部领导，滁州市委组织部研究室，市委办公室、市政府办公室。")
+BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "各镇（街道）党（工）委、市直各单位、本部各科室（电教中心）。")
+# Where `manage.py bulletin_draft` writes the .docx (not served: the editor downloads through a view).
+BULLETIN_OUTPUT_DIR = Path(env_str("BULLETIN_OUTPUT_DIR", str(MEDIA_ROOT / "private" / "bulletins")))
 
 # Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
 INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant

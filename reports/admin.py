@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import Bulletin, BulletinItem
+from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSubmission
 from towns.admin_base import ReadOnlyAdmin
 
 
@@ -13,3 +13,14 @@ class BulletinAdmin(ReadOnlyAdmin):
 @admin.register(BulletinItem)
 class BulletinItemAdmin(ReadOnlyAdmin):
     list_display = ["bulletin", "order", "town", "headline", "source"]
+
+
+@admin.register(BulletinSubmission)
+class BulletinSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["town", "week_start", "headline", "submitted_by", "submitted_at"]
+    list_filter = ["week_start"]
+
+
+@admin.register(BulletinSequence)
+class BulletinSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["year", "last_number"]

@@ -3,16 +3,34 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from towns.models import Town
+from towns.scoping import AreaScoped
 
 DEFAULT_UNIT = "中共天长市委组织部研究室"
 DEFAULT_REPORT_TO = "部领导，滁州市委组织部研究室，市委办公室、市政府办公室。"
 DEFAULT_COPY_TO = "各镇（街道）党（工）委、市直各单位、本部各科室（电教中心）。"
+# A town's own text (经验做法) for one week: about one item of the seed bulletin (its longest is ~900).
+SUBMISSION_MAX_CHARS = 1500
+HEADLINE_MAX_CHARS = 80
 
 
 def default_title():
     return getattr(settings, "BULLETIN_TITLE", "天长组工信息")
+
+
+def default_unit():
+    return getattr(settings, "BULLETIN_ISSUING_UNIT", DEFAULT_UNIT)
+
+
+def default_report_to():
+    return getattr(settings, "BULLETIN_REPORT_TO", DEFAULT_REPORT_TO)
+
+
+def default_copy_to():
+    return getattr(settings, "BULLETIN_COPY_TO", DEFAULT_COPY_TO)
 
 
 class Bulletin(models.Model):
@@ -21,16 +39,18 @@ class Bulletin(models.Model):
         PUBLISHED = "published", "已发布"
 
     year = models.PositiveSmallIntegerField("年度")
-    number = models.PositiveIntegerField("期号")
+    # Given when the issue is published (reports/bulletin_services.publish): the printed series has no
+    # gaps, whatever drafts are abandoned. A draft shows the number it would get (next_number()).
+    number = models.PositiveIntegerField("期号", null=True, blank=True)
     title = models.CharField("刊名", max_length=40, default=default_title)
-    issuing_unit = models.CharField("编发单位", max_length=60, default=DEFAULT_UNIT)
+    issuing_unit = models.CharField("编发单位", max_length=60, default=default_unit)
     issue_date = models.DateField("印发日期")
     week_start = models.DateField("所涵盖周（周一）", unique=True)
     topic = models.CharField("专题", max_length=40, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
-    report_to = models.TextField("报", default=DEFAULT_REPORT_TO)
-    copy_to = models.TextField("送", default=DEFAULT_COPY_TO)
+    report_to = models.TextField("报", default=default_report_to)
+    copy_to = models.TextField("送", default=default_copy_to)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="起草人"
     )
@@ -46,10 +66,55 @@ class Bulletin(models.Model):
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False), name="bulletin_published_has_time"
             ),
+            models.CheckConstraint(condition=Q(status="draft") | Q(number__isnull=False), name="bulletin_published_has_number"),
         ]
 
     def __str__(self):
+        if self.number is None:
+            return f"{self.title} {self.year}年草稿（{self.week_start:%Y-%m-%d}起一周）"
         return f"{self.title} {self.year}年第{self.number}期"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class BulletinSequence(models.Model):
+    """The last number given in a year. Publishing locks this row, so two editors publishing at
+    once get consecutive numbers, never the same one and never a gap."""
+
+    year = models.PositiveSmallIntegerField("年度", primary_key=True)
+    last_number = models.PositiveIntegerField("已用期号", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "组工信息期号"
+
+    def __str__(self):
+        return f"{self.year}年已编至第{self.last_number}期"
+
+
+class BulletinSubmission(AreaScoped):
+    """A town's own text for a week (经验做法), submitted by its cadres; the editor may use it as the town's item."""
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="bulletin_submissions", verbose_name="镇（街道）")
+    week_start = models.DateField("所报周（周一）")
+    headline = models.CharField("标题", max_length=HEADLINE_MAX_CHARS)
+    body = models.TextField("正文", max_length=SUBMISSION_MAX_CHARS)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人")
+    submitted_at = models.DateTimeField("报送时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "镇（街道）报送"
+        ordering = ["-week_start", "-id"]
+        indexes = [models.Index(fields=["week_start", "town"], name="bulletinsub_week_town")]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), SUBMISSION_MAX_CHARS), name="bulletinsub_body_max_chars"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.town}：{self.headline}（{self.week_start:%Y-%m-%d}起一周）"
 
 
 class BulletinItem(models.Model):
@@ -64,6 +129,16 @@ class BulletinItem(models.Model):
     headline = models.CharField("标题", max_length=80)
     body = models.TextField("正文")
     source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.GENERATED)
+    # Left out of the page and the .docx without losing the text (the editor's choice of towns).
+    included = models.BooleanField("编入本期", default=True)
+    submission = models.ForeignKey(
+        BulletinSubmission,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name="采用的报送稿",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "组工信息条目"

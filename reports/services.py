@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
 
 from funds import audit
 from funds.models import Disbursement
@@ -119,9 +119,34 @@ def town_week_figures(week_start: date) -> dict[int, TownWeek]:
     return rows
 
 
-def item_text(figures: TownWeek, topic: str) -> tuple[str, str]:
-    """(headline, body) in the bulletin's phrasing."""
-    headline = f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖"
+# Headlines by what a town did most, most telling first; {d} is the drive (“双节慰问”). Within an
+# issue each town gets the first fitting one not yet taken, so the items do not all read the same.
+HEADLINES = [
+    (lambda f: f.demands_solved >= 10, "{d}解民忧，为民办事见实效"),
+    (lambda f: f.demands_solved >= 10, "问需于民解难题，{d}暖人心"),
+    (lambda f: f.activities >= 2, "集中慰问进村入户，{d}暖民心"),
+    (lambda f: f.activities >= 1, "{d}活动接连开展，关怀直达群众身边"),
+    (lambda f: bool(f.cash or f.gifts), "{d}送温暖，入户慰问显真情"),
+    (lambda f: bool(f.cash or f.gifts), "慰问物资送到家，{d}情暖人心"),
+    (lambda f: bool(f.cash or f.gifts), "{d}暖民心，慰问显真情"),
+    (lambda f: f.visits > 0, "敲门入户访民情，{d}不漏一户"),
+    (lambda f: f.visits > 0, "{d}走访全覆盖，不漏一户不落一人"),
+]
+
+
+def _headline(figures: TownWeek, topic: str, taken: set[str] | None = None) -> str:
+    drive = f"“{topic}”" if topic else "走访慰问"
+    fitting = [text.format(d=drive) for fits, text in HEADLINES if fits(figures)]
+    fitting.append(f"扎实开展“{topic}”走访慰问" if topic else "扎实开展走访慰问送温暖")
+    taken = taken if taken is not None else set()
+    headline = next((h for h in fitting if h not in taken), fitting[0])
+    taken.add(headline)
+    return headline
+
+
+def item_text(figures: TownWeek, topic: str, taken: set[str] | None = None) -> tuple[str, str]:
+    """(headline, body) in the bulletin's phrasing; taken: headlines already used in the issue."""
+    headline = _headline(figures, topic, taken)
     week = []
     if figures.visits:
         week.append(f"入户走访{approx(figures.households)}户，慰问群众{approx(figures.people)}人")
@@ -156,44 +181,75 @@ def topic_for(week_start: date) -> str:
 def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
     """Draft (or redraft) the issue for the week starting week_start (a Monday).
 
-    Numbered per year of its issue date (the Monday after the week): max + 1. A second draft of
-    the same week updates the draft: generated items are rebuilt, submitted and edited ones kept.
-    A published issue is frozen: BulletinPublished.
+    A draft has no number yet: publishing gives it the next one of its year (bulletin_services.publish),
+    so abandoned drafts leave no gap. A second draft of the same week updates the draft: generated
+    items are rebuilt from the figures (a town the editor left out stays out), submitted and edited
+    ones are kept. A published issue is frozen: BulletinPublished.
     """
     if week_start.weekday() != 0:
         raise ValueError("week_start must be a Monday")
     issue_date = week_start + timedelta(days=7)
     with unscoped(), transaction.atomic():
         bulletin = Bulletin.objects.select_for_update().filter(week_start=week_start).first()
-        if bulletin is not None and bulletin.status == Bulletin.Status.PUBLISHED:
+        if bulletin is None:
+            try:
+                # Two drafts of one week at once (the Monday job and an editor): the second waits on
+                # the unique week and then updates the first's draft.
+                with transaction.atomic():
+                    bulletin = Bulletin.objects.create(
+                        year=issue_date.year, issue_date=issue_date, week_start=week_start, created_by=actor
+                    )
+                created = True
+            except IntegrityError:
+                bulletin = Bulletin.objects.select_for_update().get(week_start=week_start)
+                created = False
+        else:
+            created = False
+        if bulletin.status == Bulletin.Status.PUBLISHED:
             raise BulletinPublished(f"{bulletin} 已发布，不能重新生成")
         topic = topic_for(week_start)
         figures = town_week_figures(week_start)
         towns = list(Town.objects.filter(pk__in=[pk for pk, f in figures.items() if f.active]).order_by("code"))
         before = None
-        if bulletin is None:
-            year = issue_date.year
-            last = Bulletin.objects.filter(year=year).aggregate(m=Max("number"))["m"] or 0
-            bulletin = Bulletin.objects.create(
-                year=year, number=last + 1, issue_date=issue_date, week_start=week_start, topic=topic, created_by=actor
-            )
+        if created:
+            bulletin.topic = topic
+            bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.draft"
         else:
             before = {"topic": bulletin.topic, "items": bulletin.items.count()}
-            bulletin.topic = topic
+            bulletin.topic = bulletin.topic or topic  # an editor's topic is kept
             bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.redraft"
+        # The editor's order and choices survive a redraft: towns already in the issue keep their
+        # places, new ones follow by division code; a generated item left out stays left out.
+        previous = list(bulletin.items.values_list("town_id", "order", "id", "source", "included"))
+        places = {town_id: (order, pk) for town_id, order, pk, _, _ in previous}
+        left_out = {
+            town_id for town_id, _, _, source, included in previous if source == BulletinItem.Source.GENERATED and not included
+        }
         bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
         kept = {item.town_id: item for item in bulletin.items.all()}
+        slots = {t.pk: (1, t.code, 0) for t in towns}
+        slots.update({town_id: (0, "", place) for town_id, place in places.items() if town_id in kept or town_id in slots})
         new = []
-        for order, town in enumerate(towns, start=1):
-            if town.pk in kept:
-                if kept[town.pk].order != order:
-                    kept[town.pk].order = order
-                    kept[town.pk].save(update_fields=["order"])
+        taken = {item.headline for item in kept.values()}
+        for order, town_id in enumerate(sorted(slots, key=lambda pk: slots[pk]), start=1):
+            if town_id in kept:
+                if kept[town_id].order != order:
+                    kept[town_id].order = order
+                    kept[town_id].save(update_fields=["order"])
                 continue
-            headline, body = item_text(figures[town.pk], topic)
-            new.append(BulletinItem(bulletin=bulletin, town=town, order=order, headline=headline, body=body))
+            headline, body = item_text(figures[town_id], bulletin.topic, taken)
+            new.append(
+                BulletinItem(
+                    bulletin=bulletin,
+                    town_id=town_id,
+                    order=order,
+                    headline=headline,
+                    body=body,
+                    included=town_id not in left_out,
+                )
+            )
         BulletinItem.objects.bulk_create(new)
         audit.record(
             actor=actor,
@@ -202,9 +258,8 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             before=before,
             after={
                 "year": bulletin.year,
-                "number": bulletin.number,
                 "week_start": week_start,
-                "topic": topic,
+                "topic": bulletin.topic,
                 "towns": [t.name for t in towns],
             },
         )

@@ -29,4 +29,5 @@ def draft_weekly_bulletin(self) -> dict:
             bulletin = bulletin_draft(week_start=week)
         except BulletinPublished:
             return {"week": week.isoformat(), "published": True}
-    return {"week": week.isoformat(), "pk": bulletin.pk, "year": bulletin.year, "number": bulletin.number}
+    # No number yet: an issue is numbered when the editor publishes it.
+    return {"week": week.isoformat(), "pk": bulletin.pk, "year": bulletin.year}

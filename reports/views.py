@@ -1,10 +1,15 @@
-"""The bulletin, read-only for now (issue 7 §2): the county's editors and the system admin."""
+"""The bulletin's list and its page (issue 7 §2): the county's editors and the system admin.
+
+The editor and the towns' submissions are in reports/bulletin_views.py.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from reports import bulletin_selectors
+from reports.bulletin_forms import DraftForm
 from reports.models import Bulletin
 from towns.permissions import SYSADMIN, can, role_of
 
@@ -18,8 +23,8 @@ def _require_reader(user):
 @require_safe
 def bulletin_list(request):
     _require_reader(request.user)
-    bulletins = Bulletin.objects.order_by("-year", "-number")[:200]
-    return render(request, "reports/bulletin_list.html", {"bulletins": bulletins})
+    bulletins = Bulletin.objects.order_by("-week_start")[:200]
+    return render(request, "reports/bulletin_list.html", {"bulletins": bulletins, "draft_form": DraftForm()})
 
 
 @login_required
@@ -27,5 +32,6 @@ def bulletin_list(request):
 def bulletin_detail(request, pk):
     _require_reader(request.user)
     bulletin = get_object_or_404(Bulletin, pk=pk)
-    items = list(bulletin.items.select_related("town").order_by("order", "id"))
-    return render(request, "reports/bulletin_detail.html", {"bulletin": bulletin, "items": items})
+    items = bulletin_selectors.printed_items(bulletin)
+    number = bulletin_selectors.display_number(bulletin)
+    return render(request, "reports/bulletin_detail.html", {"bulletin": bulletin, "items": items, "number": number})

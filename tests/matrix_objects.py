@@ -1,7 +1,7 @@
 """铜城镇 objects for the access matrix rows of issue 4 §4 (activities) and §6 (zones)."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -77,3 +77,49 @@ def tongcheng_followup(cast) -> dict:
 def tongcheng_followup_form(cast) -> dict:
     return {"kind": "demand", "title": "矩阵测试", "beneficiary": cast.tongcheng.person.pk, "village": cast.tongcheng.village.pk,
             "urgency": "1", "importance": "1", "scope": "person"}
+
+
+# -- the bulletin editor and the towns' submissions (issue 7 §2) ------------------------------
+
+
+def _bulletin_of_week():
+    from reports.models import Bulletin
+
+    return Bulletin.objects.create(year=2024, issue_date=date(2024, 1, 15), week_start=date(2024, 1, 8), topic="双节慰问")
+
+
+def _tongcheng_submission(cast):
+    from reports.models import BulletinSubmission
+
+    with unscoped():
+        return BulletinSubmission.objects.create(
+            town=cast.tongcheng.town,
+            week_start=date(2024, 1, 8),
+            headline="铜城镇报送稿",
+            body=f"走访慰问做法。联系电话{CANARY_PHONE}",
+            submitted_by=cast.tongcheng.cadre,
+        )
+
+
+def tongcheng_bulletin_item(cast) -> dict:
+    """A draft issue whose first item is 铜城镇's (its text carries the canary phone)."""
+    from reports.models import BulletinItem
+
+    bulletin = _bulletin_of_week()
+    item = BulletinItem.objects.create(bulletin=bulletin, town=cast.tongcheng.town, order=1, headline="铜城镇", body=CANARY_PHONE)
+    BulletinItem.objects.create(bulletin=bulletin, town=cast.yeshan.town, order=2, headline="冶山镇", body="正文。")
+    return {"pk": bulletin.pk, "item_pk": item.pk}
+
+
+def tongcheng_bulletin_submission(cast) -> dict:
+    bulletin = _bulletin_of_week()
+    return {"pk": bulletin.pk, "submission_pk": _tongcheng_submission(cast).pk}
+
+
+def tongcheng_submission(cast) -> dict:
+    return {"pk": _tongcheng_submission(cast).pk}
+
+
+def submission_form(cast) -> dict:
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    return {"week_start": monday.isoformat(), "headline": "矩阵测试", "body": "矩阵测试正文。"}

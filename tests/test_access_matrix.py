@@ -28,12 +28,16 @@ from tests.funds.stock_matrix_objects import (
 )
 from tests.matrix_objects import (
     end_form,
+    submission_form,
     tongcheng_activity,
     tongcheng_activity_form,
     tongcheng_assign_form,
     tongcheng_assignment,
+    tongcheng_bulletin_item,
+    tongcheng_bulletin_submission,
     tongcheng_followup,
     tongcheng_followup_form,
+    tongcheng_submission,
 )
 from tests.towns.roster_import_objects import tongcheng_import
 from towns.models import Assignment, Beneficiary, Household
@@ -319,6 +323,22 @@ MATRIX: dict[str, Row] = {
     # -- the weekly bulletin (issue 7 §2): read by its county editors and the system admin; read-only for now
     "reports:bulletin_list": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405)),
     "reports:bulletin_detail": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405), kwargs=_a_bulletin),
+    # The editor (组织部, bulletin.edit): draft any week, edit, order, use a town's text, publish, download.
+    # Towns submit their own text (bulletin.submit: town cadres and admins) and see only their own:
+    # another town's submission is a 404; the county editor reads every town's.
+    "reports:bulletin_draft": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302),
+                                  post_data=lambda cast: {"week": "2024-01-08"}),
+    "reports:bulletin_edit": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=200), kwargs=_a_bulletin),
+    "reports:bulletin_item": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=302),
+                                 kwargs=tongcheng_bulletin_item, post_data=lambda cast: {"action": "down"}),
+    "reports:bulletin_use_submission": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302),
+                                           kwargs=tongcheng_bulletin_submission),
+    "reports:bulletin_publish": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302), kwargs=_a_bulletin),
+    "reports:bulletin_docx": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=405), kwargs=_a_bulletin),
+    "reports:submission_list": Row(get=logged_in(403, town_cadre=200, town_admin=200),
+                                   post=logged_in(403, town_cadre=302, town_admin=302), post_data=submission_form),
+    "reports:submission_detail": Row(get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=200), post=logged_in(405),
+                                     kwargs=tongcheng_submission),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "campaign.edit": ("维护专项活动和慰问标准", frozenset({COUNTY_VIEWER, SYSADMIN})),
     "dashboard.county": ("查看全县看板", frozenset({COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     "bulletin.edit": ("编辑、发布组工信息", frozenset({COUNTY_VIEWER})),
+    "bulletin.submit": ("报送本镇组工信息稿件（经验做法）", OFFICE),
     "export.personal": ("导出含个人信息的台账（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),
     "audit.view": ("查看审计日志", frozenset({INSPECTOR, SYSADMIN})),
     "inspection.review": ("处理监督预警、记录核查结论", frozenset({INSPECTOR})),

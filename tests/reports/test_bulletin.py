@@ -14,6 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from funds.models import AuditRecord
+from reports.bulletin_selectors import next_number
+from reports.bulletin_services import publish
 from reports.models import Bulletin, BulletinItem
 from reports.phrasing import approx, approx_yuan
 from reports.services import BulletinPublished, bulletin_draft
@@ -117,6 +119,10 @@ def _followup(tc, kind, status, raised_on):
 
 @pytest.fixture
 def week_data(cast):
+    return build_week_data(cast)
+
+
+def build_week_data(cast):
     """冶山镇 busy in the week of 2024-01-08; 铜城镇 active only the week before."""
     ys, tc = cast.yeshan, cast.tongcheng
     with unscoped():
@@ -170,7 +176,7 @@ def test_one_item_per_town_with_activity_and_figures_from_independent_counts(wee
     assert "发放慰问金24万余元" in body
     assert "截至目前，制定慰问帮扶措施10余条，帮助解决群众诉求10余个。" in body
     assert "超" not in body
-    assert items[0].headline == "扎实开展“双节慰问”走访慰问"
+    assert items[0].headline == "“双节慰问”解民忧，为民办事见实效"
     assert bulletin.topic == "双节慰问"
     assert AuditRecord.objects.filter(action="bulletin.draft", object_id=str(bulletin.pk)).count() == 1
 
@@ -186,14 +192,25 @@ def test_a_town_active_only_another_week_gets_its_own_issue(week_data):
 
 
 @pytest.mark.django_db
-def test_numbering_per_year(cast):
+def test_numbering_per_year_at_publication(week_data):
+    cast = week_data
     first = bulletin_draft(week_start=date(2024, 1, 1))
-    second = bulletin_draft(week_start=date(2024, 1, 8))
-    across = bulletin_draft(week_start=date(2024, 12, 30))  # issued Monday 2025-01-06
+    abandoned = bulletin_draft(week_start=date(2023, 12, 25))  # issued 2024-01-01, never published
+    second = bulletin_draft(week_start=WEEK)
+    assert (first.year, first.number, abandoned.number) == (2024, None, None)  # drafts are not numbered
+    assert next_number(2024) == 1
+    first = publish(actor=cast.county_viewer, bulletin=first)
+    second = publish(actor=cast.county_viewer, bulletin=second)
     assert (first.year, first.number) == (2024, 1)
-    assert (second.year, second.number) == (2024, 2)
-    assert (across.year, across.number) == (2025, 1)
+    assert (second.year, second.number) == (2024, 2)  # no gap for the abandoned draft
     assert str(second) == "天长组工信息 2024年第2期"
+    with unscoped():
+        _visit(cast.yeshan, cast.yeshan.person, at(2025, 1, 2))
+    across = bulletin_draft(week_start=date(2024, 12, 30))  # issued Monday 2025-01-06: the new year restarts
+    across = publish(actor=cast.county_viewer, bulletin=across)
+    assert (across.year, across.number) == (2025, 1)
+    assert next_number(2024) == 3 and next_number(2025) == 2
+    assert abandoned.pk and Bulletin.objects.get(pk=abandoned.pk).number is None
 
 
 @pytest.mark.django_db
@@ -206,13 +223,14 @@ def test_redraft_updates_the_draft_keeps_edited_items_and_refuses_a_published_on
     with unscoped():
         _activity(cast.tongcheng, date(2024, 1, 13), reached=3)
     again = bulletin_draft(week_start=WEEK)
-    assert again.pk == first.pk and again.number == 1
+    assert again.pk == first.pk and again.number is None
     assert Bulletin.objects.count() == 1
     assert again.items.count() == 2
     assert again.items.get(town=cast.yeshan.town).body == "编辑改写的正文。"
-    assert [i.town.code for i in again.items.order_by("order")] == sorted([cast.yeshan.town.code, cast.tongcheng.town.code])
+    # The towns already in the issue keep their places; a new one follows.
+    assert [i.town.code for i in again.items.order_by("order")] == [cast.yeshan.town.code, cast.tongcheng.town.code]
     assert AuditRecord.objects.filter(action="bulletin.redraft").count() == 1
-    Bulletin.objects.filter(pk=first.pk).update(status=Bulletin.Status.PUBLISHED, published_at=at(2024, 1, 15))
+    publish(actor=cast.county_viewer, bulletin=first)
     with pytest.raises(BulletinPublished):
         bulletin_draft(week_start=WEEK)
 
@@ -241,18 +259,21 @@ def test_the_task_drafts_last_week(week_data, monkeypatch):
 
     monkeypatch.setattr(tasks.timezone, "localdate", lambda: date(2024, 1, 15))
     result = tasks.draft_weekly_bulletin.apply().get()
-    assert result["number"] == 1 and result["week"] == "2024-01-08"
+    assert result["week"] == "2024-01-08" and result["pk"] == Bulletin.objects.get().pk
     assert AuditRecord.objects.get(action="bulletin.draft").channel == AuditRecord.Channel.JOB
 
 
 @pytest.mark.django_db
-def test_command_prints_the_number_and_the_page(week_data):
+def test_command_prints_the_number_and_the_page_and_writes_the_docx(week_data, tmp_path):
     out = StringIO()
-    call_command("bulletin_draft", "--week", "2024-01-10", stdout=out)
+    call_command("bulletin_draft", "--week", "2024-01-10", "--out", str(tmp_path), stdout=out)
     bulletin = Bulletin.objects.get()
     assert bulletin.week_start == WEEK
-    assert "2024年第1期" in out.getvalue()
+    assert "2024年第1期（草稿，期号暂定" in out.getvalue()
     assert f"/reports/bulletins/{bulletin.pk}/" in out.getvalue()
+    docx = tmp_path / "bulletin-2024-01-08.docx"
+    assert f"Word：{docx}" in out.getvalue()
+    assert docx.read_bytes()[:2] == b"PK"
 
 
 @pytest.mark.django_db
@@ -267,12 +288,12 @@ def test_the_page_reads_like_the_seed(client, week_data):
         "中共天长市委组织部研究室",
         "2024年1月15日",
         "【“双节慰问”专题】",
-        "□冶山镇：扎实开展“双节慰问”走访慰问。",
+        "□冶山镇：“双节慰问”解民忧，为民办事见实效。",
         "报：部领导",
         "送：各镇（街道）党（工）委",
     ]:
         assert text in page
     listing = client.get(reverse("reports:bulletin_list")).content.decode()
-    assert "2024年第1期" in listing
+    assert "2024年（草稿，未编号）" in listing
     client.force_login(cast.yeshan.admin)
     assert client.get(reverse("reports:bulletin_list")).status_code == 403
