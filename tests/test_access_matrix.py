@@ -319,6 +319,13 @@ MATRIX: dict[str, Row] = {
     # -- the weekly bulletin (issue 7 §2): read by its county editors and the system admin; read-only for now
     "reports:bulletin_list": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405)),
     "reports:bulletin_detail": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405), kwargs=_a_bulletin),
+    # -- dashboards (issue 7 §1): county roles see every town; town cadres and admins are sent to their
+    # own town's and get a 404 for another town or its cells; grid workers have their home page instead.
+    "reports:dashboard": Row(get=logged_in(403, town_cadre=302, town_admin=302, **COUNTY_SEE), post=logged_in(405)),
+    "reports:dashboard_town": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
+                                  kwargs=lambda cast: {"pk": cast.tongcheng.town.pk}),
+    "reports:dashboard_cell": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
+                                  kwargs=lambda cast: {"pk": cast.tongcheng.cell.pk}),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.
