@@ -136,7 +136,6 @@ def town(request, pk):
     )
     town_row.name = place.name
     town_row.budget = selectors.budget_by_town(request.user, campaign, [place.pk]).get(place.pk)
-    town_row.followups_overdue = selectors.followups_overdue_by_town(request.user, campaign, today, [place.pk]).get(place.pk, 0)
     bigs = list(
         GridCell.objects.for_user(request.user)
         .filter(town=place, level=GridCell.Level.BIG)
@@ -145,6 +144,7 @@ def town(request, pk):
     )
     figures = selectors.coverage_by_cell(campaign.pk, place.pk, start=start, end=end)
     overdue = selectors.followups_overdue_by_cell(request.user, campaign, today, place)
+    town_row.followups_overdue = sum(overdue.values())  # items without a cell included
     rows = selectors.by_key(figures, [b.pk for b in bigs])
     for big, row in zip(bigs, rows, strict=True):
         row.name, row.cell, row.followups_overdue = big.name, big, overdue.get(big.pk, 0)

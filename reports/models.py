@@ -184,6 +184,24 @@ class CadreDay(models.Model):
         return f"{self.campaign_id}/{self.cadre_id} {self.day}"
 
 
+class CadreZone(models.Model):
+    """Targeted people each cadre answers for (包保 cells and households, responsible cadre), counted
+    by the day of their first campaign visit (null: not reached): coverage of a zone up to a day is a SUM."""
+
+    campaign_id = models.IntegerField()
+    town_id = models.IntegerField()
+    cadre_id = models.IntegerField()
+    first_visit_on = models.DateField(null=True)
+    people = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：干部包保对象"
+        indexes = [models.Index(fields=["campaign_id", "town_id"], name="cadrezone_town")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.cadre_id} {self.first_visit_on}: {self.people}"
+
+
 class RollupRefresh(models.Model):
     """When a campaign's rollups were last rebuilt ("数据更新于 HH:MM") and how long it took."""
 

@@ -50,7 +50,14 @@ def _day(column: str) -> str:
 
 def _statements() -> list[tuple[str, int]]:
     """(SQL, how many times it takes the campaign id) in the order they run."""
-    tables = ["reports_campaigntarget", "reports_cellcoverage", "reports_cellday", "reports_townday", "reports_cadreday"]
+    tables = [
+        "reports_campaigntarget",
+        "reports_cellcoverage",
+        "reports_cellday",
+        "reports_townday",
+        "reports_cadreday",
+        "reports_cadrezone",
+    ]
     deletes = [(f"DELETE FROM {t} WHERE campaign_id = %s", 1) for t in tables]  # noqa: S608 (our table names)
     targets = f"""
         INSERT INTO reports_campaigntarget
@@ -123,7 +130,28 @@ def _statements() -> list[tuple[str, int]]:
         INSERT INTO reports_cadreday (campaign_id, town_id, cadre_id, day, visits)
         SELECT %s, town_id, recorded_by_id, {_day("visited_at")}, COUNT(*)
           FROM visits_visit WHERE campaign_id = %s GROUP BY 2, 3, 4"""  # noqa: S608
-    return [*deletes, (targets, 4), (cells, 1), (cell_days, 6), (town_days, 5), (cadre_days, 2)]
+    # Each person once per cadre, whichever way the cadre answers for them (visits.selectors.mine
+    # says the same for the home page): the cells and households of current assignments, and the
+    # people whose responsible cadre they are.
+    cadre_zones = """
+        INSERT INTO reports_cadrezone (campaign_id, town_id, cadre_id, first_visit_on, people)
+        SELECT %s, z.town_id, z.cadre_id, z.first_visit_on, COUNT(*)
+          FROM (
+            SELECT a.cadre_id, t.town_id, t.beneficiary_id, t.first_visit_on
+              FROM towns_assignment a
+              JOIN reports_campaigntarget t ON t.campaign_id = %s AND t.town_id = a.town_id AND t.cell_id = a.cell_id
+             WHERE a.ends_on IS NULL AND a.cell_id IS NOT NULL
+            UNION
+            SELECT a.cadre_id, t.town_id, t.beneficiary_id, t.first_visit_on
+              FROM towns_assignment a
+              JOIN reports_campaigntarget t ON t.campaign_id = %s AND t.household_id = a.household_id
+             WHERE a.ends_on IS NULL AND a.household_id IS NOT NULL
+            UNION
+            SELECT responsible_cadre_id, town_id, beneficiary_id, first_visit_on FROM reports_campaigntarget
+             WHERE campaign_id = %s AND responsible_cadre_id IS NOT NULL
+          ) z
+         GROUP BY z.town_id, z.cadre_id, z.first_visit_on"""
+    return [*deletes, (targets, 4), (cells, 1), (cell_days, 6), (town_days, 5), (cadre_days, 2), (cadre_zones, 4)]
 
 
 def refresh_campaign(campaign_id: int) -> RollupRefresh:

@@ -238,26 +238,11 @@ def trend_by_week(campaign_id: int, town_ids, *, start: date, end: date) -> list
 def cadre_zone_coverage(campaign_id: int, town_id: int, *, end: date) -> dict[int, tuple[int, int]]:
     """Per cadre of a town: (targeted, reached by `end`) among the people they answer for — the
     small cells and single households of their current 包保 assignments, and the people whose
-    responsible cadre they are (visits.selectors.mine says the same); each person once per cadre."""
+    responsible cadre they are; each person once per cadre (reports.models.CadreZone)."""
     rows = _rows(
-        """SELECT z.cadre_id, COUNT(*), SUM(CASE WHEN t.first_visit_on <= %s THEN 1 ELSE 0 END)
-             FROM (
-               SELECT a.cadre_id, t.beneficiary_id
-                 FROM towns_assignment a
-                 JOIN reports_campaigntarget t ON t.campaign_id = %s AND t.town_id = a.town_id AND t.cell_id = a.cell_id
-                WHERE a.town_id = %s AND a.ends_on IS NULL AND a.cell_id IS NOT NULL
-               UNION
-               SELECT a.cadre_id, t.beneficiary_id
-                 FROM towns_assignment a
-                 JOIN reports_campaigntarget t ON t.campaign_id = %s AND t.town_id = a.town_id AND t.household_id = a.household_id
-                WHERE a.town_id = %s AND a.ends_on IS NULL AND a.household_id IS NOT NULL
-               UNION
-               SELECT responsible_cadre_id, beneficiary_id FROM reports_campaigntarget
-                WHERE campaign_id = %s AND town_id = %s AND responsible_cadre_id IS NOT NULL
-             ) z
-             JOIN reports_campaigntarget t ON t.campaign_id = %s AND t.beneficiary_id = z.beneficiary_id
-            GROUP BY z.cadre_id""",
-        [end, campaign_id, town_id, campaign_id, town_id, campaign_id, town_id, campaign_id],
+        """SELECT cadre_id, SUM(people), SUM(CASE WHEN first_visit_on <= %s THEN people ELSE 0 END)
+             FROM reports_cadrezone WHERE campaign_id = %s AND town_id = %s GROUP BY cadre_id""",
+        [end, campaign_id, town_id],
     )
     return {cadre_id: (int(n), int(reached or 0)) for cadre_id, n, reached in rows}
 
