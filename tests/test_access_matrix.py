@@ -128,7 +128,7 @@ def _tongcheng_visit(cast):
 
 
 MATRIX: dict[str, Row] = {
-    "home": Row(get=logged_in(200), post=logged_in(405)),
+    "home": Row(get=logged_in(200, county_viewer=302, inspector=302, sysadmin=302), post=logged_in(405)),
     "healthz": Row(get=everyone(200), post=everyone(405)),
     "login": Row(get=statuses(302, anonymous=200), post=statuses(302, anonymous=200)),
     "logout": Row(get=everyone(405), post=everyone(302)),

@@ -446,3 +446,11 @@ def test_household_of_the_first_cell_is_not_listed_as_unvisited(scenario):
     with unscoped():
         assert Household.objects.filter(cell=ys.cell).count() == 1
     assert selectors.unvisited_in_cell(scenario.county_viewer, scenario.campaign, ys.cell) == []
+
+
+def test_county_users_land_on_the_dashboard(client, cast):
+    for user in (cast.county_viewer, cast.inspector, cast.sysadmin):
+        client.force_login(user)
+        assert client.get(reverse("home"))["Location"] == reverse("reports:dashboard")
+    client.force_login(cast.yeshan.grid_worker)
+    assert client.get(reverse("home")).status_code == 200
