@@ -13,6 +13,7 @@
   function coverage(d) {
     var colour = function (v) { return v >= 90 ? GREEN : v >= 60 ? AMBER : RED; };
     return {
+      animation: false,
       grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: function (v) { return v + "%"; } },
       xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
@@ -27,6 +28,7 @@
 
   function trend(d) {
     return {
+      animation: false,
       grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
       legend: { top: 0 },
       tooltip: { trigger: "axis" },
