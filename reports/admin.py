@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from reports.models import Bulletin, BulletinItem
+from reports.models import (
+    Bulletin,
+    BulletinItem,
+    CadreDay,
+    CadreZone,
+    CampaignTarget,
+    CellCoverage,
+    CellDay,
+    RollupRefresh,
+    TownDay,
+)
 from towns.admin_base import ReadOnlyAdmin
 
 
@@ -13,3 +23,13 @@ class BulletinAdmin(ReadOnlyAdmin):
 @admin.register(BulletinItem)
 class BulletinItemAdmin(ReadOnlyAdmin):
     list_display = ["bulletin", "order", "town", "headline", "source"]
+
+
+# Dashboard rollups (reports/rollups.py): derived, rebuilt by the refresh job; read-only here.
+@admin.register(RollupRefresh)
+class RollupRefreshAdmin(ReadOnlyAdmin):
+    list_display = ["campaign_id", "refreshed_at", "took_ms"]
+
+
+for _model in (CampaignTarget, CellCoverage, CellDay, TownDay, CadreDay, CadreZone):
+    admin.site.register(_model, ReadOnlyAdmin)
