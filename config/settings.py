@@ -188,6 +188,8 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-followups": {"task": "visits.tasks.escalate_followups_task", "schedule": crontab(hour=1, minute=40)},
     # The weekly bulletin (组工信息): Monday morning, a draft for the previous week (reports/tasks.py); idempotent.
     "draft-weekly-bulletin": {"task": "reports.tasks.draft_weekly_bulletin", "schedule": crontab(day_of_week=1, hour=7, minute=30)},
+    # Dashboard rollups (reports/rollups.py) of the running campaigns; writes also queue a refresh on commit.
+    "refresh-dashboards": {"task": "reports.tasks.refresh_dashboards", "schedule": crontab(minute="*/5")},
 }
 
 # Title of the weekly bulletin (reports/models.py).
@@ -242,3 +244,9 @@ if env_bool("NUANXIN_TESTING", False):
     # Serve static files from the app folders: tests never run collectstatic.
     WHITENOISE_AUTOREFRESH = True
     WHITENOISE_USE_FINDERS = True
+
+# Dashboards (reports/rollups.py): a write queues a rebuild of its campaign this many seconds later
+# (a burst of visits costs one rebuild); the beat job keeps refreshing a campaign this many days
+# after it ended (late entries).
+DASHBOARD_REFRESH_DELAY = env_int("DASHBOARD_REFRESH_DELAY", 20, minimum=0)
+DASHBOARD_REFRESH_AFTER_DAYS = env_int("DASHBOARD_REFRESH_AFTER_DAYS", 30, minimum=0)

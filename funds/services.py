@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from funds import audit
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, Receipt, StockMovement
+from reports.rollups import refresh_soon
 from towns.models import Beneficiary, Cadre, Town
 from towns.permissions import require
 from towns.scoping import unscoped
@@ -126,6 +127,7 @@ def disbursement_create(
             actor=actor, town_id=grant.town_id, goods_item=goods_item, kind=StockMovement.Kind.HANDED_OUT,
             quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by,
         )
+    refresh_soon(grant.campaign_id)
     return grant, True
 
 
@@ -179,6 +181,7 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
             actor=actor, town_id=grant.town_id, goods_item=grant.goods_item, kind=StockMovement.Kind.RETURNED,
             quantity=grant.quantity, disbursement=grant, source=reason.strip()[:120], recorded_by=grant.voided_by,
         )
+    refresh_soon(grant.campaign_id)
     return grant
 
 
@@ -223,6 +226,7 @@ def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") 
         after=audit.snapshot(grant, fields=fields),
         reason=note or ("审批通过" if approve else ""),
     )
+    refresh_soon(grant.campaign_id)
     return grant
 
 

@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSubmission
+from reports.models import (
+    Bulletin,
+    BulletinItem,
+    BulletinSequence,
+    BulletinSubmission,
+    CadreDay,
+    CadreZone,
+    CampaignTarget,
+    CellCoverage,
+    CellDay,
+    RollupRefresh,
+    TownDay,
+)
 from towns.admin_base import ReadOnlyAdmin
 
 
@@ -24,3 +36,13 @@ class BulletinSubmissionAdmin(ReadOnlyAdmin):
 @admin.register(BulletinSequence)
 class BulletinSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
+
+
+# Dashboard rollups (reports/rollups.py): derived, rebuilt by the refresh job; read-only here.
+@admin.register(RollupRefresh)
+class RollupRefreshAdmin(ReadOnlyAdmin):
+    list_display = ["campaign_id", "refreshed_at", "took_ms"]
+
+
+for _model in (CampaignTarget, CellCoverage, CellDay, TownDay, CadreDay, CadreZone):
+    admin.site.register(_model, ReadOnlyAdmin)

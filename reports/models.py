@@ -149,3 +149,143 @@ class BulletinItem(models.Model):
 
     def __str__(self):
         return f"{self.town}：{self.headline}"
+
+
+# --- dashboard rollups (issue 7 §1) -------------------------------------------------------------
+# Derived tables, rebuilt per campaign by reports.rollups.refresh_campaign() in a few set-based
+# statements. Counting distinct visited people over a million visits per request does not fit the
+# 50 ms budget; summing these does. Ids are plain integers: the rows are a cache of other tables,
+# rebuilt whole, and must never hold up a change to what they summarise.
+
+
+class CampaignTarget(models.Model):
+    """One row per person a campaign targets (active, in a campaign town, in a target category),
+    with the day of their first visit under the campaign (null: not reached yet)."""
+
+    campaign_id = models.IntegerField()
+    beneficiary_id = models.IntegerField()
+    household_id = models.IntegerField()
+    town_id = models.IntegerField()
+    cell_id = models.IntegerField()
+    big_cell_id = models.IntegerField(null=True)
+    responsible_cadre_id = models.IntegerField(null=True)
+    first_visit_on = models.DateField(null=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：活动对象"
+        constraints = [models.UniqueConstraint(fields=["campaign_id", "beneficiary_id"], name="campaigntarget_unique")]
+        indexes = [models.Index(fields=["campaign_id", "town_id", "cell_id"], name="campaigntarget_town_cell")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.beneficiary_id}"
+
+
+class CellCoverage(models.Model):
+    """People targeted per small cell of a campaign (the denominator of coverage)."""
+
+    campaign_id = models.IntegerField()
+    town_id = models.IntegerField()
+    big_cell_id = models.IntegerField(null=True)
+    cell_id = models.IntegerField()
+    targeted = models.IntegerField(default=0)
+    households = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：网格对象数"
+        constraints = [models.UniqueConstraint(fields=["campaign_id", "cell_id"], name="cellcoverage_unique")]
+        indexes = [models.Index(fields=["campaign_id", "town_id"], name="cellcoverage_town")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.cell_id}: {self.targeted}"
+
+
+class _DayCounts(models.Model):
+    """Additive counts of one day (Asia/Shanghai): any date range is a SUM over its days, and
+    "reached" (people whose first campaign visit fell on the day) summed up to a day is coverage."""
+
+    campaign_id = models.IntegerField()
+    town_id = models.IntegerField()
+    day = models.DateField()
+    visits = models.IntegerField(default=0)
+    reached = models.IntegerField(default=0)
+    grants = models.IntegerField(default=0)
+    cash = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    goods_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    followups_raised = models.IntegerField(default=0)
+    followups_closed = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CellDay(_DayCounts):
+    cell_id = models.IntegerField()
+    big_cell_id = models.IntegerField(null=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：网格日统计"
+        indexes = [models.Index(fields=["campaign_id", "town_id", "day"], name="cellday_town_day")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.cell_id} {self.day}"
+
+
+class TownDay(_DayCounts):
+    activities = models.IntegerField(default=0)
+    activity_people = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：镇日统计"
+        indexes = [models.Index(fields=["campaign_id", "day", "town_id"], name="townday_day_town")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.town_id} {self.day}"
+
+
+class CadreDay(models.Model):
+    """Visits logged per cadre and day (the town dashboard's per-cadre column)."""
+
+    campaign_id = models.IntegerField()
+    town_id = models.IntegerField()
+    cadre_id = models.IntegerField()
+    day = models.DateField()
+    visits = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：干部日统计"
+        indexes = [models.Index(fields=["campaign_id", "town_id", "day"], name="cadreday_town_day")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.cadre_id} {self.day}"
+
+
+class CadreZone(models.Model):
+    """Targeted people each cadre answers for (包保 cells and households, responsible cadre), counted
+    by the day of their first campaign visit (null: not reached): coverage of a zone up to a day is a SUM."""
+
+    campaign_id = models.IntegerField()
+    town_id = models.IntegerField()
+    cadre_id = models.IntegerField()
+    first_visit_on = models.DateField(null=True)
+    people = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：干部包保对象"
+        indexes = [models.Index(fields=["campaign_id", "town_id"], name="cadrezone_town")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.cadre_id} {self.first_visit_on}: {self.people}"
+
+
+class RollupRefresh(models.Model):
+    """When a campaign's rollups were last rebuilt ("数据更新于 HH:MM") and how long it took."""
+
+    campaign_id = models.IntegerField(unique=True)
+    refreshed_at = models.DateTimeField()
+    took_ms = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "看板：刷新记录"
+
+    def __str__(self):
+        return f"{self.campaign_id} {self.refreshed_at}"

@@ -31,3 +31,28 @@ def draft_weekly_bulletin(self) -> dict:
             return {"week": week.isoformat(), "published": True}
     # No number yet: an issue is numbered when the editor publishes it.
     return {"week": week.isoformat(), "pk": bulletin.pk, "year": bulletin.year}
+
+
+@shared_task(bind=True)
+def refresh_dashboard(self, campaign_id: int) -> dict:
+    """Rebuild one campaign's dashboard rollups (queued on commit by the services). Idempotent."""
+    from reports.rollups import mark_started, refresh_campaign
+
+    request_id = (getattr(self.request, "id", None) or "")[:40]
+    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
+    mark_started(campaign_id)
+    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
+        state = refresh_campaign(campaign_id)
+    return {"campaign": campaign_id, "took_ms": state.took_ms}
+
+
+@shared_task(bind=True)
+def refresh_dashboards(self) -> dict:
+    """Every five minutes (CELERY_BEAT_SCHEDULE): rebuild the rollups of the running campaigns."""
+    from reports.rollups import campaigns_to_refresh, refresh_campaign
+
+    request_id = (getattr(self.request, "id", None) or "")[:40]
+    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
+    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
+        done = {pk: refresh_campaign(pk).took_ms for pk in campaigns_to_refresh()}
+    return {"refreshed": done}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import bulletin_views, views
+from reports import bulletin_views, dashboard_views, views
 
 app_name = "reports"
 
@@ -20,4 +20,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/docx/", bulletin_views.bulletin_docx_download, name="bulletin_docx"),
     path("bulletins/submissions/", bulletin_views.submission_list, name="submission_list"),
     path("bulletins/submissions/<int:pk>/", bulletin_views.submission_detail, name="submission_detail"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("dashboard/town/<int:pk>/", dashboard_views.town, name="dashboard_town"),
+    path("dashboard/cell/<int:pk>/", dashboard_views.cell, name="dashboard_cell"),
 ]

@@ -132,7 +132,7 @@ def _tongcheng_visit(cast):
 
 
 MATRIX: dict[str, Row] = {
-    "home": Row(get=logged_in(200), post=logged_in(405)),
+    "home": Row(get=logged_in(200, county_viewer=302, inspector=302, sysadmin=302), post=logged_in(405)),
     "healthz": Row(get=everyone(200), post=everyone(405)),
     "login": Row(get=statuses(302, anonymous=200), post=statuses(302, anonymous=200)),
     "logout": Row(get=everyone(405), post=everyone(302)),
@@ -339,6 +339,13 @@ MATRIX: dict[str, Row] = {
                                    post=logged_in(403, town_cadre=302, town_admin=302), post_data=submission_form),
     "reports:submission_detail": Row(get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=200), post=logged_in(405),
                                      kwargs=tongcheng_submission),
+    # -- dashboards (issue 7 §1): county roles see every town; town cadres and admins are sent to their
+    # own town's and get a 404 for another town or its cells; grid workers have their home page instead.
+    "reports:dashboard": Row(get=logged_in(403, town_cadre=302, town_admin=302, **COUNTY_SEE), post=logged_in(405)),
+    "reports:dashboard_town": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
+                                  kwargs=lambda cast: {"pk": cast.tongcheng.town.pk}),
+    "reports:dashboard_cell": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
+                                  kwargs=lambda cast: {"pk": cast.tongcheng.cell.pk}),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

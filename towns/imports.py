@@ -35,6 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from funds import audit
+from reports.rollups import refresh_town_campaigns
 from towns import bulk, idnumbers, visit_due
 from towns.models import Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
 from towns.permissions import require
@@ -786,6 +787,8 @@ def run_commit(import_id: int) -> RosterImport:
                 finished_at=timezone.now(),
                 message=f"已导入：新增 {len(result.creates):,} 人，更新 {len(result.updates):,} 人，无变化 {result.unchanged:,} 人",
             )
+            # New or changed people change who the town's campaigns target (dashboards).
+            refresh_town_campaigns(roster_import.town_id)
     except _StillInvalid as invalid:
         result = invalid.result
         _update(

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "followup.edit": ("登记、办理、回访诉求", FIELD),
     "campaign.edit": ("维护专项活动和慰问标准", frozenset({COUNTY_VIEWER, SYSADMIN})),
     "dashboard.county": ("查看全县看板", frozenset({COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
+    # Town-wide figures: beyond a grid worker's cells (their home page lists whom the campaign has not reached).
+    "dashboard.town": ("查看本镇看板", OFFICE),
     "bulletin.edit": ("编辑、发布组工信息", frozenset({COUNTY_VIEWER})),
     "bulletin.submit": ("报送本镇组工信息稿件（经验做法）", OFFICE),
     "export.personal": ("导出含个人信息的台账（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from funds import audit
+from reports.rollups import refresh_town_campaigns
 from towns import idnumbers, visit_due
 from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre, Category, GridCell, Household, Town, Village
 from towns.permissions import require
@@ -360,6 +361,7 @@ def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: dat
         cadre=cadre, town_id=town_id, cell=cell, household=household, starts_on=starts_on or timezone.localdate()
     )
     audit.record(actor=actor, action="assignment.create", obj=assignment, after=audit.snapshot(assignment))
+    refresh_town_campaigns(assignment.town_id)  # the dashboards' per-cadre zones
     return assignment
 
 
@@ -389,6 +391,7 @@ def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignme
         actor=actor, action="assignment.end", obj=assignment,
         before={"ends_on": None}, after={"ends_on": ends_on}, reason=reason.strip(),
     )
+    refresh_town_campaigns(assignment.town_id)
     return assignment
 
 
