@@ -80,15 +80,8 @@ def town_week_figures(week_start: date) -> dict[int, TownWeek]:
         .annotate(n=Count("id"), reached=Sum("reached_count", default=0), gifts=Sum("gifts_count", default=0))
     ):
         r = row(v["town_id"])
+        # reached_count already includes the people picked by name (activity_create stores the larger).
         r.activities, r.reached, r.gifts = v["n"], v["reached"], v["gifts"]
-    through = Activity.beneficiaries.through
-    for v in (
-        through.objects.filter(activity__held_on__gte=week_start, activity__held_on__lt=week_end)
-        .order_by()
-        .values("activity__town_id")
-        .annotate(n=Count("id"))
-    ):
-        row(v["activity__town_id"]).reached += v["n"]
     cash_kinds = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
     for v in (
         Disbursement.objects.filter(handed_at__gte=start, handed_at__lt=end, status=Disbursement.Status.ISSUED)
