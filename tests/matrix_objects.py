@@ -77,3 +77,20 @@ def tongcheng_followup(cast) -> dict:
 def tongcheng_followup_form(cast) -> dict:
     return {"kind": "demand", "title": "矩阵测试", "beneficiary": cast.tongcheng.person.pk, "village": cast.tongcheng.village.pk,
             "urgency": "1", "importance": "1", "scope": "person"}
+
+
+def tongcheng_export_job(cast) -> dict:
+    """A finished 走访台账 export of 铜城镇's cadre (issue 7 §3): a file only its requester may download."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+
+    from reports.models import ExportJob, export_storage
+
+    name = export_storage.save("matrix/tongcheng.xlsx", ContentFile(CANARY_PHONE.encode()))
+    with unscoped():
+        job = ExportJob.objects.create(
+            requester=cast.tongcheng.cadre, town=cast.tongcheng.town, exporter="ledger", status=ExportJob.Status.DONE,
+            file=name, row_count=1, expires_at=timezone.now() + timedelta(days=7),
+        )
+    return {"pk": job.pk}
