@@ -18,14 +18,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from itertools import chain, islice
 from typing import IO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Aggregate, Case, CharField, Count, DateTimeField, Exists, F, Func, OuterRef, Q, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -51,25 +51,48 @@ class Totals(tuple):
     """The last row: a writer may set it in bold."""
 
 
-def _local_naive(value):
-    # Spreadsheets have no time zones: the office reads local (Asia/Shanghai) wall time.
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
-    return value
+def localizer() -> Callable:
+    """datetime (aware, UTC from the database) → naive local wall time: spreadsheets have no time zones,
+    the office reads Asia/Shanghai time. Bound once per export: the per-row cost is one C call."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+
+    def local(value):
+        return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
+
+    return local
 
 
-def _as_date(value):
-    if isinstance(value, datetime):
-        return _local_naive(value).date()
-    return value
+def cut(value):
+    """A note longer than a cell may hold is cut, not refused (Excel's limit)."""
+    return value[:TEXT_LIMIT] if value and len(value) > TEXT_LIMIT else (value or None)
 
 
-def _cut(value):
-    return value[:TEXT_LIMIT] if isinstance(value, str) and len(value) > TEXT_LIMIT else value
+class LocalTime(Func):
+    """A timestamptz as local wall-clock time, in SQL on PostgreSQL (``AT TIME ZONE``); other databases
+    return the stored value and the exporter converts it in Python."""
+
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} AT TIME ZONE %s)", (*params, settings.TIME_ZONE)
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
 
 
-# Per kind, what the base does to a value before the writer sees it (None: nothing, the common case).
-CONVERTERS: dict[str, Callable | None] = {"datetime": _local_naive, "date": _as_date, "longtext": _cut}
+class _GroupConcat(Aggregate):
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+
+def joined(expression: str, separator: str, *, order_by: str):
+    """Names joined into one cell by the database: STRING_AGG on PostgreSQL, GROUP_CONCAT elsewhere."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.aggregates import StringAgg
+
+        return StringAgg(expression, separator, order_by=order_by, output_field=CharField())
+    return _GroupConcat(expression, Value(separator))
 
 
 # --- writers -------------------------------------------------------------------------------
@@ -85,7 +108,9 @@ class RustpyWriter:
         first = next(rows, None)
         # Records are dicts: the first one names the header row; an empty export still gets its header.
         records = (
-            [dict.fromkeys(headers)] if first is None else (dict(zip(headers, row, strict=True)) for row in chain((first,), rows))
+            [dict.fromkeys(headers)]
+            if first is None
+            else (dict(zip(headers, row, strict=False)) for row in chain((first,), rows))  # shape() makes full rows
         )
         write_worksheet(
             records,
@@ -191,6 +216,7 @@ class Exporter:
         self.params = params
         self.writer = writer
         self.row_count = 0
+        self.local = localizer()
 
     # --- which rows ----------------------------------------------------------------------
 
@@ -246,23 +272,23 @@ class Exporter:
     # --- the file -------------------------------------------------------------------
 
     def prepared(self, rows: Iterable[tuple], progress: Callable[[int], None] | None = None) -> Iterator[tuple]:
-        """The rows as the writer gets them: converted where the kind asks, counted, then the totals row."""
-        converters = [(i, f) for i, c in enumerate(self.columns) if (f := CONVERTERS.get(c.kind))]
+        """The rows as the writer gets them: counted, progress reported, then the totals row.
+
+        Values arrive ready from ``shape()`` (local naive datetimes, dates, Decimals, str or None):
+        converting here, cell by cell, would cost more than the writer itself.
+        """
         totals = {i: Decimal(0) if c.kind == "money" else 0 for i, c in enumerate(self.columns) if c.total}
         count = 0
+        report_at = PROGRESS_EVERY
         for row in rows:
             count += 1
-            if converters:
-                row = list(row)
-                for i, convert in converters:
-                    if row[i] is not None:
-                        row[i] = convert(row[i])
             if totals:
                 for i in totals:
-                    if row[i] is not None and row[i] != "":
+                    if row[i] is not None:
                         totals[i] += row[i]
-            if progress is not None and count % PROGRESS_EVERY == 0:
+            if progress is not None and count >= report_at:
                 progress(count)
+                report_at += PROGRESS_EVERY
             yield row
         self.row_count = count
         if totals and count:
@@ -294,19 +320,6 @@ class LedgerExporter(Exporter):
         Column("血压", 9),
         Column("情况记录", 40, "longtext"),
     )
-    fields = (
-        "pk",
-        "visited_at",
-        "town__name",
-        "cell__village__name",
-        "cell__name",
-        "beneficiary__name",
-        "beneficiary__id_number_masked",
-        "kind",
-        "bp_systolic",
-        "bp_diastolic",
-        "notes",
-    )
 
     def filterset(self):
         from visits.ledger_selectors import ledger_filter
@@ -315,39 +328,68 @@ class LedgerExporter(Exporter):
             self._filterset = ledger_filter(self.user, self.params)
         return self._filterset
 
-    def read(self):
+    def annotated(self):
+        """The rows as the file shows them, shaped by the database (labels, blood pressure, visitors, local
+        time): 200k rows then pass through Python untouched, which is what keeps us near the bare writer."""
+        from django.db.models import CharField, Subquery
+        from django.db.models.functions import Cast, Concat, NullIf, Substr
+
         from visits.models import Visit
 
+        labels = Case(
+            *[When(kind=value, then=Value(label)) for value, label in Visit.Kind.choices],
+            default=F("kind"),
+            output_field=CharField(),
+        )
+        bp = Case(
+            When(
+                bp_systolic__isnull=False,
+                bp_diastolic__isnull=False,
+                then=Concat(Cast("bp_systolic", CharField()), Value("/"), Cast("bp_diastolic", CharField())),
+            ),
+            default=None,
+            output_field=CharField(),
+        )
         through = Visit.visitors.through
-        for batch in self.stream(self.queryset().order_by("pk"), self.fields):
-            visitors = defaultdict(list)
-            for visit_id, name in (
-                through.objects.filter(visit_id__in=[row[0] for row in batch])
-                .order_by("id")
-                .values_list("visit_id", "cadre__name")
-            ):
-                visitors[visit_id].append(name)
-            yield batch, visitors
+        visitors = Subquery(
+            through.objects.filter(visit_id=OuterRef("pk"))
+            .order_by()
+            .values("visit_id")
+            .annotate(names=joined("cadre__name", "、", order_by="id"))
+            .values("names")
+        )
+        return (
+            self.queryset()
+            .order_by("pk")
+            .annotate(
+                x_at=LocalTime("visited_at"),
+                x_kind=labels,
+                x_visitors=visitors,
+                x_bp=bp,
+                x_notes=NullIf(Substr("notes", 1, TEXT_LIMIT), Value("")),
+            )
+            .values_list(
+                "x_at",
+                "town__name",
+                "cell__village__name",
+                "cell__name",
+                "beneficiary__name",
+                "beneficiary__id_number_masked",
+                "x_kind",
+                "x_visitors",
+                "x_bp",
+                "x_notes",
+            )
+        )
+
+    def read(self):
+        return chunked(self.annotated().iterator(chunk_size=self.batch_size), self.batch_size)
 
     def shape(self, batch):
-        from visits.models import Visit
-
-        kinds = _labels(Visit.Kind.choices)
-        rows, visitors = batch
-        for pk, at, town, village, cell, name, masked, kind, sys, dia, notes in rows:
-            people = visitors.get(pk)
-            yield (
-                at,
-                town,
-                village,
-                cell,
-                name,
-                masked,
-                kinds.get(kind, kind),
-                "、".join(people) if people else None,
-                f"{sys}/{dia}" if sys and dia else None,
-                notes or None,
-            )
+        if not batch or batch[0][0] is None or batch[0][0].tzinfo is None:
+            return batch  # local time already (PostgreSQL): the rows are final
+        local = self.local  # SQLite (the demo): Django hands back aware datetimes
+        return [(local(row[0]), *row[1:]) for row in batch]
 
 
 class RosterExporter(Exporter):
@@ -445,6 +487,7 @@ class RosterExporter(Exporter):
 
         kinds = _labels(Disbursement.Kind.choices)
         goods_kind = Disbursement.Kind.GOODS
+        local = self.local
         rows, cats = batch
         for town, village, cell, person, name, masked, amount, goods, qty, unit, kind, proxy, relation, handed_by, at in rows:
             yield (
@@ -459,7 +502,7 @@ class RosterExporter(Exporter):
                 f"{proxy}（{relation}）" if proxy and relation else (proxy or None),
                 handed_by,
                 None,
-                at,
+                local(at).date() if at else None,
             )
 
 
@@ -541,9 +584,9 @@ class RegistryExporter(Exporter):
                 "、".join(cats[pk]) or None,
                 statuses.get(status, status),
                 cadre,
-                last,
+                self.local(last).date() if last else None,
                 due,
-                notes or None,
+                cut(notes),
             )
 
 
@@ -616,7 +659,7 @@ class FollowUpExporter(Exporter):
                 masked,
                 kinds.get(kind, kind),
                 title,
-                desc or None,
+                cut(desc),
                 owner,
                 dept or None,
                 raised,

@@ -1,0 +1,198 @@
+"""Export benchmarks (issue 7 §3, ENGINEERING.md budgets), as ratios to raw baselines in the same run.
+
+Functions take a row count and return timings in seconds (and ratios), so `make bench` can call them:
+
+* ``write_timings(n)``: our ledger exporter writing n rows already read from the database, against the
+  bare writer looping over the same final rows (budget ≤ 1.2×) and a CSV write of them (goal ≤ 3×);
+  openpyxl write-only too when ``with_openpyxl``.
+* ``read_timings(n)``: the exporter's database read of n ledger rows (values_list through a server-side
+  cursor, plus the visitors of each batch) against a raw psycopg server-side cursor running the same SQL
+  (budget ≤ 1.3×).
+* ``peak_memory(n)``: a whole export of n rows (read + write) in a fresh subprocess: its peak RSS.
+
+Reads only. Run against the county-scale database, e.g.::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nuanxin_county <settings env> python -m bench.exports 200000
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def county_user():
+    from django.contrib.auth import get_user_model
+
+    from towns.models import Cadre
+    from towns.permissions import COUNTY_VIEWER
+    from towns.scoping import unscoped
+
+    with unscoped():
+        cadre = Cadre.objects.filter(role=COUNTY_VIEWER, is_active=True).order_by("pk").first()
+        return get_user_model().objects.get(pk=cadre.user_id)
+
+
+def ledger_exporter(n: int, **kwargs):
+    """The county's ledger limited to its first n visits (a pk bound, so every run reads the same rows)."""
+    from reports.exporters import LedgerExporter
+    from towns.scoping import unscoped
+    from visits.models import Visit
+
+    with unscoped():
+        bound = Visit.objects.order_by("pk").values_list("pk", flat=True)[n - 1 : n].first()
+
+    class Limited(LedgerExporter):
+        def queryset(self):
+            return super().queryset().filter(pk__lte=bound)
+
+    return Limited(county_user(), {}, **kwargs)
+
+
+def _best(runs: int, work) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def write_timings(n: int, *, runs: int = 3, with_openpyxl: bool = False) -> dict:
+    from rustpy_xlsxwriter import Format, write_worksheet
+
+    from reports.exporters import NUMBER_FORMATS, OpenpyxlWriter
+
+    exporter = ledger_exporter(n)
+    batches = list(exporter.read())  # the database is not what this measures
+    final = list(exporter.prepared(row for batch in batches for row in exporter.shape(batch)))
+    assert len(final) == n, (len(final), n)
+    columns = exporter.columns
+    headers = [c.header for c in columns]
+    folder = tempfile.mkdtemp(prefix="bench-exports-")
+    path = os.path.join(folder, "out")
+
+    def ours():
+        exporter.read = lambda: iter(batches)
+        exporter.writer = None
+        exporter.write(path + ".xlsx")
+
+    def bare():
+        write_worksheet(
+            (dict(zip(headers, row, strict=True)) for row in final),
+            path + "-bare.xlsx",
+            sheet_name=exporter.title,
+            freeze_row=1,
+            column_widths=[c.width for c in columns],
+            column_formats=[
+                Format().set_num_format(NUMBER_FORMATS[c.kind]) if c.kind in NUMBER_FORMATS else None for c in columns
+            ],
+            header_format=Format().set_bold().set_align("center"),
+        )
+
+    def plain_csv():
+        with open(path + ".csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            writer.writerows(final)
+
+    result = {"rows": n, "ours": _best(runs, ours), "bare_writer": _best(runs, bare), "csv": _best(runs, plain_csv)}
+    if with_openpyxl:
+
+        def openpyxl_ours():
+            exporter.read = lambda: iter(batches)
+            exporter.writer = OpenpyxlWriter()
+            exporter.write(path + "-openpyxl.xlsx")
+
+        result["openpyxl_ours"] = _best(1, openpyxl_ours)
+        result["openpyxl_vs_csv"] = result["openpyxl_ours"] / result["csv"]
+    result["ours_vs_bare"] = result["ours"] / result["bare_writer"]
+    result["ours_vs_csv"] = result["ours"] / result["csv"]
+    result["file"] = path + ".xlsx"
+    return result
+
+
+def read_timings(n: int, *, runs: int = 3) -> dict:
+    import psycopg
+    from django.db import connection
+
+    exporter = ledger_exporter(n)
+
+    def ours():
+        count = 0
+        for batch in exporter.read():
+            count += len(exporter.shape(batch))
+        assert count == n
+
+    # The same SQL (labels, local time and visitors shaped by the database) through a bare named cursor.
+    sql, params = exporter.annotated().query.sql_with_params()
+    settings_dict = connection.settings_dict
+    conninfo = psycopg.conninfo.make_conninfo(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"] or None,
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        password=settings_dict["PASSWORD"] or None,
+    )
+
+    def raw():
+        with psycopg.connect(conninfo) as conn, conn.cursor(name="bench") as cursor:
+            cursor.itersize = exporter.batch_size
+            cursor.execute(sql, params)
+            for _ in cursor:
+                pass
+
+    ours()  # warm the cache: both sides then read from shared buffers
+    result = {"rows": n, "ours": _best(runs, ours), "raw_cursor": _best(runs, raw)}
+    result["ours_vs_raw"] = result["ours"] / result["raw_cursor"]
+    return result
+
+
+def _export_in_this_process(n: int) -> dict:
+    import resource
+
+    exporter = ledger_exporter(n)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+        started = time.perf_counter()
+        count = exporter.write(handle.name)
+        seconds = time.perf_counter() - started
+        size = os.path.getsize(handle.name)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rows": count, "seconds": seconds, "bytes": size, "rss_before_mb": before / 1024, "rss_peak_mb": peak / 1024}
+
+
+def peak_memory(n: int) -> dict:
+    """Peak RSS of a whole export (read + write) of n rows in a fresh interpreter."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.exports", "--memory", str(n)], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> None:
+    setup()
+    if argv[:1] == ["--memory"]:
+        print(json.dumps(_export_in_this_process(int(argv[1]))))
+        return
+    n = int(argv[0]) if argv else 200_000
+    print("write", json.dumps(write_timings(n, with_openpyxl="--openpyxl" in argv), ensure_ascii=False))
+    print("read", json.dumps(read_timings(n)))
+    for size in (n // 10, n):
+        print("memory", json.dumps(peak_memory(size)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
