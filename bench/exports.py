@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -126,14 +127,15 @@ def write_timings(n: int, *, runs: int = 3, with_openpyxl: bool = False) -> dict
 
 def read_timings(n: int, *, runs: int = 3) -> dict:
     import psycopg
-    from django.db import connection
+    from django.db import connection, transaction
 
     exporter = ledger_exporter(n)
 
     def ours():
         count = 0
-        for batch in exporter.read():
-            count += len(exporter.shape(batch))
+        with transaction.atomic():  # as Exporter.write reads
+            for batch in exporter.read():
+                count += len(exporter.shape(batch))
         assert count == n
 
     # The same SQL (labels, local time and visitors shaped by the database) through a bare named cursor.
@@ -161,17 +163,34 @@ def read_timings(n: int, *, runs: int = 3) -> dict:
 
 
 def _export_in_this_process(n: int) -> dict:
-    import resource
-
     exporter = ledger_exporter(n)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _high_water_mb()
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
         started = time.perf_counter()
         count = exporter.write(handle.name)
         seconds = time.perf_counter() - started
         size = os.path.getsize(handle.name)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"rows": count, "seconds": seconds, "bytes": size, "rss_before_mb": before / 1024, "rss_peak_mb": peak / 1024}
+    peak = _high_water_mb()
+    return {
+        "rows": count,
+        "seconds": seconds,
+        "bytes": size,
+        "rss_before_mb": before,
+        "rss_peak_mb": peak,
+        "export_mb": peak - before,
+    }
+
+
+def _high_water_mb() -> float:
+    """Peak RSS of this process. VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def peak_memory(n: int) -> dict:
@@ -196,3 +215,41 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+def libreoffice_roundtrip(path: str) -> dict:
+    """Open an export with LibreOffice (headless, to CSV with cells as shown) and compare every value with
+    what openpyxl reads from the same file: dates, ¥ amounts and formula-like text must survive."""
+    import datetime
+    import shutil
+
+    from openpyxl import load_workbook
+
+    folder = tempfile.mkdtemp(prefix="bench-lo-")
+    started = time.perf_counter()
+    subprocess.run(
+        [shutil.which("libreoffice") or "libreoffice", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false", "--outdir", folder, path],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    name = os.path.join(folder, os.path.splitext(os.path.basename(path))[0] + ".csv")
+    with open(name, encoding="utf-8", newline="") as handle:
+        shown = list(csv.reader(handle))
+    book = load_workbook(path, read_only=True)
+    mismatches, rows = [], 0
+    for row, lo in zip(book.worksheets[0].iter_rows(values_only=True), shown, strict=False):
+        rows += 1
+        for value, text in zip(row, lo, strict=False):
+            if isinstance(value, datetime.datetime):
+                expected = value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+                ok = text in (expected, value.strftime("%Y-%m-%d %H:%M"))
+            elif isinstance(value, float | int):
+                number = text.replace("¥", "").replace(",", "")
+                scale = 100 if number.endswith("%") else 1
+                ok = abs(float(number.rstrip("%") or "nan") / scale - value) < 0.01
+            else:
+                ok = text == ("" if value is None else str(value))
+            if not ok and len(mismatches) < 10:
+                mismatches.append((rows, value, text))
+    return {"rows": rows, "csv_rows": len(shown), "mismatches": mismatches, "libreoffice_seconds": seconds}
