@@ -46,8 +46,12 @@ def tongcheng_assignment(cast) -> dict:
 
 
 def tongcheng_assign_form(cast) -> dict:
-    return {"town": cast.tongcheng.town.pk, "cadre": cast.tongcheng.cadre.cadre.pk, "cell": cast.tongcheng.other_cell.pk,
-            "starts_on": timezone.localdate().isoformat()}
+    return {
+        "town": cast.tongcheng.town.pk,
+        "cadre": cast.tongcheng.cadre.cadre.pk,
+        "cell": cast.tongcheng.other_cell.pk,
+        "starts_on": timezone.localdate().isoformat(),
+    }
 
 
 def end_form(cast) -> dict:
@@ -75,8 +79,15 @@ def tongcheng_followup(cast) -> dict:
 
 
 def tongcheng_followup_form(cast) -> dict:
-    return {"kind": "demand", "title": "矩阵测试", "beneficiary": cast.tongcheng.person.pk, "village": cast.tongcheng.village.pk,
-            "urgency": "1", "importance": "1", "scope": "person"}
+    return {
+        "kind": "demand",
+        "title": "矩阵测试",
+        "beneficiary": cast.tongcheng.person.pk,
+        "village": cast.tongcheng.village.pk,
+        "urgency": "1",
+        "importance": "1",
+        "scope": "person",
+    }
 
 
 def tongcheng_export_job(cast) -> dict:
@@ -90,7 +101,12 @@ def tongcheng_export_job(cast) -> dict:
     name = export_storage.save("matrix/tongcheng.xlsx", ContentFile(CANARY_PHONE.encode()))
     with unscoped():
         job = ExportJob.objects.create(
-            requester=cast.tongcheng.cadre, town=cast.tongcheng.town, exporter="ledger", status=ExportJob.Status.DONE,
-            file=name, row_count=1, expires_at=timezone.now() + timedelta(days=7),
+            requester=cast.tongcheng.cadre,
+            town=cast.tongcheng.town,
+            exporter="ledger",
+            status=ExportJob.Status.DONE,
+            file=name,
+            row_count=1,
+            expires_at=timezone.now() + timedelta(days=7),
         )
     return {"pk": job.pk}

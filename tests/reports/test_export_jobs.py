@@ -10,14 +10,15 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from funds.models import AuditRecord
-from reports import export_services
 from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
 from reports.models import ExportJob, export_storage
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
-from tests.reports.test_exports import data  # noqa: F401 - the shared fixture: both towns' visits, grants, follow-ups
+from tests.reports import test_exports
 from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
+
+data = test_exports.data  # the shared fixture: both towns' visits, grants and follow-ups, a formula-like name
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,9 @@ def test_a_town_cadres_export_job_holds_only_their_town(client, data, cast, djan
     # Another town named in the filter: either not a choice for a town user (ignored) or refused.
     client.force_login(cast.yeshan.cadre)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("reports:export_start") + f"?town={cast.tongcheng.town.pk}", {"name": name, "campaign": cast.campaign.pk})
+        client.post(
+            reverse("reports:export_start") + f"?town={cast.tongcheng.town.pk}", {"name": name, "campaign": cast.campaign.pk}
+        )
     job = _start(client, cast.yeshan.cadre, name, f"campaign={cast.campaign.pk}", django_capture_on_commit_callbacks)
     with unscoped():
         jobs = list(ExportJob.objects.filter(requester=cast.yeshan.cadre))
@@ -104,8 +107,12 @@ def export_storage_files():
     return [p for p in Path(export_storage.location).rglob("*") if p.is_file()]
 
 
-def test_the_list_pages_filter_reaches_the_job_and_an_invalid_one_is_refused(client, data, cast, django_capture_on_commit_callbacks):
-    job = _start(client, cast.county_viewer, "ledger", "kind=home&date_from=2024-01-10&after=5", django_capture_on_commit_callbacks)
+def test_the_list_pages_filter_reaches_the_job_and_an_invalid_one_is_refused(
+    client, data, cast, django_capture_on_commit_callbacks
+):
+    job = _start(
+        client, cast.county_viewer, "ledger", "kind=home&date_from=2024-01-10&after=5", django_capture_on_commit_callbacks
+    )
     assert job.params == {"kind": "home", "date_from": "2024-01-10"}  # paging is not a filter
     client.force_login(cast.county_viewer)
     response = client.post(reverse("reports:export_start") + "?date_from=not-a-date", {"name": "ledger"}, follow=True)
@@ -142,7 +149,9 @@ def test_download_is_the_requesters_alone_and_is_audited(client, data, cast, dja
     with unscoped():
         record = AuditRecord.objects.filter(action="personal_data.export").latest("id")
         assert AuditRecord.objects.filter(action="personal_data.export").count() == before + 1
-    assert record.actor_id == cast.yeshan.cadre.pk and record.after["what"] == "走访台账" and record.after["count"] == job.row_count
+    assert (
+        record.actor_id == cast.yeshan.cadre.pk and record.after["what"] == "走访台账" and record.after["count"] == job.row_count
+    )
     assert record.after["filters"]["job"] == job.pk
 
 
@@ -255,3 +264,20 @@ def test_ledger_page_keeps_a_constant_number_of_queries(client, data, cast, djan
     with django_assert_max_num_queries(6):
         response = client.get(reverse("visits:visit_list") + f"?campaign={cast.campaign.pk}")
     assert response.status_code == 200 and "导出 Excel" in response.content.decode()
+
+
+def test_progress_is_reported_while_writing_and_at_the_end(data, cast, monkeypatch):
+    from reports import exporters
+
+    monkeypatch.setattr(exporters, "PROGRESS_EVERY", 2)
+    seen = []
+    exporter = EXPORTERS["ledger"](cast.county_viewer, {})
+    count = exporter.write(io.BytesIO(), progress=seen.append)
+    assert count == 6 and seen == [2, 4, 6, 6]
+
+
+def test_an_empty_export_still_has_its_header(cast, tmp_path):
+    out = tmp_path / "empty.xlsx"
+    assert run_export("followups", cast.yeshan.cadre, {"status": "closed"}, str(out)) == 0
+    sheet = load_workbook(out).worksheets[0]
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))] == [c.header for c in EXPORTERS["followups"].columns]
