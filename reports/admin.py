@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import Bulletin, BulletinItem
+from reports.models import Bulletin, BulletinItem, ExportJob
 from towns.admin_base import ReadOnlyAdmin
 
 
@@ -13,3 +13,12 @@ class BulletinAdmin(ReadOnlyAdmin):
 @admin.register(BulletinItem)
 class BulletinItemAdmin(ReadOnlyAdmin):
     list_display = ["bulletin", "order", "town", "headline", "source"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    """What was exported, by whom, when: the file itself only through the download view (owner, audited)."""
+
+    list_display = ["__str__", "requester", "town", "status", "row_count", "created_at", "expires_at"]
+    list_filter = ["status", "exporter"]
+    exclude = ["file"]

@@ -55,6 +55,7 @@ def export_request(*, actor, name: str, params) -> ExportJob:
         town_id=cadre.town_id if cadre is not None else None,
         exporter=name,
         params=exporter.filters(),
+        description=exporter.describe(),
         expires_at=timezone.now() + retention(),
     )
     audit.record(

@@ -241,6 +241,20 @@ class Exporter:
         names = set(filterset.filters) if filterset is not None else set(self.params)
         return {k: v for k, v in self.params.items() if v and k in names}
 
+    def describe(self) -> str:
+        """The chosen filters in words (镇（街道）：冶山镇；走访方式：入户走访), for the exports page."""
+        filterset = self.filterset()
+        if filterset is None or (filterset.is_bound and not filterset.is_valid()):
+            return ""
+        cleaned = filterset.form.cleaned_data if filterset.is_bound else {}
+        parts = []
+        for name, value in self.filters().items():
+            chosen = cleaned.get(name, value)
+            choices = dict((str(k), v) for k, v, *_ in filterset.filters[name].extra.get("choices") or [])
+            shown = choices.get(str(chosen), chosen) if not hasattr(chosen, "pk") else str(chosen)
+            parts.append(f"{filterset.filters[name].label}：{shown}")
+        return "；".join(parts)[:300]
+
     def queryset(self):
         filterset = self.filterset()
         return filterset.qs
@@ -709,6 +723,16 @@ class CoverageExporter(Exporter):
         if town and not (str(town).isdigit() and Town.objects.for_user(self.user).filter(pk=int(town)).exists()):
             found.append("镇（街道）：没有这个镇（街道）")
         return found
+
+    def describe(self) -> str:
+        from towns.models import Town
+
+        campaign = self.campaign()
+        parts = [f"专项活动：{campaign.name}"] if campaign is not None else []
+        if self.params.get("town"):
+            town = Town.objects.for_user(self.user).filter(pk=int(self.params["town"])).first()
+            parts.append(f"镇（街道）：{town.name if town else self.params['town']}")
+        return "；".join(parts)
 
     def filters(self) -> dict:
         campaign = self.campaign()

@@ -134,6 +134,7 @@ class ExportJob(models.Model):
     )  # the requester's town when they asked (None: county)
     exporter = models.CharField("导出内容", max_length=20)
     params = models.JSONField("筛选条件", default=dict, blank=True)
+    description = models.CharField("筛选条件说明", max_length=300, blank=True)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_done = models.PositiveIntegerField("已写行数", default=0)
     rows_total = models.PositiveIntegerField("预计行数", null=True, blank=True)

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('exporter', models.CharField(max_length=20, verbose_name='导出内容')),
                 ('params', models.JSONField(blank=True, default=dict, verbose_name='筛选条件')),
+                ('description', models.CharField(blank=True, max_length=300, verbose_name='筛选条件说明')),
                 ('status', models.CharField(choices=[('queued', '排队中'), ('running', '生成中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=10, verbose_name='状态')),
                 ('rows_done', models.PositiveIntegerField(default=0, verbose_name='已写行数')),
                 ('rows_total', models.PositiveIntegerField(blank=True, null=True, verbose_name='预计行数')),

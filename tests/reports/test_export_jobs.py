@@ -114,6 +114,7 @@ def test_the_list_pages_filter_reaches_the_job_and_an_invalid_one_is_refused(
         client, cast.county_viewer, "ledger", "kind=home&date_from=2024-01-10&after=5", django_capture_on_commit_callbacks
     )
     assert job.params == {"kind": "home", "date_from": "2024-01-10"}  # paging is not a filter
+    assert job.description == "走访方式：入户走访；起始日期：2024-01-10"
     client.force_login(cast.county_viewer)
     response = client.post(reverse("reports:export_start") + "?date_from=not-a-date", {"name": "ledger"}, follow=True)
     assert "无法导出" in response.content.decode() and "起始日期" in response.content.decode()
