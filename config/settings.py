@@ -230,6 +230,16 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
+# Spreadsheet exports (issue 7 §3, reports/exporters.py). Files live under EXPORT_ROOT (default
+# MEDIA_ROOT/exports), are never served from a URL, only by the download view, and are deleted with
+# their job after EXPORT_RETENTION_DAYS by the daily sweep below.
+EXPORT_ROOT = env_str("EXPORT_ROOT", "")
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7, minimum=1)
+EXPORT_WRITER = env_str("EXPORT_WRITER", "rustpy")  # or "openpyxl" (7x slower, pure Python)
+if EXPORT_WRITER not in ("rustpy", "openpyxl"):
+    raise ImproperlyConfigured(f"EXPORT_WRITER must be rustpy or openpyxl, not {EXPORT_WRITER!r}")
+CELERY_BEAT_SCHEDULE["sweep-exports"] = {"task": "reports.tasks.sweep_exports", "schedule": crontab(hour=3, minute=40)}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -390,6 +390,7 @@ ACTION_LABELS: dict[str, str] = {
     "campaign.create": "新增专项活动",
     "campaign.update": "修改专项活动",
     "personal_data.export": "导出个人信息",
+    "export.request": "申请导出",
     "inspection.run": "计算监督预警",
     "finding.create": "记录核查结论",
     "declaration.submit": "亲属申报",
@@ -428,6 +429,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "funds.budget": "经费预算",
     "funds.goodsitem": "慰问品",
     "export": "导出",
+    "reports.exportjob": "导出文件",
 }
 
 

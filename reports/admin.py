@@ -10,6 +10,7 @@ from reports.models import (
     CampaignTarget,
     CellCoverage,
     CellDay,
+    ExportJob,
     RollupRefresh,
     TownDay,
 )
@@ -46,3 +47,12 @@ class RollupRefreshAdmin(ReadOnlyAdmin):
 
 for _model in (CampaignTarget, CellCoverage, CellDay, TownDay, CadreDay, CadreZone):
     admin.site.register(_model, ReadOnlyAdmin)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    """What was exported, by whom, when: the file itself only through the download view (owner, audited)."""
+
+    list_display = ["__str__", "requester", "town", "status", "row_count", "created_at", "expires_at"]
+    list_filter = ["status", "exporter"]
+    exclude = ["file"]

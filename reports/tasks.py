@@ -56,3 +56,29 @@ def refresh_dashboards(self) -> dict:
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
         done = {pk: refresh_campaign(pk).took_ms for pk in campaigns_to_refresh()}
     return {"refreshed": done}
+
+
+# --- spreadsheet exports (issue 7 §3) ----------------------------------------------------------
+
+
+@shared_task(bind=True)
+def build_export(self, job_id: int) -> dict:
+    """Build one queued export (reports/export_services.py). Idempotent: a finished job is left as it is."""
+    from reports.export_services import export_build
+
+    request_id = (getattr(self.request, "id", None) or "")[:40]
+    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
+    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
+        job = export_build(job_id=job_id)
+    return {"job": job_id, "status": job.status if job else None}
+
+
+@shared_task(bind=True)
+def sweep_exports(self) -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): delete exports older than EXPORT_RETENTION_DAYS, files and all."""
+    from reports import export_services
+
+    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
+    with audit_context(channel=AuditRecord.Channel.JOB, request_id=(getattr(self.request, "id", None) or "")[:40]), guard:
+        removed = export_services.sweep_exports()
+    return {"removed": removed}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import bulletin_views, dashboard_views, views
+from reports import bulletin_views, dashboard_views, export_views, views
 
 app_name = "reports"
 
@@ -23,4 +23,8 @@ urlpatterns = [
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/town/<int:pk>/", dashboard_views.town, name="dashboard_town"),
     path("dashboard/cell/<int:pk>/", dashboard_views.cell, name="dashboard_cell"),
+    # spreadsheet exports (issue 7 §3)
+    path("exports/", export_views.exports, name="exports"),
+    path("exports/new/", export_views.export_start, name="export_start"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
 ]

@@ -46,8 +46,12 @@ def tongcheng_assignment(cast) -> dict:
 
 
 def tongcheng_assign_form(cast) -> dict:
-    return {"town": cast.tongcheng.town.pk, "cadre": cast.tongcheng.cadre.cadre.pk, "cell": cast.tongcheng.other_cell.pk,
-            "starts_on": timezone.localdate().isoformat()}
+    return {
+        "town": cast.tongcheng.town.pk,
+        "cadre": cast.tongcheng.cadre.cadre.pk,
+        "cell": cast.tongcheng.other_cell.pk,
+        "starts_on": timezone.localdate().isoformat(),
+    }
 
 
 def end_form(cast) -> dict:
@@ -123,3 +127,25 @@ def tongcheng_submission(cast) -> dict:
 def submission_form(cast) -> dict:
     monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
     return {"week_start": monday.isoformat(), "headline": "矩阵测试", "body": "矩阵测试正文。"}
+
+
+def tongcheng_export_job(cast) -> dict:
+    """A finished 走访台账 export of 铜城镇's cadre (issue 7 §3): a file only its requester may download."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+
+    from reports.models import ExportJob, export_storage
+
+    name = export_storage.save("matrix/tongcheng.xlsx", ContentFile(CANARY_PHONE.encode()))
+    with unscoped():
+        job = ExportJob.objects.create(
+            requester=cast.tongcheng.cadre,
+            town=cast.tongcheng.town,
+            exporter="ledger",
+            status=ExportJob.Status.DONE,
+            file=name,
+            row_count=1,
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+    return {"pk": job.pk}

@@ -35,6 +35,7 @@ from tests.matrix_objects import (
     tongcheng_assignment,
     tongcheng_bulletin_item,
     tongcheng_bulletin_submission,
+    tongcheng_export_job,
     tongcheng_followup,
     tongcheng_followup_form,
     tongcheng_submission,
@@ -346,6 +347,25 @@ MATRIX: dict[str, Row] = {
                                   kwargs=lambda cast: {"pk": cast.tongcheng.town.pk}),
     "reports:dashboard_cell": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
                                   kwargs=lambda cast: {"pk": cast.tongcheng.cell.pk}),
+    # -- spreadsheet exports (issue 7 §3): export.personal holders (town cadres and admins, county viewer, inspector);
+    # the 走访台账 list is everyone's, on their scope. A job is its requester's alone: another user's is a 404, and
+    # another town's id in an export's filter finds nothing (a town user's filter has no town choice).
+    "visits:visit_list": Row(get=logged_in(200), post=logged_in(405), query=tongcheng_town_query),
+    "reports:exports": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200, county_viewer=200, inspector=200),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
+    ),
+    "reports:export_start": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
+        post=logged_in(403, town_cadre=302, town_admin=302, county_viewer=302, inspector=302),
+        query=tongcheng_town_query,
+        post_data=lambda cast: {"name": "ledger"},
+    ),
+    "reports:export_download": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=404, inspector=404),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
+        kwargs=tongcheng_export_job,
+    ),
 }
 
 # Django admin: staff only (the system admin); everyone else is sent to the admin login.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import activities, board, followups, visits
+from visits.views import activities, board, followups, ledger, visits
 
 app_name = "visits"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     # visit log (issue 4 §3)
     path("new/", visits.visit_create, name="visit_create"),
     path("<int:pk>/", visits.visit_detail, name="visit_detail"),
+    path("ledger/", ledger.visit_list, name="visit_list"),  # 走访台账 (issue 7 §3)
     # group activities (issue 4 §4)
     path("activities/", activities.activity_list, name="activity_list"),
     path("activities/new/", activities.activity_create, name="activity_create"),

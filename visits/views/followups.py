@@ -21,11 +21,12 @@ from towns.models import Beneficiary, PartyBranch, Village
 from towns.permissions import can
 from towns.scoping import get_for_user_or_404
 from visits import followup_services as fs
+from visits.filters import FOLLOWUP_OPEN, FollowUpFilter
 from visits.followup_forms import FollowUpRaiseForm
 from visits.models import FollowUp
 
 PAGE_SIZE = 30
-OPEN = [FollowUp.Status.PENDING, FollowUp.Status.IN_PROGRESS, FollowUp.Status.RESOLVED, FollowUp.Status.REVISITED]
+OPEN = FOLLOWUP_OPEN
 
 
 def _int(value):
@@ -36,25 +37,10 @@ def _int(value):
 
 
 def followups_for(user, params):
-    """The list's rows: the user's scope, filtered, the most pressing first, then the nearest deadline."""
+    """The list's rows: the user's scope, filtered (FollowUpFilter, shared with the 问题清单 export),
+    the most pressing first, then the nearest deadline."""
     qs = FollowUp.objects.for_user(user).select_related("village", "beneficiary", "owner")
-    kind = params.get("kind", "")
-    if kind in FollowUp.Kind.values:
-        qs = qs.filter(kind=kind)
-    status = params.get("status", "")
-    if status == "open":
-        qs = qs.filter(status__in=OPEN)
-    elif status in FollowUp.Status.values:
-        qs = qs.filter(status=status)
-    if village := _int(params.get("village")):
-        qs = qs.filter(village_id=village)
-    owner = params.get("owner", "")
-    if owner == "me":
-        qs = qs.filter(owner__user_id=user.pk)
-    elif owner_id := _int(owner):
-        qs = qs.filter(owner_id=owner_id)
-    if params.get("overdue"):
-        qs = qs.filter(status__in=[FollowUp.Status.PENDING, FollowUp.Status.IN_PROGRESS], deadline__lt=timezone.localdate())
+    qs = FollowUpFilter(params or None, queryset=qs, user=user).qs
     # Open items first; among them urgency, importance, then the nearest deadline (倒排).
     closed_last = Case(When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
     return qs.order_by(closed_last, "-urgency", "-importance", F("deadline").asc(nulls_last=True), "id")
