@@ -1,0 +1,62 @@
+"""The county-scale database: create it if missing, migrate it, load the county demo if empty."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+
+def _conninfo(name: str | None = None) -> str:
+    db = settings.DATABASES["default"]
+    parts = {"dbname": name or db["NAME"], "user": db.get("USER") or "", "host": db.get("HOST") or "", "port": db.get("PORT") or ""}
+    if db.get("PASSWORD"):
+        parts["password"] = db["PASSWORD"]
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v != "")
+
+
+def raw_connection(**kwargs) -> psycopg.Connection:
+    """A plain psycopg connection to the bench database, for the raw baselines."""
+    return psycopg.connect(_conninfo(), **kwargs)
+
+
+def prepare(*, quiet: bool = False) -> dict:
+    """Make sure the county DB exists, is migrated and holds the county demo; return its size."""
+    name = settings.DATABASES["default"]["NAME"]
+    with psycopg.connect(_conninfo("postgres"), autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            print(f"bench: creating database {name}", flush=True)
+            admin.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", interactive=False, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM towns_beneficiary")
+        people = cursor.fetchone()[0]
+    if people == 0:
+        print("bench: the database is empty; loading the county demo (load_demo --scale county, ~4 min)", flush=True)
+        start = time.perf_counter()
+        call_command("load_demo", scale="county", verbosity=0 if quiet else 1)
+        print(f"bench: county demo loaded in {time.perf_counter() - start:.0f} s", flush=True)
+    # The bare insert view's own table: visits_visit's columns and indexes, no foreign keys.
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_bare_visit (LIKE visits_visit INCLUDING ALL)")
+        cursor.execute("TRUNCATE bench_bare_visit")
+        # A freshly loaded database has no planner statistics until autovacuum gets to it; plans
+        # (and EXPLAIN) on default estimates would not be the ones production runs.
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples < 0",
+            [["visits_visit", "funds_disbursement", "towns_beneficiary", "towns_household", "visits_followup", "funds_auditrecord"]],
+        )
+        for (table,) in cursor.fetchall():
+            print(f"bench: ANALYZE {table} (no statistics yet)", flush=True)
+            cursor.execute(f'ANALYZE "{table}"')
+        cursor.execute(
+            """SELECT (SELECT count(*) FROM towns_beneficiary), (SELECT count(*) FROM towns_household),
+                      (SELECT reltuples::bigint FROM pg_class WHERE relname = 'visits_visit'),
+                      (SELECT reltuples::bigint FROM pg_class WHERE relname = 'funds_disbursement')"""
+        )
+        people, households, visits, grants = cursor.fetchone()
+    return {"database": name, "people": people, "households": households, "visits_estimate": visits, "grants_estimate": grants}
