@@ -44,15 +44,18 @@ def prepare(*, quiet: bool = False) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_bare_visit (LIKE visits_visit INCLUDING ALL)")
         cursor.execute("TRUNCATE bench_bare_visit")
-        # A freshly loaded database has no planner statistics until autovacuum gets to it; plans
-        # (and EXPLAIN) on default estimates would not be the ones production runs.
+        # Plans depend on statistics. Autovacuum may be off (it is on the bench machine), and a freshly
+        # loaded database has none: ANALYZE what autovacuum's default thresholds would have analysed.
         cursor.execute(
-            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND reltuples < 0",
-            [["visits_visit", "funds_disbursement", "towns_beneficiary", "towns_household", "visits_followup", "funds_auditrecord"]],
+            """SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                WHERE s.schemaname = 'public'
+                  AND (c.reltuples < 0 OR s.n_mod_since_analyze > 50 + 0.1 * c.reltuples)"""
         )
-        for (table,) in cursor.fetchall():
-            print(f"bench: ANALYZE {table} (no statistics yet)", flush=True)
-            cursor.execute(f'ANALYZE "{table}"')
+        stale = [table for (table,) in cursor.fetchall()]
+        if stale:
+            print(f"bench: ANALYZE {len(stale)} table(s) without current statistics: {', '.join(sorted(stale))}", flush=True)
+            for table in stale:
+                cursor.execute(f'ANALYZE "{table}"')
         cursor.execute(
             """SELECT (SELECT count(*) FROM towns_beneficiary), (SELECT count(*) FROM towns_household),
                       (SELECT reltuples::bigint FROM pg_class WHERE relname = 'visits_visit'),
