@@ -48,7 +48,7 @@ def prepare(*, quiet: bool = False) -> dict:
         # loaded database has none: ANALYZE what autovacuum's default thresholds would have analysed.
         cursor.execute(
             """SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-                WHERE s.schemaname = 'public'
+                WHERE s.schemaname = 'public' AND s.relname NOT LIKE 'bench\\_%%'
                   AND (c.reltuples < 0 OR s.n_mod_since_analyze > 50 + 0.1 * c.reltuples)"""
         )
         stale = [table for (table,) in cursor.fetchall()]
