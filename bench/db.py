@@ -12,7 +12,12 @@ from django.db import connection
 
 def _conninfo(name: str | None = None) -> str:
     db = settings.DATABASES["default"]
-    parts = {"dbname": name or db["NAME"], "user": db.get("USER") or "", "host": db.get("HOST") or "", "port": db.get("PORT") or ""}
+    parts = {
+        "dbname": name or db["NAME"],
+        "user": db.get("USER") or "",
+        "host": db.get("HOST") or "",
+        "port": db.get("PORT") or "",
+    }
     if db.get("PASSWORD"):
         parts["password"] = db["PASSWORD"]
     return " ".join(f"{k}={v}" for k, v in parts.items() if v != "")

@@ -1,6 +1,6 @@
 """The benchmark suites; importing this package registers them (order = run order)."""
 
-from bench.suites import (  # noqa: F401
+from bench.suites import (  # noqa: F401, I001 - import order is run order
     registry_list,
     visit_post,
     bulletin,

@@ -8,8 +8,6 @@ ALLOWED_SEQ_SCANS with the reason (a query that reads most of the table is bette
 
 from __future__ import annotations
 
-import json
-
 from django.urls import reverse
 
 from bench.core import Benchmark, Outcome, suite
@@ -65,7 +63,7 @@ def run(ctx) -> list[Outcome]:
         client = client_for(ctx, username)
         for label, url in pages(username, conn).items():
             get_ok(client, url)  # warm the caches: explain the steady-state statements
-            statements = captured(lambda u=url: get_ok(client, u))
+            statements = captured(lambda u=url, c=client: get_ok(c, u))
             lines, bad = [], []
             for sql in statements:
                 if not sql.lstrip().upper().startswith("SELECT"):

@@ -72,9 +72,7 @@ def _user_bench(label: str, username: str):
         # Interleaved: each round times both pages, ours and raw, alternating the order.
         times = {(page, which): [] for page in pages for which in ("ours", "raw")}
         for round_ in range(ctx.repeat):
-            steps = [
-                (page, which) for page in pages for which in ("ours", "raw")
-            ]
+            steps = [(page, which) for page in pages for which in ("ours", "raw")]
             if round_ % 2:
                 steps.reverse()
             for page, which in steps:

@@ -103,8 +103,12 @@ def build_bench(ctx) -> Benchmark:
         first, second = state["files"]
         with transaction.atomic():
             roster_import = RosterImport.objects.create(
-                town_id=town_id, uploaded_by=cadre, confirmed_by=cadre, original_name="花名册.xlsx",
-                file_size=len(first), status=RosterImport.Status.IMPORTING,
+                town_id=town_id,
+                uploaded_by=cadre,
+                confirmed_by=cadre,
+                original_name="花名册.xlsx",
+                file_size=len(first),
+                status=RosterImport.Status.IMPORTING,
             )
             start = time.perf_counter()
             result, stages = import_file(first, roster_import)

@@ -68,9 +68,20 @@ def login(port: int, username: str) -> dict:
 def start_gunicorn(port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     command = [
-        str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application",
-        "--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
-        "--access-logfile", "-", "--error-logfile", str(log), "--log-level", "warning",
+        str(Path(sys.executable).with_name("gunicorn")),
+        "config.wsgi:application",
+        "--workers",
+        "2",
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        str(log),
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(
         command, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -121,7 +132,18 @@ def script(path: Path, *, method: str, url: str, cookies: dict, form: dict | Non
 
 
 def wrk(port: int, lua: Path, seconds: int, connections: int = 4) -> dict:
-    command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(lua), f"http://127.0.0.1:{port}/"]
+    command = [
+        WRK,
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(lua),
+        f"http://127.0.0.1:{port}/",
+    ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     match = re.search(r"^BENCHJSON (.*)$", output, re.M)
     if not match:
@@ -153,8 +175,28 @@ def run(ctx) -> list[Outcome]:
         scenarios = [
             ("bare GET", script(work / "bare_get.lua", method="GET", url=reverse("bench_bare_get"), cookies=lister)),
             ("registry list page 1", script(work / "list.lua", method="GET", url=reverse("towns:person_list"), cookies=lister)),
-            ("bare POST (one raw INSERT)", script(work / "bare_post.lua", method="POST", url=reverse("bench_bare_visit"), cookies=grid, form=post_form, people=people)),
-            ("visit log POST", script(work / "visit.lua", method="POST", url=reverse("visits:visit_create"), cookies=grid, form=post_form, people=people)),
+            (
+                "bare POST (one raw INSERT)",
+                script(
+                    work / "bare_post.lua",
+                    method="POST",
+                    url=reverse("bench_bare_visit"),
+                    cookies=grid,
+                    form=post_form,
+                    people=people,
+                ),
+            ),
+            (
+                "visit log POST",
+                script(
+                    work / "visit.lua",
+                    method="POST",
+                    url=reverse("visits:visit_create"),
+                    cookies=grid,
+                    form=post_form,
+                    people=people,
+                ),
+            ),
         ]
         results = {}
         for label, lua in scenarios:
