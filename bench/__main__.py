@@ -58,6 +58,11 @@ def main(argv=None) -> int:
         + (" (--quick: not for figures)" if args.quick else ""),
         flush=True,
     )
+    # The bench's own Redis db (BENCH_REDIS_URL), flushed like the tests flush theirs: cached filter
+    # choices and sessions of an earlier run must not make the first request look warm.
+    from django.core.cache import cache
+
+    cache.clear()
     ctx = core.Context(repeat=repeat, quick=args.quick)
     outcomes: list[core.Outcome] = []
     for name in args.names or list(core.SUITES):
