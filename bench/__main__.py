@@ -51,11 +51,13 @@ def main(argv=None) -> int:
     from bench import db
 
     started = datetime.now()
+    load_before = os.getloadavg()
     info = db.prepare()
     print(
         f"bench: {info['database']}: {info['people']:,} people, {info['households']:,} households, "
         f"~{info['visits_estimate']:,} visits, ~{info['grants_estimate']:,} grants; {repeat} runs each"
-        + (" (--quick: not for figures)" if args.quick else ""),
+        + (" (--quick: not for figures)" if args.quick else "")
+        + f"; load average {load_before[0]:.2f} on {os.cpu_count()} CPUs",
         flush=True,
     )
     # The bench's own Redis db (BENCH_REDIS_URL), flushed like the tests flush theirs: cached filter
@@ -88,7 +90,14 @@ def main(argv=None) -> int:
             {
                 "started": started.isoformat(timespec="seconds"),
                 "finished": datetime.now().isoformat(timespec="seconds"),
-                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    # A busy machine's figures are noise: say how busy it was.
+                    "load_average_before": load_before,
+                    "load_average_after": os.getloadavg(),
+                },
                 "database": info,
                 "repeat": repeat,
                 "quick": args.quick,
