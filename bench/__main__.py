@@ -52,7 +52,11 @@ def main(argv=None) -> int:
 
     started = datetime.now()
     load_before = os.getloadavg()
-    info = db.prepare()
+    try:
+        info = db.prepare()
+    except db.SchemaMismatch as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
     print(
         f"bench: {info['database']}: {info['people']:,} people, {info['households']:,} households, "
         f"~{info['visits_estimate']:,} visits, ~{info['grants_estimate']:,} grants; {repeat} runs each"

@@ -28,6 +28,38 @@ def raw_connection(**kwargs) -> psycopg.Connection:
     return psycopg.connect(_conninfo(), **kwargs)
 
 
+class SchemaMismatch(RuntimeError):
+    pass
+
+
+def missing_columns() -> list[str]:
+    """Tables and columns the models expect but the database lacks.
+
+    `migrate` trusts django_migrations: a database that recorded a migration while it was still an
+    empty placeholder (the reserved reports migrations) never gets its operations, and the bench
+    would fail later with a confusing error. This says so at once.
+    """
+    from django.apps import apps
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'")
+        present = {}
+        for table, column in cursor.fetchall():
+            present.setdefault(table, set()).add(column)
+    missing = []
+    for model in apps.get_models():
+        meta = model._meta
+        if not meta.managed or meta.proxy:
+            continue
+        if meta.db_table not in present:
+            missing.append(meta.db_table)
+            continue
+        for field in meta.local_concrete_fields:
+            if field.column not in present[meta.db_table]:
+                missing.append(f"{meta.db_table}.{field.column}")
+    return missing
+
+
 def prepare(*, quiet: bool = False) -> dict:
     """Make sure the county DB exists, is migrated and holds the county demo; return its size."""
     name = settings.DATABASES["default"]["NAME"]
@@ -37,6 +69,13 @@ def prepare(*, quiet: bool = False) -> dict:
             print(f"bench: creating database {name}", flush=True)
             admin.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", interactive=False, verbosity=0)
+    missing = missing_columns()
+    if missing:
+        raise SchemaMismatch(
+            f"{name} lacks what the models expect ({', '.join(missing[:8])}{' …' if len(missing) > 8 else ''}): a migration "
+            "was recorded as applied while it was still an empty placeholder. Apply its SQL by hand "
+            "(manage.py sqlmigrate APP NAME | psql) or rebuild the database (drop it; the bench reloads it)."
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM towns_beneficiary")
         people = cursor.fetchone()[0]
