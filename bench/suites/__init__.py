@@ -1,0 +1,11 @@
+"""The benchmark suites; importing this package registers them (order = run order)."""
+
+from bench.suites import (  # noqa: F401, I001 - import order is run order
+    registry_list,
+    visit_post,
+    bulletin,
+    export_read,
+    roster_import,
+    explain,
+    throughput,
+)
