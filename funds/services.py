@@ -19,11 +19,11 @@ from reports.rollups import refresh_soon
 from towns.models import Beneficiary, Cadre, Town
 from towns.permissions import require
 from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope
+from towns.services import _actor_cadre, _in_scope, service_atomic
 from visits.models import Campaign, GrantStandard, Visit
 
 
-@transaction.atomic
+@service_atomic
 def disbursement_create(
     *,
     actor,
@@ -43,10 +43,14 @@ def disbursement_create(
     replaces=None,
     account_holder: str = "",
     reason: str = "",
+    key_checked: bool = False,
 ) -> tuple[Disbursement, bool]:
+    """Hand out one grant; returns (grant, created). ``key_checked``: the caller knows the key is new."""
     require(actor, "grant.issue")
-    with unscoped():
-        existing = Disbursement.objects.filter(idempotency_key=idempotency_key).first()
+    existing = None
+    if not key_checked:
+        with unscoped():
+            existing = Disbursement.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
             raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
@@ -65,7 +69,8 @@ def disbursement_create(
             errors["amount"] = ["金额最多保留两位小数"]
         goods_item, quantity = None, None
     elif kind == Disbursement.Kind.GOODS:
-        goods_item = GoodsItem.objects.filter(pk=getattr(goods_item, "pk", goods_item)).first()
+        if not isinstance(goods_item, GoodsItem):  # an instance (from a form's choices) needs no second read
+            goods_item = GoodsItem.objects.filter(pk=goods_item).first()
         if goods_item is None:
             errors["goods_item"] = ["请选择慰问品"]
         if not quantity or quantity <= 0:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -15,7 +18,7 @@ from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
-from towns.scoping import cadre_of, unscoped
+from towns.scoping import cadre_of, mark_in_scope, unscoped
 
 _AUDITED_FIELDS = (
     "name", "gender", "birth_date", "id_number_masked", "phone", "relation_to_head", "is_party_member",
@@ -37,6 +40,51 @@ class DuplicateBeneficiary(ValidationError):
         super().__init__({"id_number": [message]}, code="duplicate")
 
 
+_ONE_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("one_write", default=False)
+
+
+def service_atomic(func):
+    """``@transaction.atomic`` for a service that is also a part of bigger writes (the visit log).
+
+    Alone, it is an ordinary atomic block. Inside ``parts_of_one_write()`` it takes no savepoint of
+    its own: the caller's transaction is all or nothing, so a savepoint per part bought nothing but
+    two statements each.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic(savepoint=not _ONE_WRITE.get()):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def parts_of_one_write():
+    """Run several services as parts of one write that the caller rolls back whole on any error.
+
+    A part that refuses (ValidationError, raised before it writes) marks the transaction for
+    rollback; the caller that wants to go on collecting the other parts' errors calls
+    ``part_refused()`` and must then raise at the end, as the visit log does.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("parts_of_one_write() must run inside the transaction it makes whole")
+    token = _ONE_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _ONE_WRITE.reset(token)
+
+
+def part_refused() -> None:
+    """After a part's ValidationError inside parts_of_one_write(): keep using the transaction.
+
+    Safe because the refusal was raised in Python, not by the database (whose error would abort the
+    transaction anyway), and because the caller raises before committing.
+    """
+    transaction.set_rollback(False)
+
+
 def _in_scope(model, actor, obj, field: str, label: str):
     """Resolve an object (or id) through the actor's scope; another town's id is refused."""
     if obj is None:
@@ -50,12 +98,6 @@ def _in_scope(model, actor, obj, field: str, label: str):
     if found is None:
         raise ValidationError({field: [f"{label}不存在或不在您的管辖范围内"]})
     return mark_in_scope(found, actor)
-
-
-def mark_in_scope(obj, actor):
-    """Note that ``obj`` was read (or written) through ``actor``'s scope, so _in_scope trusts it."""
-    obj._nuanxin_scoped_for = actor.pk
-    return obj
 
 
 def _actor_cadre(actor) -> Cadre:

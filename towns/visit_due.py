@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from towns.models import Beneficiary, Category
+from towns.models import Beneficiary
 
 
 def next_due(*, registered_on: date, last_visited_at, interval_days: int | None) -> date | None:
@@ -25,7 +25,8 @@ def next_due(*, registered_on: date, last_visited_at, interval_days: int | None)
 
 def refresh_one(person: Beneficiary, *, last_visited_at=None) -> None:
     """Recompute one person's columns after a visit or a change of categories (caller saves in its transaction)."""
-    intervals = [c.visit_interval_days for c in Category.objects.filter(beneficiaries=person)]
+    # The categories prefetched with the person if they were (a change of them clears the prefetch).
+    intervals = [c.visit_interval_days for c in person.categories.all()]
     person.visit_interval_days = min(intervals) if intervals else None
     if last_visited_at is not None and (person.last_visited_at is None or last_visited_at > person.last_visited_at):
         person.last_visited_at = last_visited_at

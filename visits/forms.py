@@ -44,6 +44,21 @@ class VisitorsWidget(forms.CheckboxSelectMultiple):
         return option
 
 
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that validates against objects the view has already read (``listed``),
+    instead of reading the chosen one again."""
+
+    listed: dict | None = None
+
+    def to_python(self, value):
+        if self.listed is None or value in self.empty_values:
+            return super().to_python(value)
+        try:
+            return self.listed[str(value)]
+        except KeyError:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+
 class VisitLogForm(forms.Form):
     beneficiary = forms.IntegerField(widget=forms.HiddenInput)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, error_messages={"invalid": "表单已失效，请刷新页面后重新填写"})
@@ -102,7 +117,7 @@ class VisitLogForm(forms.Form):
     )
     proxy_name = forms.CharField(label="代领人姓名", required=False, max_length=30, help_text="本人领取则不填")
     proxy_relation = forms.CharField(label="代领人与对象关系", required=False, max_length=20)
-    goods_item = forms.ModelChoiceField(
+    goods_item = ListedModelChoiceField(
         label="慰问品",
         required=False,
         queryset=GoodsItem.objects.none(),
@@ -170,6 +185,7 @@ class VisitLogForm(forms.Form):
         if goods is not None:
             # Choices already read by the view: render them without a second query.
             goods_field.choices = [("", goods_field.empty_label), *((g.pk, str(g)) for g in goods)]
+            goods_field.listed = {str(g.pk): g for g in goods}
 
     def clean_visitors(self):
         # The disabled "me" checkbox is never submitted; the recorder is a visitor anyway.

@@ -16,8 +16,8 @@ from reports.rollups import refresh_soon
 from towns import visit_due
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope, mark_in_scope
+from towns.scoping import mark_in_scope, unscoped
+from towns.services import _actor_cadre, _in_scope, part_refused, parts_of_one_write, service_atomic
 from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, Visit
 
 
@@ -32,7 +32,7 @@ def _existing_visit(actor, key):
     return existing
 
 
-@transaction.atomic
+@service_atomic
 def visit_create(
     *,
     actor,
@@ -106,16 +106,18 @@ def visit_create(
         # A concurrent retry with the same key won the insert.
         return _existing_visit(actor, idempotency_key), False
     mark_in_scope(visit, actor)  # of a person in scope: the grants and demands below need no re-read
-    visit.visitors.set({recorder.pk, *(c.pk for c in colleagues)})
+    visitor_ids = sorted({recorder.pk, *(c.pk for c in colleagues)})
+    through = Visit.visitors.through  # a new visit has no visitors yet: one INSERT, no read first
+    through.objects.bulk_create([through(visit_id=visit.pk, cadre_id=pk) for pk in visitor_ids])
     visit_due.refresh_one(person, last_visited_at=visited_at)
     after = audit.snapshot(visit, exclude=("idempotency_key",))
-    after["visitors"] = sorted({recorder.pk, *(c.pk for c in colleagues)})
+    after["visitors"] = visitor_ids
     audit.record(actor=actor, action="visit.create", obj=visit, after=after)
     refresh_soon(visit.campaign_id)
     return visit, True
 
 
-@transaction.atomic
+@service_atomic
 def followup_create(
     *,
     actor,
@@ -232,6 +234,7 @@ def _demand_lines(demands) -> tuple[list[str], list[str]]:
 
 @transaction.atomic
 @audit.appended_together()  # every part's failure ends in the raise below, so held records never outlive their writes
+@parts_of_one_write()  # likewise: the parts take no savepoints of their own
 def visit_log(
     *,
     actor,
@@ -326,10 +329,12 @@ def visit_log(
                 idempotency_key=uuid.uuid5(key, part),
                 campaign=visit.campaign,
                 visit=visit,
+                key_checked=True,  # derived from the key of the visit just created: cannot exist yet
                 **content,
             )
             grants.append(grant)
         except ValidationError as error:
+            part_refused()
             _merge(errors, error, _GRANT_FIELDS if part == "cash" else {**_GRANT_FIELDS, "kind": "goods_item"})
     followups = []
     due = None
@@ -345,6 +350,7 @@ def visit_log(
             )
             followups.append(followup)
         except ValidationError as error:
+            part_refused()
             _merge(errors, error, _FOLLOWUP_FIELDS)
     if errors:
         # Raising rolls back the visit and whatever was written with it: nothing is half-saved.
