@@ -85,13 +85,16 @@ def _interleaved(runs: int, **works) -> dict:
     return {**wall, **{f"{name}_cpu": seconds for name, seconds in cpu.items()}}
 
 
-def write_timings(n: int, *, runs: int = 5, with_openpyxl: bool = False) -> dict:
+def write_candidates(n: int) -> dict:
+    """Our exporter writing n ledger rows already read from the database, the bare rustpy-xlsxwriter
+    loop over the same final rows, and a CSV write of them: {"ours", "bare_writer", "csv"} callables
+    (and "exporter", "path"). The database is not what these measure: the rows are read once, here."""
     from rustpy_xlsxwriter import Format, write_worksheet
 
-    from reports.exporters import NUMBER_FORMATS, OpenpyxlWriter
+    from reports.exporters import NUMBER_FORMATS
 
     exporter = ledger_exporter(n)
-    batches = list(exporter.read())  # the database is not what this measures
+    batches = list(exporter.read())
     final = list(exporter.prepared(row for batch in batches for row in exporter.shape(batch)))
     assert len(final) == n, (len(final), n)
     columns = exporter.columns
@@ -123,6 +126,15 @@ def write_timings(n: int, *, runs: int = 5, with_openpyxl: bool = False) -> dict
             writer.writerow(headers)
             writer.writerows(final)
 
+    return {"ours": ours, "bare_writer": bare, "csv": plain_csv, "exporter": exporter, "batches": batches, "path": path}
+
+
+def write_timings(n: int, *, runs: int = 5, with_openpyxl: bool = False) -> dict:
+    from reports.exporters import OpenpyxlWriter
+
+    candidates = write_candidates(n)
+    ours, bare, plain_csv = candidates["ours"], candidates["bare_writer"], candidates["csv"]
+    exporter, batches, path = candidates["exporter"], candidates["batches"], candidates["path"]
     result = {"rows": n, **_interleaved(runs, ours=ours, bare_writer=bare, csv=plain_csv)}
     if with_openpyxl:
 
