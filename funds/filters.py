@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from funds.audit import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
 from funds.models import AuditRecord, Disbursement, Finding, InspectionFlag
+from towns.filtering import Styled
 from towns.models import Town
 
 
@@ -78,18 +79,6 @@ class AuditRecordFilter(django_filters.FilterSet):
 # --- inspection flags and the grant roster (issue 5 §4-5) ---------------------------------
 
 
-class _Styled:
-    """Bootstrap classes on every widget of a FilterSet's form."""
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
-        return form
-
-
 def _campaigns(request):
     from visits.models import Campaign
 
@@ -105,7 +94,7 @@ def _villages(request):
 NO_FINDING = "none"
 
 
-class InspectionFlagFilter(_Styled, django_filters.FilterSet):
+class InspectionFlagFilter(Styled, django_filters.FilterSet):
     """Which flags: by town, rule, status and the latest finding's verdict (or none yet)."""
 
     town = django_filters.ModelChoiceFilter(label="镇（街道）", queryset=_towns, empty_label="全部")
@@ -129,7 +118,7 @@ class InspectionFlagFilter(_Styled, django_filters.FilterSet):
         return queryset.filter(latest_verdict=value)
 
 
-class RosterFilter(_Styled, django_filters.FilterSet):
+class RosterFilter(Styled, django_filters.FilterSet):
     """发放花名册: one campaign's grants, by town, village and kind. The printed roster and issue 7's export share it."""
 
     campaign = django_filters.ModelChoiceFilter(label="专项活动", queryset=_campaigns, empty_label=None, required=True)

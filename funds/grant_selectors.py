@@ -5,18 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import django_filters
-from django import forms
-from django.core.cache import cache
-from django.db import connection
 from django.db.models import Q
 
 from funds import audit
 from funds.models import AuditRecord, Budget, Disbursement
-from towns.models import Town, Village
+from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
 from towns.paging import KeysetPage, keyset_page
 from towns.permissions import ROLE_LABELS
-from towns.scoping import get_for_user_or_404, scope_of
-from visits.models import Campaign
+from towns.scoping import get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
 
@@ -36,40 +32,17 @@ STATE_CHOICES = [
 ]
 
 
-_CHOICES_TTL = 300  # seconds: a new village or campaign shows in the filter within five minutes
-
-
-def _cached_choices(user, name: str, build):
-    """Filter choices change rarely: keep them out of every page's query count. The key names the
-    database, because several databases (parallel test runs, a staging copy) may share one Redis
-    and ids of one must never be offered as choices in another."""
-    scope = scope_of(user)
-    area = "all" if scope.everything else f"{scope.town_id}:{sorted(scope.cell_ids or [])[:50]}"
-    key = f"grant-choices:{connection.settings_dict['NAME']}:{name}:{area}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = build()
-        cache.set(key, choices, _CHOICES_TTL)
-    return choices
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"})
-
-
 class GrantFilter(django_filters.FilterSet):
+    """发放记录: by town, village, campaign, kind, state, source and local date of handing."""
+
     town = django_filters.ChoiceFilter(label="镇（街道）", field_name="town_id")
     village = django_filters.ChoiceFilter(label="村（社区）", field_name="cell__village_id")
     campaign = django_filters.ChoiceFilter(label="专项活动", field_name="campaign_id")
     kind = django_filters.ChoiceFilter(label="发放方式", choices=Disbursement.Kind.choices)
     state = django_filters.ChoiceFilter(label="状态", choices=STATE_CHOICES, method="filter_state")
     source = django_filters.ChoiceFilter(label="经费来源", choices=Budget.Source.choices)
-    date_from = django_filters.DateFilter(
-        label="发放起始日期", field_name="handed_at", lookup_expr="date__gte", widget=_date_input()
-    )
-    date_to = django_filters.DateFilter(
-        label="发放截止日期", field_name="handed_at", lookup_expr="date__lte", widget=_date_input()
-    )
+    date_from = LocalDateFromFilter(label="发放起始日期", field_name="handed_at")
+    date_to = LocalDateToFilter(label="发放截止日期", field_name="handed_at")
 
     class Meta:
         model = Disbursement
@@ -77,25 +50,8 @@ class GrantFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, user, **kwargs):
         super().__init__(data, *args, **kwargs)
-        scope = scope_of(user)
+        set_area_choices(self, user)
         filters = self.filters
-        filters["village"].extra["choices"] = _cached_choices(
-            user,
-            "village",
-            lambda: [
-                (v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
-                for v in Village.objects.for_user(user).select_related("town").order_by("code")
-            ],
-        )
-        filters["campaign"].extra["choices"] = _cached_choices(
-            user, "campaign", lambda: list(Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", "name"))
-        )
-        if scope.everything:
-            filters["town"].extra["choices"] = _cached_choices(
-                user, "town", lambda: list(Town.objects.for_user(user).values_list("pk", "name"))
-            )
-        else:
-            del filters["town"]  # a town user sees one town: nothing to choose
         for name in ("town", "village", "campaign", "kind", "state", "source"):
             if name in filters:
                 filters[name].extra["empty_label"] = "全部"

@@ -228,7 +228,11 @@ class CellDay(_DayCounts):
 
     class Meta:
         verbose_name = verbose_name_plural = "看板：网格日统计"
-        indexes = [models.Index(fields=["campaign_id", "town_id", "day"], name="cellday_town_day")]
+        indexes = [
+            models.Index(fields=["campaign_id", "town_id", "day"], name="cellday_town_day"),
+            # A big cell's page sums only its own small cells' days, not the whole town's.
+            models.Index(fields=["campaign_id", "big_cell_id", "day"], name="cellday_bigcell_day"),
+        ]
 
     def __str__(self):
         return f"{self.campaign_id}/{self.cell_id} {self.day}"

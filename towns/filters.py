@@ -1,28 +1,15 @@
 """Which rows of the registry: one FilterSet for the list page and (issue 7) its export."""
 
 import django_filters
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from towns import idnumbers
-from towns.models import Beneficiary, Cadre, Category, GridCell, Town, Village
+from towns.filtering import cached_choices, set_area_choices
+from towns.models import Beneficiary, Cadre, Category, GridCell
 from towns.phones import normalize_phone
 from towns.scoping import scope_of
 from visits.models import Campaign, Visit
-
-_CHOICES_TTL = 300  # seconds: new villages or cadres show in the filter within five minutes
-
-
-def _cached_choices(user, name: str, build):
-    """Filter choices change rarely; keep them out of every page's query count."""
-    scope = scope_of(user)
-    key = f"registry-choices:{name}:{'all' if scope.everything else scope.town_id}:{sorted(scope.cell_ids or [])[:50]}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = build()
-        cache.set(key, choices, _CHOICES_TTL)
-    return choices
 
 
 def _search(queryset, name, value):
@@ -68,33 +55,23 @@ class BeneficiaryFilter(django_filters.FilterSet):
         self.user = user
         scope = scope_of(user)
         filters = self.filters
-        filters["category"].extra["choices"] = _cached_choices(user, "category", lambda: list(Category.objects.values_list("pk", "name")))
-        filters["village"].extra["choices"] = _cached_choices(
-            user, "village", lambda: [(v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
-                                      for v in Village.objects.for_user(user).select_related("town").order_by("code")]
-        )
+        filters["category"].extra["choices"] = cached_choices(user, "category", lambda: list(Category.objects.values_list("pk", "name")))
+        set_area_choices(self, user)  # town, village, campaign
         # A county has ~2,000 cadres: list them once a town is chosen (rendering them all costs ~80 ms).
         town_chosen = (self.data or {}).get("town")
         if not scope.everything or (town_chosen and str(town_chosen).isdigit()):
             cadres = Cadre.objects.for_user(user).filter(is_active=True)
             if scope.everything:
                 cadres = cadres.filter(town_id=int(town_chosen))
-            filters["responsible_cadre"].extra["choices"] = _cached_choices(
+            filters["responsible_cadre"].extra["choices"] = cached_choices(
                 user, f"cadre-{town_chosen or ''}", lambda: list(cadres.order_by("name").values_list("pk", "name"))
             )
         else:
             filters["responsible_cadre"].extra["choices"] = []
-        filters["campaign"].extra["choices"] = _cached_choices(
-            user, "campaign", lambda: list(Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", "name"))
-        )
-        if scope.everything:
-            filters["town"].extra["choices"] = _cached_choices(user, "town", lambda: list(Town.objects.for_user(user).values_list("pk", "name")))
-        else:
-            del filters["town"]
         # Cells only once a village is chosen: a county has ~4,500 of them.
         village = (self.data or {}).get("village")
         if village and str(village).isdigit():
-            cells = _cached_choices(
+            cells = cached_choices(
                 user, f"cells-{village}",
                 lambda: list(GridCell.objects.for_user(user).filter(village_id=int(village)).order_by("code").values_list("pk", "level", "name")),
             )

@@ -236,6 +236,8 @@ class FollowUp(AreaScoped):
         indexes = [
             models.Index(fields=["town", "status", "deadline"], name="followup_town_status_deadline"),
             models.Index(fields=["owner", "status"], name="followup_owner_status"),
+            # The dashboards' live counts of a campaign's overdue items, per town.
+            models.Index(fields=["campaign", "town", "status"], name="followup_campaign_town_status"),
         ]
 
     def __str__(self):
