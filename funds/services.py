@@ -96,7 +96,7 @@ def disbursement_create(
         raise ValidationError(errors)
     if kind == Disbursement.Kind.GOODS:
         # Taken out before the grant is written, in the same transaction: a refusal writes nothing.
-        _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
+        stock_after = _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
     approval = _approval_needed(person.town_id, amount if amount is not None else goods_item.unit_value * quantity)
     audit.mark_service_write()
     grant = Disbursement.objects.create(
@@ -130,7 +130,7 @@ def disbursement_create(
     if kind == Disbursement.Kind.GOODS:
         _movement(
             actor=actor, town_id=grant.town_id, goods_item=goods_item, kind=StockMovement.Kind.HANDED_OUT,
-            quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by,
+            quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by, stock_after=stock_after,
         )
     refresh_soon(grant.campaign_id)
     return grant, True
@@ -433,21 +433,27 @@ def _lock_before_stock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit.CHAIN_LOCK_KEY])
 
 
-def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
-    """Take goods out of a town's store, or refuse with what is left.
+def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> int:
+    """Take goods out of a town's store and return what is left, or refuse with what is left.
 
     One conditional UPDATE: the row is locked and the condition re-checked against the committed
     quantity, so two cadres handing out the last units at once cannot both succeed. The check
-    constraint goodsstock_never_negative is the last line behind it.
+    constraint goodsstock_never_negative is the last line behind it. RETURNING gives the movement
+    record its balance without a second read (the visit log's hot path).
     """
     _lock_before_stock()
-    with unscoped():  # the person was resolved through the actor's scope; the store is their town's
-        taken = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk, quantity__gte=quantity).update(
-            quantity=F("quantity") - quantity
+    with connection.cursor() as cursor:  # the person was resolved through the actor's scope; the store is their town's
+        cursor.execute(
+            "UPDATE funds_goodsstock SET quantity = quantity - %s"
+            " WHERE town_id = %s AND goods_item_id = %s AND quantity >= %s RETURNING quantity",
+            [quantity, town_id, goods_item.pk, quantity],
         )
-        if not taken:
-            left = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
-            raise ValidationError({"quantity": [f"库存不足：{goods_item.name} 现有 {left or 0}{goods_item.unit}"]})
+        taken = cursor.fetchone()
+    if taken is not None:
+        return taken[0]
+    with unscoped():
+        left = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
+    raise ValidationError({"quantity": [f"库存不足：{goods_item.name} 现有 {left or 0}{goods_item.unit}"]})
 
 
 def _stock_put(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
@@ -461,11 +467,15 @@ def _stock_put(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
 
 
 def _movement(
-    *, actor, town_id, goods_item, kind, quantity, disbursement=None, source="", recorded_at=None, recorded_by=None
+    *, actor, town_id, goods_item, kind, quantity, disbursement=None, source="", recorded_at=None, recorded_by=None,
+    stock_after=None,
 ) -> StockMovement:
-    """The movement row and its audit record, with the store's quantity after it."""
-    with unscoped():
-        stock_after = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
+    """The movement row and its audit record, with the store's quantity after it (read here unless given)."""
+    if stock_after is None:
+        with unscoped():
+            stock_after = (
+                GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).values_list("quantity", flat=True).first()
+            )
     movement = StockMovement.objects.create(
         town_id=town_id,
         goods_item=goods_item,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from bench.core import Benchmark, Outcome, suite
 from bench.suites.common import captured, client_for, get_ok, raw
 from bench.suites.registry_list import DEEP_PAGE, _cursor_before_page
-from towns.models import Cadre
+from towns.models import Cadre, Town
 
 BIG_TABLES = ("visits_visit", "funds_disbursement")
 # (page label, a fragment of the statement) -> why a sequential scan is right there.
@@ -26,8 +26,12 @@ def pages(username: str, conn) -> dict[str, str]:
     cadre = Cadre._base_manager.filter(user__username=username).first()
     town_id = cadre.town_id if cadre else None
     people = reverse("towns:person_list")
+    tongcheng = Town.objects.get(name="铜城镇").pk
     return {
-        "home": reverse("home"),
+        # County roles land on the dashboard (home redirects them there); town roles on 我的任务.
+        "home" if town_id else "dashboard": reverse("home") if town_id else reverse("reports:dashboard"),
+        "dashboard 铜城镇": reverse("reports:dashboard_town", kwargs={"pk": tongcheng}),
+        "visit ledger": reverse("visits:visit_list"),
         "registry p1": people,
         f"registry p{DEEP_PAGE}": f"{people}?after={_cursor_before_page(conn, town_id, DEEP_PAGE)}",
         "grant list": reverse("funds:grant_list"),
