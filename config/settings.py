@@ -156,11 +156,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": env_str(
-            "STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": {"BACKEND": env_str("STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
@@ -187,7 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     # Overdue follow-ups rise to the town admin, then the county (visits/followup_escalation.py); idempotent.
     "escalate-followups": {"task": "visits.tasks.escalate_followups_task", "schedule": crontab(hour=1, minute=40)},
     # The weekly bulletin (组工信息): Monday morning, a draft for the previous week (reports/tasks.py); idempotent.
-    "draft-weekly-bulletin": {"task": "reports.tasks.draft_weekly_bulletin", "schedule": crontab(day_of_week=1, hour=7, minute=30)},
+    "draft-weekly-bulletin": {
+        "task": "reports.tasks.draft_weekly_bulletin",
+        "schedule": crontab(day_of_week=1, hour=7, minute=30),
+    },
     # Dashboard rollups (reports/rollups.py) of the running campaigns; writes also queue a refresh on commit.
     "refresh-dashboards": {"task": "reports.tasks.refresh_dashboards", "schedule": crontab(minute="*/5")},
 }

@@ -161,8 +161,18 @@ def record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the write it records")
     fields = _record_fields(
-        actor_fields=_actor_fields(actor), ctx=current_context(), action=action, obj=obj, town=town, before=before,
-        after=after, reason=reason, channel=channel, object_type=object_type, object_id=object_id, object_repr=object_repr,
+        actor_fields=_actor_fields(actor),
+        ctx=current_context(),
+        action=action,
+        obj=obj,
+        town=town,
+        before=before,
+        after=after,
+        reason=reason,
+        channel=channel,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
     )
     pending = _pending.get()
     if pending is not None:
@@ -180,8 +190,19 @@ def record(
 
 
 def _record_fields(
-    *, actor_fields, ctx, action, obj=None, town=None, before=None, after=None, reason="", channel=None,
-    object_type="", object_id="", object_repr="",
+    *,
+    actor_fields,
+    ctx,
+    action,
+    obj=None,
+    town=None,
+    before=None,
+    after=None,
+    reason="",
+    channel=None,
+    object_type="",
+    object_id="",
+    object_repr="",
 ) -> dict:
     """The columns of one record, shared by record() and record_many() so both sign the same way."""
     if obj is not None:

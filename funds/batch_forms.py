@@ -17,7 +17,10 @@ MAX_ID_LINES = 500
 class BatchForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     campaign = forms.ModelChoiceField(
-        label="专项活动", queryset=Campaign.objects.none(), required=False, empty_label="（不属于专项活动）",
+        label="专项活动",
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label="（不属于专项活动）",
         error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")},
     )
     handed_at = forms.DateTimeField(
@@ -27,32 +30,54 @@ class BatchForm(forms.Form):
         error_messages={"required": "请填写发放时间", "invalid": "时间格式应为 2024-01-09 10:00"},
     )
     handed_by = forms.ModelChoiceField(
-        label="发放人", queryset=Cadre.objects.none(), empty_label="请选择",
+        label="发放人",
+        queryset=Cadre.objects.none(),
+        empty_label="请选择",
         error_messages={"required": "请选择发放人", "invalid_choice": _OUT_OF_SCOPE.format("发放人")},
     )
     kind = forms.ChoiceField(
-        label="发放方式", choices=Disbursement.Kind.choices, widget=forms.RadioSelect(attrs={"class": "btn-check"}),
+        label="发放方式",
+        choices=Disbursement.Kind.choices,
+        widget=forms.RadioSelect(attrs={"class": "btn-check"}),
         error_messages={"required": "请选择发放方式", "invalid_choice": "请选择发放方式"},
     )
     source = forms.ChoiceField(label="经费来源", choices=Budget.Source.choices, initial=Budget.Source.TOWN_FINANCE)
     amount = forms.DecimalField(
-        label="每人金额（元）", required=False, min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
+        label="每人金额（元）",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
         help_text="现金、转账时填写；名单中可逐人修改",
-        error_messages={"invalid": "金额须为数字", "min_value": "请填写大于0的金额", "max_decimal_places": "金额最多保留两位小数",
-                        "max_digits": "金额过大，请核对", "max_whole_digits": "金额过大，请核对"},
+        error_messages={
+            "invalid": "金额须为数字",
+            "min_value": "请填写大于0的金额",
+            "max_decimal_places": "金额最多保留两位小数",
+            "max_digits": "金额过大，请核对",
+            "max_whole_digits": "金额过大，请核对",
+        },
     )
     goods_item = forms.ModelChoiceField(
-        label="慰问品", queryset=GoodsItem.objects.order_by("name"), required=False, empty_label="请选择",
+        label="慰问品",
+        queryset=GoodsItem.objects.order_by("name"),
+        required=False,
+        empty_label="请选择",
         error_messages={"invalid_choice": "请选择慰问品"},
     )
     quantity = forms.IntegerField(
-        label="每人数量", required=False, min_value=1, max_value=1000, help_text="发放慰问品时填写；名单中可逐人修改",
+        label="每人数量",
+        required=False,
+        min_value=1,
+        max_value=1000,
+        help_text="发放慰问品时填写；名单中可逐人修改",
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={"invalid": "数量须为整数", "min_value": "数量须大于0", "max_value": "每人数量过大，请核对"},
     )
     id_numbers = forms.CharField(
-        label="粘贴身份证号", required=False, widget=forms.Textarea(attrs={"rows": 4, "placeholder": "每行一个身份证号"}),
+        label="粘贴身份证号",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "每行一个身份证号"}),
         help_text="可从花名册中复制身份证号列粘贴，每行一个；与上面勾选的对象合并。",
     )
 

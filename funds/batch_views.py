@@ -107,7 +107,13 @@ def _stock_left(user, item) -> int | None:
     if item is None:
         return None
     cadre = user.cadre
-    return GoodsStock.objects.for_user(user).filter(town_id=cadre.town_id, goods_item=item).values_list("quantity", flat=True).first() or 0
+    return (
+        GoodsStock.objects.for_user(user)
+        .filter(town_id=cadre.town_id, goods_item=item)
+        .values_list("quantity", flat=True)
+        .first()
+        or 0
+    )
 
 
 @permission_required("grant.issue")
@@ -127,17 +133,23 @@ def batch(request):
         # Back to editing (or the picker's search without JavaScript): show what was entered.
         form.is_valid()
         picked = people.people_picked(user, picked_ids)
-        return render(request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": [], **_picker(user, q, picked)})
+        return render(
+            request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": [], **_picker(user, q, picked)}
+        )
     if not form.is_valid():
         picked = people.people_picked(user, picked_ids)
-        return render(request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": [], **_picker(user, q, picked)})
+        return render(
+            request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": [], **_picker(user, q, picked)}
+        )
     data = form.cleaned_data
     chosen, problems = _resolve_people(user, picked_ids, data["id_lines"])
     if not chosen and not problems:
         problems.append("请至少选择一位慰问对象（勾选或粘贴身份证号）")
     if problems:
         picked = [p for p in chosen]
-        return render(request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": problems, **_picker(user, q, picked)})
+        return render(
+            request, "funds/batch_form.html", {"form": form, "step": "edit", "problems": problems, **_picker(user, q, picked)}
+        )
 
     rows, row_problems = [], []
     for person in chosen:

@@ -29,13 +29,22 @@ def _money(label: str) -> forms.DecimalField:
 
 
 class BudgetForm(forms.Form):
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), widget=forms.HiddenInput,
-                                      error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")})
-    town = forms.ModelChoiceField(label="镇（街道）", queryset=Town.objects.none(), empty_label="请选择",
-                                  error_messages={"required": "请选择镇（街道）", "invalid_choice": _OUT_OF_SCOPE.format("镇（街道）")})
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")},
+    )
+    town = forms.ModelChoiceField(
+        label="镇（街道）",
+        queryset=Town.objects.none(),
+        empty_label="请选择",
+        error_messages={"required": "请选择镇（街道）", "invalid_choice": _OUT_OF_SCOPE.format("镇（街道）")},
+    )
     source = forms.ChoiceField(label="经费来源", choices=Budget.Source.choices, error_messages={"required": "请选择经费来源"})
     amount = _money("预算金额（元）")
-    reason = forms.CharField(label="修改原因", max_length=200, required=False, help_text="新设预算可不填；修改已有预算必须填写原因（留痕）")
+    reason = forms.CharField(
+        label="修改原因", max_length=200, required=False, help_text="新设预算可不填；修改已有预算必须填写原因（留痕）"
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,12 +53,21 @@ class BudgetForm(forms.Form):
 
 
 class StandardForm(forms.Form):
-    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), widget=forms.HiddenInput,
-                                      error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")})
-    category = forms.ModelChoiceField(label="人群类别", queryset=Category.objects.order_by("sort_order", "name"), empty_label="请选择",
-                                      error_messages={"required": "请选择人群类别", "invalid_choice": "请选择人群类别"})
+    campaign = forms.ModelChoiceField(
+        queryset=Campaign.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")},
+    )
+    category = forms.ModelChoiceField(
+        label="人群类别",
+        queryset=Category.objects.order_by("sort_order", "name"),
+        empty_label="请选择",
+        error_messages={"required": "请选择人群类别", "invalid_choice": "请选择人群类别"},
+    )
     amount = _money("慰问标准（元/人）")
-    reason = forms.CharField(label="修改原因", max_length=200, required=False, help_text="新设标准可不填；修改已有标准必须填写原因（留痕）")
+    reason = forms.CharField(
+        label="修改原因", max_length=200, required=False, help_text="新设标准可不填；修改已有标准必须填写原因（留痕）"
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,17 +75,35 @@ class StandardForm(forms.Form):
 
 
 class StockReceiveForm(forms.Form):
-    goods_item = forms.ModelChoiceField(label="慰问品", queryset=GoodsItem.objects.order_by("name"), empty_label="请选择",
-                                        error_messages={"required": "请选择慰问品", "invalid_choice": "请选择慰问品"})
-    quantity = forms.IntegerField(
-        label="入库数量", min_value=1, max_value=1_000_000, widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={"required": "请填写入库数量", "invalid": "入库数量须为整数", "min_value": "入库数量须为大于0的整数",
-                        "max_value": "入库数量过大，请核对"},
+    goods_item = forms.ModelChoiceField(
+        label="慰问品",
+        queryset=GoodsItem.objects.order_by("name"),
+        empty_label="请选择",
+        error_messages={"required": "请选择慰问品", "invalid_choice": "请选择慰问品"},
     )
-    source = forms.CharField(label="来源", max_length=120, help_text="如：镇财政采购、县慈善总会捐赠、爱心企业捐赠",
-                             error_messages={"required": "请填写来源", "max_length": "来源最多120字"})
-    received_on = forms.DateField(label="入库日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                  error_messages={"required": "请填写入库日期", "invalid": "日期格式应为 2024-01-09"})
+    quantity = forms.IntegerField(
+        label="入库数量",
+        min_value=1,
+        max_value=1_000_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "请填写入库数量",
+            "invalid": "入库数量须为整数",
+            "min_value": "入库数量须为大于0的整数",
+            "max_value": "入库数量过大，请核对",
+        },
+    )
+    source = forms.CharField(
+        label="来源",
+        max_length=120,
+        help_text="如：镇财政采购、县慈善总会捐赠、爱心企业捐赠",
+        error_messages={"required": "请填写来源", "max_length": "来源最多120字"},
+    )
+    received_on = forms.DateField(
+        label="入库日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写入库日期", "invalid": "日期格式应为 2024-01-09"},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

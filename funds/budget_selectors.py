@@ -99,7 +99,11 @@ def campaign_towns(user, campaign: Campaign) -> list[Town]:
 def budget_overview(user, campaign: Campaign, towns: list[Town]) -> list[TownBudget]:
     """Budget, spent, pending and remaining per town and source: two grouped queries."""
     town_ids = [t.pk for t in towns]
-    budgets = Budget.objects.for_user(user).filter(campaign=campaign, town_id__in=town_ids).values_list("pk", "town_id", "source", "amount")
+    budgets = (
+        Budget.objects.for_user(user)
+        .filter(campaign=campaign, town_id__in=town_ids)
+        .values_list("pk", "town_id", "source", "amount")
+    )
     # The towns were resolved through the user's scope; the totals are the whole town's. A grid
     # worker's for_user() would sum only their own cells and show a town budget as barely used.
     with unscoped():
@@ -109,13 +113,18 @@ def budget_overview(user, campaign: Campaign, towns: list[Town]) -> list[TownBud
             .annotate(
                 cash=Sum("amount", filter=Q(approval_status__in=COUNTED, kind__in=["cash", "transfer"])),
                 goods=Sum(_GOODS_VALUE, filter=Q(approval_status__in=COUNTED, kind="goods")),
-                pending_cash=Sum("amount", filter=Q(approval_status=Disbursement.ApprovalStatus.PENDING, kind__in=["cash", "transfer"])),
+                pending_cash=Sum(
+                    "amount", filter=Q(approval_status=Disbursement.ApprovalStatus.PENDING, kind__in=["cash", "transfer"])
+                ),
                 pending_goods=Sum(_GOODS_VALUE, filter=Q(approval_status=Disbursement.ApprovalStatus.PENDING, kind="goods")),
             )
             .order_by()
         )
         spent = {
-            (s["town_id"], s["source"]): ((s["cash"] or ZERO) + (s["goods"] or ZERO), (s["pending_cash"] or ZERO) + (s["pending_goods"] or ZERO))
+            (s["town_id"], s["source"]): (
+                (s["cash"] or ZERO) + (s["goods"] or ZERO),
+                (s["pending_cash"] or ZERO) + (s["pending_goods"] or ZERO),
+            )
             for s in spending
         }
     by_key = {(town_id, source): (pk, amount) for pk, town_id, source, amount in budgets}
@@ -135,7 +144,11 @@ def budget_overview(user, campaign: Campaign, towns: list[Town]) -> list[TownBud
 
 def standards_of(campaign: Campaign) -> list[GrantStandard]:
     # GrantStandard belongs to the campaign, which was resolved through the user's scope.
-    return list(GrantStandard.objects.filter(campaign=campaign).select_related("category").order_by("category__sort_order", "category__name"))
+    return list(
+        GrantStandard.objects.filter(campaign=campaign)
+        .select_related("category")
+        .order_by("category__sort_order", "category__name")
+    )
 
 
 # --- goods -------------------------------------------------------------------------------------

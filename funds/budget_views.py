@@ -103,8 +103,12 @@ def budget_set(request):
         data = form.cleaned_data
         try:
             budget = services.budget_set(
-                actor=request.user, campaign=data["campaign"], town=data["town"], source=data["source"],
-                amount=data["amount"], reason=data["reason"],
+                actor=request.user,
+                campaign=data["campaign"],
+                town=data["town"],
+                source=data["source"],
+                amount=data["amount"],
+                reason=data["reason"],
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -123,7 +127,11 @@ def standard_set(request):
         data = form.cleaned_data
         try:
             standard = services.standard_set(
-                actor=request.user, campaign=data["campaign"], category=data["category"], amount=data["amount"], reason=data["reason"]
+                actor=request.user,
+                campaign=data["campaign"],
+                category=data["category"],
+                amount=data["amount"],
+                reason=data["reason"],
             )
         except ValidationError as error:
             _errors_to_form(form, error)
@@ -143,4 +151,3 @@ def _redisplay(request):
     if not scope_of(request.user).everything:
         town = Town.objects.for_user(request.user).filter(pk=request.user.cadre.town_id).first()
     return campaigns, campaign, town
-

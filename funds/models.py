@@ -72,12 +72,18 @@ class Disbursement(AreaScoped):
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="disbursements", verbose_name="镇（街道）")
     cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, related_name="disbursements", verbose_name="小网格")
     beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="disbursements", verbose_name="慰问对象")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="专项活动")
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="走访记录")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="专项活动"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="走访记录"
+    )
     kind = models.CharField("发放方式", max_length=10, choices=Kind.choices)
     source = models.CharField("经费来源", max_length=16, choices=Budget.Source.choices, default=Budget.Source.TOWN_FINANCE)
     amount = models.DecimalField("金额（元）", max_digits=12, decimal_places=2, null=True, blank=True)
-    goods_item = models.ForeignKey(GoodsItem, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="慰问品")
+    goods_item = models.ForeignKey(
+        GoodsItem, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="慰问品"
+    )
     quantity = models.PositiveIntegerField("数量", null=True, blank=True)
     proxy_name = models.CharField("代领人", max_length=30, blank=True)
     proxy_relation = models.CharField("代领人关系", max_length=20, blank=True)
@@ -85,17 +91,25 @@ class Disbursement(AreaScoped):
     handed_at = models.DateTimeField("发放时间")
     recorded_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="disbursements_recorded", verbose_name="登记人")
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
-    receipt = models.ForeignKey("Receipt", on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="签领凭证")
+    receipt = models.ForeignKey(
+        "Receipt", on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements", verbose_name="签领凭证"
+    )
     account_holder = models.CharField("收款账户户名", max_length=30, blank=True, help_text="银行转账时填写")
     approval_status = models.CharField("审批", max_length=12, choices=ApprovalStatus.choices, default=ApprovalStatus.NOT_REQUIRED)
-    approved_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements_approved", verbose_name="审批人")
+    approved_by = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements_approved", verbose_name="审批人"
+    )
     approved_at = models.DateTimeField("审批时间", null=True, blank=True)
     approval_note = models.CharField("审批意见", max_length=200, blank=True)
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.ISSUED)
     void_reason = models.CharField("作废原因", max_length=200, blank=True)
-    voided_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements_voided", verbose_name="作废人")
+    voided_by = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="disbursements_voided", verbose_name="作废人"
+    )
     voided_at = models.DateTimeField("作废时间", null=True, blank=True)
-    replaces = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name="更正自")
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name="更正自"
+    )
     idempotency_key = models.UUIDField("提交编号", unique=True, editable=False)
 
     scope_cell_path = "cell_id"
@@ -127,7 +141,8 @@ class Disbursement(AreaScoped):
             ),
             # Nobody approves their own grant (also refused by the service, with a message).
             models.CheckConstraint(
-                condition=Q(approved_by__isnull=True) | (~Q(approved_by=models.F("handed_by")) & ~Q(approved_by=models.F("recorded_by"))),
+                condition=Q(approved_by__isnull=True)
+                | (~Q(approved_by=models.F("handed_by")) & ~Q(approved_by=models.F("recorded_by"))),
                 name="disbursement_not_self_approved",
                 violation_error_message="不能审批自己经手的发放",
             ),
@@ -183,7 +198,9 @@ class GoodsStock(AreaScoped):
         ordering = ["town", "goods_item"]
         constraints = [
             models.UniqueConstraint(fields=["town", "goods_item"], name="goodsstock_unique"),
-            models.CheckConstraint(condition=Q(quantity__gte=0), name="goodsstock_never_negative", violation_error_message="库存不足"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="goodsstock_never_negative", violation_error_message="库存不足"
+            ),
         ]
 
     def __str__(self):
@@ -202,7 +219,9 @@ class StockMovement(AreaScoped):
     goods_item = models.ForeignKey(GoodsItem, on_delete=models.PROTECT, related_name="movements", verbose_name="慰问品")
     kind = models.CharField("类型", max_length=8, choices=Kind.choices)
     quantity = models.PositiveIntegerField("数量")
-    disbursement = models.ForeignKey(Disbursement, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements", verbose_name="发放记录")
+    disbursement = models.ForeignKey(
+        Disbursement, on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements", verbose_name="发放记录"
+    )
     source = models.CharField("来源或说明", max_length=120, blank=True)
     recorded_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="stock_movements", verbose_name="登记人")
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
@@ -269,8 +288,12 @@ class InspectionFlag(AreaScoped):
     rule = models.CharField("规则", max_length=16, choices=Rule.choices)
     key = models.CharField("识别键", max_length=200, help_text="同一问题重复计算时用来合并")
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="inspection_flags", verbose_name="镇（街道）")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="inspection_flags", verbose_name="专项活动")
-    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, null=True, blank=True, related_name="inspection_flags", verbose_name="慰问对象")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="inspection_flags", verbose_name="专项活动"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, null=True, blank=True, related_name="inspection_flags", verbose_name="慰问对象"
+    )
     disbursements = models.ManyToManyField(Disbursement, blank=True, related_name="inspection_flags", verbose_name="涉及发放")
     summary = models.CharField("说明", max_length=300)
     details = models.JSONField("依据", default=dict, blank=True, help_text="规则阈值和计算所得的数值")
@@ -328,7 +351,9 @@ class AuditRecord(AreaScoped):
         DATABASE = "db", "数据库直接修改"
 
     created_at = models.DateTimeField("时间")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
+    )
     actor_name = models.CharField("操作人姓名", max_length=60, blank=True)
     actor_role = models.CharField("角色", max_length=20, blank=True)
     actor_town = models.CharField("操作人所属镇", max_length=50, blank=True)

@@ -129,8 +129,14 @@ def disbursement_create(
     )
     if kind == Disbursement.Kind.GOODS:
         _movement(
-            actor=actor, town_id=grant.town_id, goods_item=goods_item, kind=StockMovement.Kind.HANDED_OUT,
-            quantity=quantity, disbursement=grant, recorded_by=grant.recorded_by, stock_after=stock_after,
+            actor=actor,
+            town_id=grant.town_id,
+            goods_item=goods_item,
+            kind=StockMovement.Kind.HANDED_OUT,
+            quantity=quantity,
+            disbursement=grant,
+            recorded_by=grant.recorded_by,
+            stock_after=stock_after,
         )
     refresh_soon(grant.campaign_id)
     return grant, True
@@ -183,8 +189,14 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
         # The goods go back to the store they came from (作废退回).
         _stock_put(town_id=grant.town_id, goods_item=grant.goods_item, quantity=grant.quantity)
         _movement(
-            actor=actor, town_id=grant.town_id, goods_item=grant.goods_item, kind=StockMovement.Kind.RETURNED,
-            quantity=grant.quantity, disbursement=grant, source=reason.strip()[:120], recorded_by=grant.voided_by,
+            actor=actor,
+            town_id=grant.town_id,
+            goods_item=grant.goods_item,
+            kind=StockMovement.Kind.RETURNED,
+            quantity=grant.quantity,
+            disbursement=grant,
+            source=reason.strip()[:120],
+            recorded_by=grant.voided_by,
         )
     refresh_soon(grant.campaign_id)
     return grant
@@ -238,7 +250,18 @@ def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") 
 # What a correction may change; the person, campaign and visit stay the original's (a grant to
 # somebody else is not a correction of this one: void it and log a new grant instead).
 REISSUE_FIELDS = frozenset(
-    {"kind", "amount", "goods_item", "quantity", "handed_at", "handed_by", "source", "proxy_name", "proxy_relation", "account_holder"}
+    {
+        "kind",
+        "amount",
+        "goods_item",
+        "quantity",
+        "handed_at",
+        "handed_by",
+        "source",
+        "proxy_name",
+        "proxy_relation",
+        "account_holder",
+    }
 )
 
 
@@ -380,7 +403,9 @@ def _check_receipt_file(uploaded_file, errors: dict) -> tuple[str, str, int]:
         return "", "", 0
     size = getattr(uploaded_file, "size", None) or 0
     if size > RECEIPT_MAX_BYTES:
-        errors["file"] = [f"文件大小为 {size / 1024 / 1024:.1f} MB，超过 {RECEIPT_MAX_BYTES // 1024 // 1024} MB 的上限，请压缩后重新上传"]
+        errors["file"] = [
+            f"文件大小为 {size / 1024 / 1024:.1f} MB，超过 {RECEIPT_MAX_BYTES // 1024 // 1024} MB 的上限，请压缩后重新上传"
+        ]
         return "", "", size
     if size == 0:
         errors["file"] = ["文件是空的，请重新拍照或扫描"]
@@ -417,7 +442,9 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
     before = audit.snapshot(budget)
     budget.amount = amount
     budget.save(update_fields=["amount"])
-    audit.record(actor=actor, action="budget.update", obj=budget, before=before, after=audit.snapshot(budget), reason=reason.strip())
+    audit.record(
+        actor=actor, action="budget.update", obj=budget, before=before, after=audit.snapshot(budget), reason=reason.strip()
+    )
     return budget
 
 
@@ -467,7 +494,16 @@ def _stock_put(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
 
 
 def _movement(
-    *, actor, town_id, goods_item, kind, quantity, disbursement=None, source="", recorded_at=None, recorded_by=None,
+    *,
+    actor,
+    town_id,
+    goods_item,
+    kind,
+    quantity,
+    disbursement=None,
+    source="",
+    recorded_at=None,
+    recorded_by=None,
     stock_after=None,
 ) -> StockMovement:
     """The movement row and its audit record, with the store's quantity after it (read here unless given)."""
@@ -529,8 +565,13 @@ def stock_receive(*, actor, goods_item, quantity: int, source: str, received_on=
     if received_on is not None and received_on != today:
         recorded_at = datetime.combine(received_on, time(9), tzinfo=timezone.get_current_timezone())
     return _movement(
-        actor=actor, town_id=cadre.town_id, goods_item=item, kind=StockMovement.Kind.RECEIVED, quantity=quantity,
-        source=source, recorded_at=recorded_at,
+        actor=actor,
+        town_id=cadre.town_id,
+        goods_item=item,
+        kind=StockMovement.Kind.RECEIVED,
+        quantity=quantity,
+        source=source,
+        recorded_at=recorded_at,
     )
 
 
@@ -570,7 +611,11 @@ def standard_set(*, actor, campaign, category, amount: Decimal, reason: str = ""
     standard.amount = amount
     standard.save(update_fields=["amount"])
     audit.record(
-        actor=actor, action="grantstandard.update", obj=standard, before=before, after=audit.snapshot(standard),
+        actor=actor,
+        action="grantstandard.update",
+        obj=standard,
+        before=before,
+        after=audit.snapshot(standard),
         reason=reason.strip(),
     )
     return standard

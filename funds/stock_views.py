@@ -80,7 +80,10 @@ def stock_receive(request):
         data = form.cleaned_data
         try:
             movement = services.stock_receive(
-                actor=request.user, goods_item=data["goods_item"], quantity=data["quantity"], source=data["source"],
+                actor=request.user,
+                goods_item=data["goods_item"],
+                quantity=data["quantity"],
+                source=data["source"],
                 received_on=data["received_on"],
             )
         except ValidationError as error:

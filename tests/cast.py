@@ -96,11 +96,21 @@ def make_person(household: Household, *, name: str, id_number: str, phone: str =
 def _town(code: str, name: str, prefix: str, names: dict, categories) -> TownCast:
     town = Town.objects.create(code=code, name=name)
     village = Village.objects.create(town=town, code=code[:9] + "201", name=names["village"])
-    big = GridCell.objects.create(town=town, village=village, level="big", code=f"{prefix}-B1", name=f"{names['village']}第一大网格")
-    cell = GridCell.objects.create(town=town, village=village, level="small", parent=big, code=f"{prefix}-S1", name=f"{names['village']}1号小网格")
-    other = GridCell.objects.create(town=town, village=village, level="small", parent=big, code=f"{prefix}-S2", name=f"{names['village']}2号小网格")
-    household = Household.objects.create(town=town, village=village, cell=cell, address=names["address"], head_name=names["person"])
-    household2 = Household.objects.create(town=town, village=village, cell=other, address=names["address"] + "附1号", head_name=names["person2"])
+    big = GridCell.objects.create(
+        town=town, village=village, level="big", code=f"{prefix}-B1", name=f"{names['village']}第一大网格"
+    )
+    cell = GridCell.objects.create(
+        town=town, village=village, level="small", parent=big, code=f"{prefix}-S1", name=f"{names['village']}1号小网格"
+    )
+    other = GridCell.objects.create(
+        town=town, village=village, level="small", parent=big, code=f"{prefix}-S2", name=f"{names['village']}2号小网格"
+    )
+    household = Household.objects.create(
+        town=town, village=village, cell=cell, address=names["address"], head_name=names["person"]
+    )
+    household2 = Household.objects.create(
+        town=town, village=village, cell=other, address=names["address"] + "附1号", head_name=names["person2"]
+    )
     person = make_person(household, name=names["person"], id_number=names["id"], phone=names["phone"], categories=categories)
     person2 = make_person(household2, name=names["person2"], id_number=names["id2"], categories=categories)
     grid = make_user(f"{prefix}_grid", role="grid_worker", name=f"{name}网格员", town=town)
@@ -117,16 +127,33 @@ def build_cast() -> Cast:
             "poor_party_member": Category.objects.create(code="poor_party_member", name="困难党员", visit_interval_days=60),
         }
         yeshan = _town(
-            "341181109000", "冶山镇", "ys",
-            {"village": "长兴社区", "address": "冶山镇长兴社区幸福路8号", "person": "李桂英",
-             "id": idnumbers.make_number("341181", date(1942, 8, 16), 121), "phone": "13855501234",
-             "person2": "周德海", "id2": idnumbers.make_number("341181", date(1950, 2, 2), 131)},
+            "341181109000",
+            "冶山镇",
+            "ys",
+            {
+                "village": "长兴社区",
+                "address": "冶山镇长兴社区幸福路8号",
+                "person": "李桂英",
+                "id": idnumbers.make_number("341181", date(1942, 8, 16), 121),
+                "phone": "13855501234",
+                "person2": "周德海",
+                "id2": idnumbers.make_number("341181", date(1950, 2, 2), 131),
+            },
             [cats["elderly_alone"]],
         )
         tongcheng = _town(
-            "341181100000", "铜城镇", "tc",
-            {"village": "龙岗村", "address": "铜城镇龙岗村秘密组17号", "person": CANARY_NAME, "id": CANARY_ID, "phone": CANARY_PHONE,
-             "person2": "孙秀兰", "id2": idnumbers.make_number("341181", date(1939, 11, 30), 242)},
+            "341181100000",
+            "铜城镇",
+            "tc",
+            {
+                "village": "龙岗村",
+                "address": "铜城镇龙岗村秘密组17号",
+                "person": CANARY_NAME,
+                "id": CANARY_ID,
+                "phone": CANARY_PHONE,
+                "person2": "孙秀兰",
+                "id2": idnumbers.make_number("341181", date(1939, 11, 30), 242),
+            },
             [cats["elderly_alone"]],
         )
         county = make_user("county_viewer", role="county_viewer", name="组织部干部", town=None)

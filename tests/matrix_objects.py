@@ -79,8 +79,15 @@ def tongcheng_followup(cast) -> dict:
 
 
 def tongcheng_followup_form(cast) -> dict:
-    return {"kind": "demand", "title": "矩阵测试", "beneficiary": cast.tongcheng.person.pk, "village": cast.tongcheng.village.pk,
-            "urgency": "1", "importance": "1", "scope": "person"}
+    return {
+        "kind": "demand",
+        "title": "矩阵测试",
+        "beneficiary": cast.tongcheng.person.pk,
+        "village": cast.tongcheng.village.pk,
+        "urgency": "1",
+        "importance": "1",
+        "scope": "person",
+    }
 
 
 # -- the bulletin editor and the towns' submissions (issue 7 §2) ------------------------------

@@ -81,8 +81,9 @@ def _a_bulletin(cast):
     from reports.models import Bulletin
 
     n = Bulletin.objects.count()
-    bulletin = Bulletin.objects.create(year=2024, number=n + 1, issue_date=date(2024, 1, 15),
-                                       week_start=date(2024, 1, 8) - timedelta(weeks=n), topic="双节慰问")
+    bulletin = Bulletin.objects.create(
+        year=2024, number=n + 1, issue_date=date(2024, 1, 15), week_start=date(2024, 1, 8) - timedelta(weeks=n), topic="双节慰问"
+    )
     return {"pk": bulletin.pk}
 
 
@@ -154,16 +155,36 @@ MATRIX: dict[str, Row] = {
     # -- registry, home (issue 4 §1-2)
     "towns:person_list": Row(get=logged_in(200), post=logged_in(405)),
     "towns:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
-    "towns:person_edit": Row(get=logged_in(403, **TOWN_404), post=logged_in(403, **TOWN_404), kwargs=_tongcheng_person,
-                             post_data=lambda cast: {"name": "改名", "categories": [cast.categories["elderly_alone"].pk]}),
-    "towns:person_status": Row(get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=404, town_admin=404),
-                               kwargs=_tongcheng_person, post_data=lambda cast: {"to_status": "deceased", "effective_on": "2024-01-05", "reason": "x"}),
-    "towns:person_reveal_id": Row(get=logged_in(403, town_admin=405, inspector=405), post=logged_in(403, town_admin=404, inspector=200),
-                                  kwargs=_tongcheng_person),
-    "towns:household_create": Row(get=logged_in(403, **TOWN_200), post=logged_in(403, **TOWN_200),
-                                  post_data=lambda cast: {"cell": cast.tongcheng.cell.pk, "address": "x", "head_name": "x"}),
-    "towns:household_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=lambda cast: {"pk": cast.tongcheng.household.pk}),
-    "towns:person_create": Row(get=logged_in(403, **TOWN_404), post=logged_in(403, **TOWN_404), kwargs=lambda cast: {"household": cast.tongcheng.household.pk}),
+    "towns:person_edit": Row(
+        get=logged_in(403, **TOWN_404),
+        post=logged_in(403, **TOWN_404),
+        kwargs=_tongcheng_person,
+        post_data=lambda cast: {"name": "改名", "categories": [cast.categories["elderly_alone"].pk]},
+    ),
+    "towns:person_status": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=_tongcheng_person,
+        post_data=lambda cast: {"to_status": "deceased", "effective_on": "2024-01-05", "reason": "x"},
+    ),
+    "towns:person_reveal_id": Row(
+        get=logged_in(403, town_admin=405, inspector=405),
+        post=logged_in(403, town_admin=404, inspector=200),
+        kwargs=_tongcheng_person,
+    ),
+    "towns:household_create": Row(
+        get=logged_in(403, **TOWN_200),
+        post=logged_in(403, **TOWN_200),
+        post_data=lambda cast: {"cell": cast.tongcheng.cell.pk, "address": "x", "head_name": "x"},
+    ),
+    "towns:household_detail": Row(
+        get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=lambda cast: {"pk": cast.tongcheng.household.pk}
+    ),
+    "towns:person_create": Row(
+        get=logged_in(403, **TOWN_404),
+        post=logged_in(403, **TOWN_404),
+        kwargs=lambda cast: {"household": cast.tongcheng.household.pk},
+    ),
     # -- visit log (issue 4 §3)
     # Logging is for town roles; another town's person is a 404 whether named in the query or the form.
     "visits:visit_create": Row(
@@ -186,7 +207,9 @@ MATRIX: dict[str, Row] = {
         post=logged_in(403, town_cadre=200, town_admin=200),
         post_data=tongcheng_activity_form,
     ),
-    "visits:activity_people": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)),
+    "visits:activity_people": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)
+    ),
     "visits:activity_detail": Row(
         get=logged_in(404, county_viewer=200, inspector=200, sysadmin=200), post=logged_in(405), kwargs=tongcheng_activity
     ),
@@ -209,16 +232,26 @@ MATRIX: dict[str, Row] = {
     ),
     # -- roster import (issue 4 §5)
     # Town cadres and admins (registry.import) only; another town's import is a 404 to them.
-    "towns:import_list": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=200, town_admin=200)),
-    "towns:import_template": Row(get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)),
+    "towns:import_list": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=200, town_admin=200)
+    ),
+    "towns:import_template": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)
+    ),
     "towns:import_detail": Row(
-        get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=405, town_admin=405), kwargs=tongcheng_import
+        get=logged_in(403, town_cadre=404, town_admin=404),
+        post=logged_in(403, town_cadre=405, town_admin=405),
+        kwargs=tongcheng_import,
     ),
     "towns:import_confirm": Row(
-        get=logged_in(403, town_cadre=405, town_admin=405), post=logged_in(403, town_cadre=404, town_admin=404), kwargs=tongcheng_import
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_import,
     ),
     "towns:import_errors": Row(
-        get=logged_in(403, town_cadre=404, town_admin=404), post=logged_in(403, town_cadre=405, town_admin=405), kwargs=tongcheng_import
+        get=logged_in(403, town_cadre=404, town_admin=404),
+        post=logged_in(403, town_cadre=405, town_admin=405),
+        kwargs=tongcheng_import,
     ),
     # -- responsibility zones (issue 4 §6)
     # map.edit only (town admin, system admin); a town admin cannot pick or end another town's.
@@ -300,11 +333,16 @@ MATRIX: dict[str, Row] = {
     # (their town, read-only), county viewer, inspector, system admin; findings and 重新计算 are the
     # inspector's. The roster: town cadres and admins (their town: another town in the filter shows
     # nothing), county viewer and inspector.
-    "funds:declaration": Row(get=logged_in(403, **TOWN_200), post=logged_in(403, grid_worker=302, town_cadre=302, town_admin=302),
-                             post_data=declaration_form),
+    "funds:declaration": Row(
+        get=logged_in(403, **TOWN_200),
+        post=logged_in(403, grid_worker=302, town_cadre=302, town_admin=302),
+        post_data=declaration_form,
+    ),
     "funds:declaration_list": Row(get=logged_in(403, town_admin=200), post=logged_in(403, town_admin=405)),
-    "funds:flag_list": Row(get=logged_in(403, town_admin=200, **COUNTY_SEE),
-                           post=logged_in(403, town_admin=405, county_viewer=405, inspector=405, sysadmin=405)),
+    "funds:flag_list": Row(
+        get=logged_in(403, town_admin=200, **COUNTY_SEE),
+        post=logged_in(403, town_admin=405, county_viewer=405, inspector=405, sysadmin=405),
+    ),
     "funds:flags_run": Row(get=logged_in(403, inspector=405), post=logged_in(403, inspector=302)),
     "funds:flag_detail": Row(
         get=logged_in(403, town_admin=404, **COUNTY_SEE),
@@ -327,26 +365,50 @@ MATRIX: dict[str, Row] = {
     # The editor (组织部, bulletin.edit): draft any week, edit, order, use a town's text, publish, download.
     # Towns submit their own text (bulletin.submit: town cadres and admins) and see only their own:
     # another town's submission is a 404; the county editor reads every town's.
-    "reports:bulletin_draft": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302),
-                                  post_data=lambda cast: {"week": "2024-01-08"}),
-    "reports:bulletin_edit": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=200), kwargs=_a_bulletin),
-    "reports:bulletin_item": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=302),
-                                 kwargs=tongcheng_bulletin_item, post_data=lambda cast: {"action": "down"}),
-    "reports:bulletin_use_submission": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302),
-                                           kwargs=tongcheng_bulletin_submission),
-    "reports:bulletin_publish": Row(get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302), kwargs=_a_bulletin),
-    "reports:bulletin_docx": Row(get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=405), kwargs=_a_bulletin),
-    "reports:submission_list": Row(get=logged_in(403, town_cadre=200, town_admin=200),
-                                   post=logged_in(403, town_cadre=302, town_admin=302), post_data=submission_form),
-    "reports:submission_detail": Row(get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=200), post=logged_in(405),
-                                     kwargs=tongcheng_submission),
+    "reports:bulletin_draft": Row(
+        get=logged_in(403, county_viewer=405),
+        post=logged_in(403, county_viewer=302),
+        post_data=lambda cast: {"week": "2024-01-08"},
+    ),
+    "reports:bulletin_edit": Row(
+        get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=200), kwargs=_a_bulletin
+    ),
+    "reports:bulletin_item": Row(
+        get=logged_in(403, county_viewer=200),
+        post=logged_in(403, county_viewer=302),
+        kwargs=tongcheng_bulletin_item,
+        post_data=lambda cast: {"action": "down"},
+    ),
+    "reports:bulletin_use_submission": Row(
+        get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302), kwargs=tongcheng_bulletin_submission
+    ),
+    "reports:bulletin_publish": Row(
+        get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302), kwargs=_a_bulletin
+    ),
+    "reports:bulletin_docx": Row(
+        get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=405), kwargs=_a_bulletin
+    ),
+    "reports:submission_list": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200),
+        post=logged_in(403, town_cadre=302, town_admin=302),
+        post_data=submission_form,
+    ),
+    "reports:submission_detail": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=200), post=logged_in(405), kwargs=tongcheng_submission
+    ),
     # -- dashboards (issue 7 §1): county roles see every town; town cadres and admins are sent to their
     # own town's and get a 404 for another town or its cells; grid workers have their home page instead.
     "reports:dashboard": Row(get=logged_in(403, town_cadre=302, town_admin=302, **COUNTY_SEE), post=logged_in(405)),
-    "reports:dashboard_town": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
-                                  kwargs=lambda cast: {"pk": cast.tongcheng.town.pk}),
-    "reports:dashboard_cell": Row(get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE), post=logged_in(405),
-                                  kwargs=lambda cast: {"pk": cast.tongcheng.cell.pk}),
+    "reports:dashboard_town": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE),
+        post=logged_in(405),
+        kwargs=lambda cast: {"pk": cast.tongcheng.town.pk},
+    ),
+    "reports:dashboard_cell": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE),
+        post=logged_in(405),
+        kwargs=lambda cast: {"pk": cast.tongcheng.cell.pk},
+    ),
     # -- spreadsheet exports (issue 7 §3): export.personal holders (town cadres and admins, county viewer, inspector);
     # the 走访台账 list is everyone's, on their scope. A job is its requester's alone: another user's is a 404, and
     # another town's id in an export's filter finds nothing (a town user's filter has no town choice).
@@ -382,7 +444,9 @@ def all_url_names(patterns=None, namespace="") -> set[str]:
             if entry.name is None and namespace.startswith(ADMIN_PREFIX):
                 continue  # the admin's catch-all redirect
             if entry.name is None:
-                raise AssertionError(f"URL pattern {entry.pattern} has no name: every URL must be named to be in the access matrix")
+                raise AssertionError(
+                    f"URL pattern {entry.pattern} has no name: every URL must be named to be in the access matrix"
+                )
             names.add(namespace + entry.name)
     return names
 
@@ -431,8 +495,13 @@ def other_town_audit(cast):
     from funds import audit
 
     with transaction.atomic():
-        audit.record(actor=cast.tongcheng.admin, action="beneficiary.update", obj=cast.tongcheng.person,
-                     before={"phone": ""}, after={"phone": CANARY_PHONE})
+        audit.record(
+            actor=cast.tongcheng.admin,
+            action="beneficiary.update",
+            obj=cast.tongcheng.person,
+            before={"phone": ""},
+            after={"phone": CANARY_PHONE},
+        )
     return cast
 
 

@@ -13,7 +13,11 @@ from config.env import EnvError, database_from_url, env_bool, env_int
 
 
 def _start_django(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ID_ENCRYPTION_KEY", "ID_HMAC_KEY", "DEBUG", "NUANXIN_DEMO"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ID_ENCRYPTION_KEY", "ID_HMAC_KEY", "DEBUG", "NUANXIN_DEMO"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},

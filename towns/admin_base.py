@@ -56,8 +56,13 @@ class AuditedAdmin(ScopedAdmin):
         with transaction.atomic():
             before = audit.snapshot(self.model._base_manager.get(pk=obj.pk)) if change else None
             super().save_model(request, obj, form, change)
-            audit.record(actor=request.user, action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
-                         obj=obj, before=before, after=audit.snapshot(obj))
+            audit.record(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+                obj=obj,
+                before=before,
+                after=audit.snapshot(obj),
+            )
 
     def delete_model(self, request, obj):
         with transaction.atomic():

@@ -1266,7 +1266,17 @@ class _Builder:
             StockMovement,
             ["id", "town_id", "goods_item_id", "kind", "quantity", "disbursement_id", "source", "recorded_by_id", "recorded_at"],
             [
-                (w.new_id(StockMovement), town.id, r["goods_item_id"], "out", r["quantity"], r["id"], "", r["recorded_by_id"], r["recorded_at"])
+                (
+                    w.new_id(StockMovement),
+                    town.id,
+                    r["goods_item_id"],
+                    "out",
+                    r["quantity"],
+                    r["id"],
+                    "",
+                    r["recorded_by_id"],
+                    r["recorded_at"],
+                )
                 for r in handed
             ],
         )
@@ -1846,7 +1856,17 @@ class _Builder:
                 left = 10 + out // 8
                 source = "县慈善总会捐赠" if name == "棉被" else "镇财政采购"
                 movement_rows.append(
-                    (self.writer.new_id(StockMovement), town.id, goods_id, "in", out + left, None, source, town.admin, received_at)
+                    (
+                        self.writer.new_id(StockMovement),
+                        town.id,
+                        goods_id,
+                        "in",
+                        out + left,
+                        None,
+                        source,
+                        town.admin,
+                        received_at,
+                    )
                 )
                 stock_rows.append((self.writer.new_id(GoodsStock), town.id, goods_id, left))
         self.writer.insert(

@@ -40,7 +40,9 @@ class BeneficiaryFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label="人群类别", method="filter_category")
     status = django_filters.ChoiceFilter(label="状态", choices=Beneficiary.Status.choices, empty_label="全部状态")
     responsible_cadre = django_filters.ChoiceFilter(label="责任干部", field_name="responsible_cadre_id")
-    overdue = django_filters.ChoiceFilter(label="超期未访", choices=[("true", "超期未访"), ("false", "未超期")], method="filter_overdue", empty_label="不限")
+    overdue = django_filters.ChoiceFilter(
+        label="超期未访", choices=[("true", "超期未访"), ("false", "未超期")], method="filter_overdue", empty_label="不限"
+    )
     campaign = django_filters.ChoiceFilter(label="专项活动", method="filter_campaign")
     visited = django_filters.ChoiceFilter(
         label="活动走访", choices=[("yes", "已走访"), ("no", "未走访")], method="filter_visited", empty_label="不限"
@@ -55,7 +57,9 @@ class BeneficiaryFilter(django_filters.FilterSet):
         self.user = user
         scope = scope_of(user)
         filters = self.filters
-        filters["category"].extra["choices"] = cached_choices(user, "category", lambda: list(Category.objects.values_list("pk", "name")))
+        filters["category"].extra["choices"] = cached_choices(
+            user, "category", lambda: list(Category.objects.values_list("pk", "name"))
+        )
         set_area_choices(self, user)  # town, village, campaign
         # A county has ~2,000 cadres: list them once a town is chosen (rendering them all costs ~80 ms).
         town_chosen = (self.data or {}).get("town")
@@ -72,8 +76,14 @@ class BeneficiaryFilter(django_filters.FilterSet):
         village = (self.data or {}).get("village")
         if village and str(village).isdigit():
             cells = cached_choices(
-                user, f"cells-{village}",
-                lambda: list(GridCell.objects.for_user(user).filter(village_id=int(village)).order_by("code").values_list("pk", "level", "name")),
+                user,
+                f"cells-{village}",
+                lambda: list(
+                    GridCell.objects.for_user(user)
+                    .filter(village_id=int(village))
+                    .order_by("code")
+                    .values_list("pk", "level", "name")
+                ),
             )
             filters["big_cell"].extra["choices"] = [(pk, name) for pk, level, name in cells if level == "big"]
             filters["cell"].extra["choices"] = [(pk, name) for pk, level, name in cells if level == "small"]
@@ -101,9 +111,9 @@ class BeneficiaryFilter(django_filters.FilterSet):
         campaign = Campaign.objects.for_user(self.user).filter(pk=value).first()
         if campaign is None:
             return queryset.none()
-        targeted = Beneficiary.categories.through.objects.filter(
-            category_id__in=campaign.target_categories.values("pk")
-        ).values("beneficiary_id")
+        targeted = Beneficiary.categories.through.objects.filter(category_id__in=campaign.target_categories.values("pk")).values(
+            "beneficiary_id"
+        )
         return queryset.filter(town_id__in=campaign.towns.values("pk"), pk__in=targeted)
 
     def filter_visited(self, queryset, name, value):

@@ -81,14 +81,23 @@ class HouseholdForm(forms.Form):
         super().__init__(*args, **kwargs)
         from towns.models import GridCell
 
-        cells = GridCell.objects.for_user(user).filter(level=GridCell.Level.SMALL).select_related("village").order_by("village__code", "code")
-        self.fields["cell"].choices = [("", "请选择")] + [(c.pk, f"{c.village.name if c.village else ''} · {c.name}") for c in cells]
+        cells = (
+            GridCell.objects.for_user(user)
+            .filter(level=GridCell.Level.SMALL)
+            .select_related("village")
+            .order_by("village__code", "code")
+        )
+        self.fields["cell"].choices = [("", "请选择")] + [
+            (c.pk, f"{c.village.name if c.village else ''} · {c.name}") for c in cells
+        ]
 
 
 class BeneficiaryForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=30, error_messages={"required": "请填写姓名"})
     id_number = forms.CharField(
-        label="身份证号", max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        label="身份证号",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={"required": "请填写身份证号"},
     )
     gender = forms.ChoiceField(label="性别", choices=[("", "按身份证号"), ("M", "男"), ("F", "女")], required=False)
@@ -116,8 +125,14 @@ class BeneficiaryForm(forms.Form):
 
 class StatusChangeForm(forms.Form):
     to_status = forms.ChoiceField(label="变更为", error_messages={"required": "请选择新状态"})
-    effective_on = forms.DateField(label="生效日期", widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "请填写生效日期", "invalid": "日期格式应为 2024-01-09"})
-    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "请填写变更原因"})
+    effective_on = forms.DateField(
+        label="生效日期",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "请填写生效日期", "invalid": "日期格式应为 2024-01-09"},
+    )
+    reason = forms.CharField(
+        label="原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}), error_messages={"required": "请填写变更原因"}
+    )
 
     def __init__(self, *args, current_status: str, **kwargs):
         super().__init__(*args, **kwargs)

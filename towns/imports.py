@@ -1131,7 +1131,9 @@ def sweep(*, now=None) -> dict:
     stale_ids = list(stale.values_list("pk", flat=True))
     for import_id in stale_ids:
         mark_failed(import_id, "任务中断（超过1小时未完成），未写入任何数据，请重新上传")
-    old = RosterImport._base_manager.exclude(file="").exclude(status__in=running).filter(created_at__lt=now - KEEP_UNIMPORTED_FILES)
+    old = (
+        RosterImport._base_manager.exclude(file="").exclude(status__in=running).filter(created_at__lt=now - KEEP_UNIMPORTED_FILES)
+    )
     discarded = 0
     for roster_import in old:
         _discard_file(roster_import)

@@ -66,9 +66,13 @@ class GridCell(AreaScoped):
         SMALL = "small", "小网格"
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="cells", verbose_name="镇（街道）")
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="cells", verbose_name="村（社区）")
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="cells", verbose_name="村（社区）"
+    )
     level = models.CharField("层级", max_length=5, choices=Level.choices)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="所属大网格")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="所属大网格"
+    )
     code = models.CharField("编号", max_length=30)
     name = models.CharField("名称", max_length=60)
 
@@ -106,7 +110,9 @@ class Category(models.Model):
     code = models.SlugField("代码", max_length=30, unique=True)
     name = models.CharField("名称", max_length=30, unique=True)
     visit_interval_days = models.PositiveIntegerField("走访周期（天）")
-    sensitive = models.BooleanField("敏感个人信息", default=False, help_text="健康、残疾、低保、未成年人等（个人信息保护法第28条）")
+    sensitive = models.BooleanField(
+        "敏感个人信息", default=False, help_text="健康、残疾、低保、未成年人等（个人信息保护法第28条）"
+    )
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
 
     class Meta:
@@ -122,7 +128,9 @@ class Category(models.Model):
 
 class PartyBranch(AreaScoped):
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="party_branches", verbose_name="镇（街道）")
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="party_branches", verbose_name="村（社区）")
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="party_branches", verbose_name="村（社区）"
+    )
     name = models.CharField("名称", max_length=80)
 
     class Meta:
@@ -154,7 +162,9 @@ class Cadre(AreaScoped):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cadre", verbose_name="账号")
     name = models.CharField("姓名", max_length=30)
     role = models.CharField("角色", max_length=20, choices=list(permissions.ROLE_LABELS.items()))
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, null=True, blank=True, related_name="cadres", verbose_name="所属镇（街道）")
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, null=True, blank=True, related_name="cadres", verbose_name="所属镇（街道）"
+    )
     phone = models.CharField("电话", max_length=20, blank=True)
     title = models.CharField("职务", max_length=40, blank=True)
     is_active = models.BooleanField("在岗", default=True)
@@ -235,8 +245,12 @@ class Beneficiary(AreaScoped):
     relation_to_head = models.CharField("与户主关系", max_length=10, blank=True)
     categories = models.ManyToManyField(Category, related_name="beneficiaries", verbose_name="人群类别")
     is_party_member = models.BooleanField("党员", default=False)
-    party_branch = models.ForeignKey(PartyBranch, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="所属党支部")
-    responsible_cadre = models.ForeignKey(Cadre, on_delete=models.SET_NULL, null=True, blank=True, related_name="responsible_for", verbose_name="责任干部")
+    party_branch = models.ForeignKey(
+        PartyBranch, on_delete=models.SET_NULL, null=True, blank=True, related_name="members", verbose_name="所属党支部"
+    )
+    responsible_cadre = models.ForeignKey(
+        Cadre, on_delete=models.SET_NULL, null=True, blank=True, related_name="responsible_for", verbose_name="责任干部"
+    )
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_since = models.DateField("状态日期")
     registered_on = models.DateField("建档日期")
@@ -313,8 +327,12 @@ class Assignment(AreaScoped):
 
     cadre = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="assignments", verbose_name="干部")
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="assignments", verbose_name="镇（街道）")
-    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="网格")
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="户")
+    cell = models.ForeignKey(
+        GridCell, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="网格"
+    )
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments", verbose_name="户"
+    )
     starts_on = models.DateField("开始日期")
     ends_on = models.DateField("结束日期", null=True, blank=True)
 
@@ -323,11 +341,14 @@ class Assignment(AreaScoped):
         ordering = ["cadre", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(cell__isnull=False) & Q(household__isnull=True)) | (Q(cell__isnull=True) & Q(household__isnull=False)),
+                condition=(Q(cell__isnull=False) & Q(household__isnull=True))
+                | (Q(cell__isnull=True) & Q(household__isnull=False)),
                 name="assignment_cell_xor_household",
                 violation_error_message="包保责任区须指定一个网格或一户，不能同时指定",
             ),
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="assignment_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="assignment_dates_ordered"
+            ),
         ]
 
     def __str__(self):
@@ -373,7 +394,9 @@ class RosterImport(AreaScoped):
     message = models.CharField("说明", max_length=300, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
-    confirmed_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="确认人")
+    confirmed_by = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="确认人"
+    )
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
 
     class Meta:

@@ -126,12 +126,7 @@ class ScopedQuerySet(models.QuerySet):
         return qs
 
     def _check_scope(self):
-        if (
-            _guard_on.get()
-            and not self._scope_checked
-            and _unscoped_depth.get() == 0
-            and "instance" not in self._hints
-        ):
+        if _guard_on.get() and not self._scope_checked and _unscoped_depth.get() == 0 and "instance" not in self._hints:
             raise ScopeError(
                 f"Query on {self.model.__name__} bypassed for_user(): "
                 "scope it with .for_user(user), or wrap deliberate cross-scope reads in unscoped()."

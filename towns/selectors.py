@@ -23,9 +23,9 @@ def scope_summary(user) -> dict:
     # A datetime bound (not visited_at__date) so the (town, visited_at) index serves.
     month_start_at = timezone.make_aware(datetime.combine(month_start, time.min))
     visits_this_month = Visit.objects.for_user(user).filter(visited_at__gte=month_start_at).count()
-    open_followups = FollowUp.objects.for_user(user).exclude(
-        status__in=[FollowUp.Status.CLOSED, FollowUp.Status.REJECTED]
-    ).count()
+    open_followups = (
+        FollowUp.objects.for_user(user).exclude(status__in=[FollowUp.Status.CLOSED, FollowUp.Status.REJECTED]).count()
+    )
     return {
         "active_people": people["active"],
         "households": people["households"],
@@ -155,7 +155,9 @@ def person(user, pk):
     from towns.scoping import get_for_user_or_404
 
     return get_for_user_or_404(
-        Beneficiary.objects.select_related("household__village", "household__cell__parent", "town", "responsible_cadre", "party_branch"),
+        Beneficiary.objects.select_related(
+            "household__village", "household__cell__parent", "town", "responsible_cadre", "party_branch"
+        ),
         user,
         pk=pk,
     )

@@ -21,8 +21,22 @@ from towns.pinyin import initials
 from towns.scoping import cadre_of, mark_in_scope, unscoped
 
 _AUDITED_FIELDS = (
-    "name", "gender", "birth_date", "id_number_masked", "phone", "relation_to_head", "is_party_member",
-    "party_branch", "responsible_cadre", "status", "status_since", "household", "cell", "town", "notes", "registered_on",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number_masked",
+    "phone",
+    "relation_to_head",
+    "is_party_member",
+    "party_branch",
+    "responsible_cadre",
+    "status",
+    "status_since",
+    "household",
+    "cell",
+    "town",
+    "notes",
+    "registered_on",
 )
 
 
@@ -156,7 +170,12 @@ def household_create(*, actor, cell, address: str, head_name: str, phone: str = 
     if errors:
         raise ValidationError(errors)
     household = Household.objects.create(
-        town_id=cell.town_id, village_id=cell.village_id, cell=cell, address=address.strip(), head_name=head_name.strip(), phone=phone
+        town_id=cell.town_id,
+        village_id=cell.village_id,
+        cell=cell,
+        address=address.strip(),
+        head_name=head_name.strip(),
+        phone=phone,
     )
     audit.record(actor=actor, action="household.create", obj=household, after=audit.snapshot(household))
     return household
@@ -277,7 +296,17 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
     """Edit a person. Status changes go through beneficiary_change_status (they need a reason)."""
     require(actor, "registry.edit")
     person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    allowed = {"name", "phone", "relation_to_head", "is_party_member", "party_branch", "responsible_cadre", "notes", "gender", "birth_date"}
+    allowed = {
+        "name",
+        "phone",
+        "relation_to_head",
+        "is_party_member",
+        "party_branch",
+        "responsible_cadre",
+        "notes",
+        "gender",
+        "birth_date",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"beneficiary_update cannot change {sorted(unknown)}")
@@ -430,8 +459,12 @@ def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignme
     assignment.ends_on = ends_on
     assignment.save(update_fields=["ends_on"])
     audit.record(
-        actor=actor, action="assignment.end", obj=assignment,
-        before={"ends_on": None}, after={"ends_on": ends_on}, reason=reason.strip(),
+        actor=actor,
+        action="assignment.end",
+        obj=assignment,
+        before={"ends_on": None},
+        after={"ends_on": ends_on},
+        reason=reason.strip(),
     )
     refresh_town_campaigns(assignment.town_id)
     return assignment
@@ -446,7 +479,13 @@ def categories_by_code() -> dict[str, Category]:
 
 @transaction.atomic
 def password_changed(*, actor) -> None:
-    audit.record(actor=actor, action="account.password_change", object_type="auth.user", object_id=str(actor.pk), object_repr=actor.get_username())
+    audit.record(
+        actor=actor,
+        action="account.password_change",
+        object_type="auth.user",
+        object_id=str(actor.pk),
+        object_repr=actor.get_username(),
+    )
 
 
 @transaction.atomic
@@ -458,6 +497,10 @@ def password_reset(*, actor, cadre, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     audit.record(
-        actor=actor, action="account.password_reset", town=cadre.town_id,
-        object_type="auth.user", object_id=str(user.pk), object_repr=f"{cadre.name}（{user.get_username()}）",
+        actor=actor,
+        action="account.password_reset",
+        town=cadre.town_id,
+        object_type="auth.user",
+        object_id=str(user.pk),
+        object_repr=f"{cadre.name}（{user.get_username()}）",
     )

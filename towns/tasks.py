@@ -46,7 +46,9 @@ def run_roster_import(self, import_id: int) -> None:
             imports.run_commit(import_id)
         except Exception:
             log.exception("roster import %s: commit failed", import_id)
-            imports.mark_failed(import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员")
+            imports.mark_failed(
+                import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员"
+            )
 
 
 @shared_task

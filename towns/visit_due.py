@@ -34,7 +34,9 @@ def refresh_one(person: Beneficiary, *, last_visited_at=None) -> None:
         registered_on=person.registered_on, last_visited_at=person.last_visited_at, interval_days=person.visit_interval_days
     )
     Beneficiary._base_manager.filter(pk=person.pk).update(
-        visit_interval_days=person.visit_interval_days, last_visited_at=person.last_visited_at, next_visit_due=person.next_visit_due
+        visit_interval_days=person.visit_interval_days,
+        last_visited_at=person.last_visited_at,
+        next_visit_due=person.next_visit_due,
     )
 
 

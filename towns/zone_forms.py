@@ -36,15 +36,22 @@ class AssignForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "户不存在或不在您的管辖范围内"},
     )
-    starts_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages=_DATE)
+    starts_on = forms.DateField(
+        label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages=_DATE
+    )
 
     def __init__(self, user, town, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cadre"].queryset = (
-            Cadre.objects.for_user(user).filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES)).order_by("role", "name", "id")
+            Cadre.objects.for_user(user)
+            .filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES))
+            .order_by("role", "name", "id")
         )
         self.fields["cell"].queryset = (
-            GridCell.objects.for_user(user).filter(town=town, level=GridCell.Level.SMALL).select_related("village").order_by("code")
+            GridCell.objects.for_user(user)
+            .filter(town=town, level=GridCell.Level.SMALL)
+            .select_related("village")
+            .order_by("code")
         )
         self.fields["household"].queryset = Household.objects.for_user(user).filter(town=town)
         self.initial["starts_on"] = self.initial.get("starts_on") or timezone.localdate()
@@ -57,7 +64,9 @@ class AssignForm(forms.Form):
 
 
 class EndAssignmentForm(forms.Form):
-    ends_on = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages=_DATE)
+    ends_on = forms.DateField(
+        label="结束日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages=_DATE
+    )
     reason = forms.CharField(
         label="结束原因",
         max_length=200,

@@ -50,7 +50,9 @@ class ActivityForm(forms.Form):
         empty_label="全镇",
         error_messages={"invalid_choice": _OUT_OF_SCOPE.format("村（社区）")},
     )
-    title = forms.CharField(label="活动名称", max_length=100, required=False, help_text="可不填：默认为“村名 + 活动类型”，如“长兴社区集中慰问”")
+    title = forms.CharField(
+        label="活动名称", max_length=100, required=False, help_text="可不填：默认为“村名 + 活动类型”，如“长兴社区集中慰问”"
+    )
     organiser = forms.ModelChoiceField(
         label="组织队伍",
         queryset=VolunteerTeam.objects.none(),
@@ -58,7 +60,9 @@ class ActivityForm(forms.Form):
         empty_label="（不选，或在下栏填写）",
         error_messages={"invalid_choice": _OUT_OF_SCOPE.format("组织队伍")},
     )
-    organiser_name = forms.CharField(label="其他组织单位", max_length=80, required=False, help_text="如：镇卫生院、镇党委、村两委")
+    organiser_name = forms.CharField(
+        label="其他组织单位", max_length=80, required=False, help_text="如：镇卫生院、镇党委、村两委"
+    )
     participants_count = _count("参与人数", "participants_count", help_text="参加活动的干部、志愿者、医护人员等")
     reached_count = _count(
         "惠及人数",

@@ -1,6 +1,5 @@
 """Which visits and which follow-ups: one FilterSet each for the list page and its export (issue 7 §3)."""
 
-
 import django_filters
 from django.utils import timezone
 

@@ -113,7 +113,10 @@ class VisitLogForm(forms.Form):
         error_messages={"invalid_choice": "请选择现金或银行转账"},
     )
     account_holder = forms.CharField(
-        label="收款账户户名", required=False, max_length=30, help_text="银行转账时填写：慰问对象本人姓名，或代领人姓名（须填写代领人及关系）"
+        label="收款账户户名",
+        required=False,
+        max_length=30,
+        help_text="银行转账时填写：慰问对象本人姓名，或代领人姓名（须填写代领人及关系）",
     )
     proxy_name = forms.CharField(label="代领人姓名", required=False, max_length=30, help_text="本人领取则不填")
     proxy_relation = forms.CharField(label="代领人与对象关系", required=False, max_length=20)

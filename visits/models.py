@@ -22,8 +22,11 @@ class Campaign(AreaScoped):
         verbose_name = verbose_name_plural = "专项活动"
         ordering = ["-starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_dates_ordered",
-                                   violation_error_message="结束日期不能早于开始日期"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_dates_ordered",
+                violation_error_message="结束日期不能早于开始日期",
+            ),
         ]
 
     def __str__(self):
@@ -64,7 +67,9 @@ class Visit(AreaScoped):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="visits", verbose_name="户")
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="visits", verbose_name="镇（街道）")
     cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, related_name="visits", verbose_name="小网格")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="visits", verbose_name="专项活动")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="visits", verbose_name="专项活动"
+    )
     kind = models.CharField("方式", max_length=10, choices=Kind.choices, default=Kind.HOME)
     visited_at = models.DateTimeField("走访时间")
     recorded_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="visits_recorded", verbose_name="登记人")
@@ -116,12 +121,18 @@ class Activity(AreaScoped):
         VOLUNTEER = "volunteer", "志愿服务"
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="activities", verbose_name="镇（街道）")
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="村（社区）")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="专项活动")
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="村（社区）"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="专项活动"
+    )
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     title = models.CharField("活动名称", max_length=100)
     held_on = models.DateField("日期")
-    organiser = models.ForeignKey(VolunteerTeam, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="组织队伍")
+    organiser = models.ForeignKey(
+        VolunteerTeam, on_delete=models.PROTECT, null=True, blank=True, related_name="activities", verbose_name="组织队伍"
+    )
     organiser_name = models.CharField("组织单位", max_length=80, blank=True)
     participants_count = models.PositiveIntegerField("参与人数", default=0)
     beneficiaries = models.ManyToManyField(Beneficiary, blank=True, related_name="activities", verbose_name="受益对象")
@@ -176,18 +187,30 @@ class FollowUp(AreaScoped):
         DISSATISFIED = "dissatisfied", "不满意"
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="followups", verbose_name="镇（街道）")
-    village = models.ForeignKey(Village, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="村（社区）")
-    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="小网格")
-    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="慰问对象")
-    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="来源走访")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="专项活动")
+    village = models.ForeignKey(
+        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="村（社区）"
+    )
+    cell = models.ForeignKey(
+        GridCell, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="小网格"
+    )
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="慰问对象"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="来源走访"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="followups", verbose_name="专项活动"
+    )
     kind = models.CharField("类型", max_length=12, choices=Kind.choices)
     title = models.CharField("事项", max_length=120)
     description = models.TextField("详细情况", blank=True)
     urgency = models.PositiveSmallIntegerField("紧急程度", choices=Level.choices, default=Level.LOW)
     importance = models.PositiveSmallIntegerField("重要程度", choices=Level.choices, default=Level.LOW)
     scope = models.CharField("影响范围", max_length=12, choices=Scope.choices, default=Scope.PERSON)
-    owner = models.ForeignKey(Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="followups_owned", verbose_name="责任人")
+    owner = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="followups_owned", verbose_name="责任人"
+    )
     owner_department = models.CharField("责任部门", max_length=60, blank=True)
     raised_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="followups_raised", verbose_name="登记人")
     raised_on = models.DateField("提出日期")
@@ -204,7 +227,14 @@ class FollowUp(AreaScoped):
     escalated_at = models.DateTimeField("最近升级时间", null=True, blank=True)
     # 微心愿 claimed by a party member (认领) and fulfilled.
     claimed_by_name = models.CharField("认领党员", max_length=30, blank=True)
-    claimed_by_branch = models.ForeignKey(PartyBranch, on_delete=models.PROTECT, null=True, blank=True, related_name="claimed_wishes", verbose_name="认领党员所在支部")
+    claimed_by_branch = models.ForeignKey(
+        PartyBranch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_wishes",
+        verbose_name="认领党员所在支部",
+    )
     claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
     fulfilled_at = models.DateTimeField("兑现时间", null=True, blank=True)
     rejection_reason = models.CharField("不予受理原因", max_length=200, blank=True)
@@ -299,7 +329,9 @@ class FollowUpRule(AreaScoped):
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="followup_rules", verbose_name="镇（街道）")
     urgency = models.PositiveSmallIntegerField("紧急程度", choices=FollowUp.Level.choices)
-    importance = models.PositiveSmallIntegerField("重要程度", choices=FollowUp.Level.choices, null=True, blank=True, help_text="留空表示不限")
+    importance = models.PositiveSmallIntegerField(
+        "重要程度", choices=FollowUp.Level.choices, null=True, blank=True, help_text="留空表示不限"
+    )
     days = models.PositiveSmallIntegerField("办结时限（天）")
 
     class Meta:

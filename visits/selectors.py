@@ -11,7 +11,12 @@ from towns.models import Beneficiary
 from visits.models import Activity, Campaign, FollowUp, Visit
 
 DUE_SOON_DAYS = 7
-OPEN_FOLLOWUP_STATUSES = [FollowUp.Status.PENDING, FollowUp.Status.IN_PROGRESS, FollowUp.Status.RESOLVED, FollowUp.Status.REVISITED]
+OPEN_FOLLOWUP_STATUSES = [
+    FollowUp.Status.PENDING,
+    FollowUp.Status.IN_PROGRESS,
+    FollowUp.Status.RESOLVED,
+    FollowUp.Status.REVISITED,
+]
 
 
 def _active(user) -> QuerySet[Beneficiary]:
@@ -37,8 +42,10 @@ def overdue(user, *, today: date | None = None) -> QuerySet[Beneficiary]:
 
 def due_soon(user, *, today: date | None = None, within_days: int = DUE_SOON_DAYS) -> QuerySet[Beneficiary]:
     today = today or timezone.localdate()
-    return _active(user).filter(next_visit_due__gte=today, next_visit_due__lte=today + timedelta(days=within_days)).order_by(
-        "next_visit_due", "id"
+    return (
+        _active(user)
+        .filter(next_visit_due__gte=today, next_visit_due__lte=today + timedelta(days=within_days))
+        .order_by("next_visit_due", "id")
     )
 
 
@@ -115,9 +122,18 @@ HOME_LIST_SIZE = 30
 
 
 def _people_rows(qs, limit=HOME_LIST_SIZE):
-    return list(qs.select_related("household__village", "cell").only(
-        "pk", "name", "next_visit_due", "last_visited_at", "household__address", "household__village__name", "cell__name", "status"
-    )[:limit])
+    return list(
+        qs.select_related("household__village", "cell").only(
+            "pk",
+            "name",
+            "next_visit_due",
+            "last_visited_at",
+            "household__address",
+            "household__village__name",
+            "cell__name",
+            "status",
+        )[:limit]
+    )
 
 
 def my_tasks(user, *, today: date | None = None) -> dict:
@@ -162,7 +178,10 @@ def my_tasks(user, *, today: date | None = None) -> dict:
             .filter(level=GridCell.Level.SMALL)
             .annotate(
                 overdue=Count("beneficiaries", filter=active & Q(beneficiaries__next_visit_due__lt=today)),
-                due=Count("beneficiaries", filter=active & Q(beneficiaries__next_visit_due__gte=today, beneficiaries__next_visit_due__lte=soon)),
+                due=Count(
+                    "beneficiaries",
+                    filter=active & Q(beneficiaries__next_visit_due__gte=today, beneficiaries__next_visit_due__lte=soon),
+                ),
             )
             .filter(Q(overdue__gt=0) | Q(due__gt=0))
             .select_related("village")

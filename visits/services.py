@@ -346,7 +346,13 @@ def visit_log(
     for line in lines if not errors else ():
         try:
             followup = followup_create(
-                actor=actor, kind=FollowUp.Kind.DEMAND, title=line, beneficiary=person, visit=visit, raised_on=visited_on, deadline=due
+                actor=actor,
+                kind=FollowUp.Kind.DEMAND,
+                title=line,
+                beneficiary=person,
+                visit=visit,
+                raised_on=visited_on,
+                deadline=due,
             )
             followups.append(followup)
         except ValidationError as error:
@@ -436,7 +442,9 @@ def activity_create(
     elif held_on > timezone.localdate():
         errors["held_on"] = ["活动日期不能晚于今天"]
     elif campaign is not None and not (campaign.starts_on <= held_on <= campaign.ends_on):
-        errors["campaign"] = [f"活动日期不在该专项活动期间内（{campaign.starts_on:%Y年%m月%d日}至{campaign.ends_on:%Y年%m月%d日}）"]
+        errors["campaign"] = [
+            f"活动日期不在该专项活动期间内（{campaign.starts_on:%Y年%m月%d日}至{campaign.ends_on:%Y年%m月%d日}）"
+        ]
     counts = {"participants_count": participants_count, "reached_count": reached_count or 0, "gifts_count": gifts_count}
     labels = {"participants_count": "参与人数", "reached_count": "惠及人数", "gifts_count": "发放慰问品份数"}
     for field, value in counts.items():

@@ -13,7 +13,8 @@ from tests.cast import build_cast
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--lang=zh-CN",
+    "--no-sandbox",
+    "--lang=zh-CN",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",

@@ -30,8 +30,11 @@ def test_admin_fixes_a_bad_row_and_imports(desktop_page, browser_cast, log_in, s
     page.get_by_role("link", name="导入花名册").first.click()
 
     page.locator("input[type=file]").set_input_files(
-        {"name": "花名册.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "buffer": xlsx([row(names[0], good), row(names[1], wrong)])}
+        {
+            "name": "花名册.xlsx",
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "buffer": xlsx([row(names[0], good), row(names[1], wrong)]),
+        }
     )
     page.get_by_role("button", name="上传并校验").click()
     errors = page.get_by_test_id("import-errors")
@@ -44,8 +47,11 @@ def test_admin_fixes_a_bad_row_and_imports(desktop_page, browser_cast, log_in, s
     page.get_by_role("link", name="重新上传").first.click()
     fixed = new_id(date(1946, 7, 8), 13)
     page.locator("input[type=file]").set_input_files(
-        {"name": "花名册（已改）.xlsx", "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "buffer": xlsx([row(names[0], good), row(names[1], fixed)])}
+        {
+            "name": "花名册（已改）.xlsx",
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "buffer": xlsx([row(names[0], good), row(names[1], fixed)]),
+        }
     )
     page.get_by_role("button", name="上传并校验").click()
     expect(page.get_by_test_id("import-counts")).to_contain_text("2 人")

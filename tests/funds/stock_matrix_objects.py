@@ -15,7 +15,12 @@ def tongcheng_budget_form(cast) -> dict:
 
 
 def standard_form(cast) -> dict:
-    return {"campaign": cast.campaign.pk, "category": cast.categories["poor_party_member"].pk, "amount": "520", "reason": "矩阵测试"}
+    return {
+        "campaign": cast.campaign.pk,
+        "category": cast.categories["poor_party_member"].pk,
+        "amount": "520",
+        "reason": "矩阵测试",
+    }
 
 
 def receive_form(cast) -> dict:

@@ -123,7 +123,10 @@ def test_records_held_for_one_form_are_appended_in_order_or_not_at_all(cast, jan
         with unscoped():
             assert not AuditRecord.objects.filter(action__in=["disbursement.create", "budget.create"]).exists()
     with unscoped():
-        assert list(AuditRecord.objects.order_by("-id").values_list("action", flat=True)[:2]) == ["budget.create", "disbursement.create"]
+        assert list(AuditRecord.objects.order_by("-id").values_list("action", flat=True)[:2]) == [
+            "budget.create",
+            "disbursement.create",
+        ]
         written = AuditRecord.objects.count()
     with pytest.raises(ValueError), transaction.atomic(), audit.appended_together():
         grant(cast, idempotency_key=uuid.uuid4())

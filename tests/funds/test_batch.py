@@ -73,8 +73,15 @@ def test_a_batch_of_three_previews_then_saves_once_even_when_submitted_twice(cli
 
     with unscoped():
         grants = list(Disbursement.objects.filter(town=cast.yeshan.town).order_by("id"))
-    assert [(g.beneficiary_id, g.amount) for g in grants] == [(three[0].pk, Decimal("300.00")), (three[1].pk, Decimal("300.00")), (three[2].pk, Decimal("500.00"))]
-    assert all(g.handed_by == cast.yeshan.cadre.cadre and g.handed_at == at(2024, 1, 9, 10) and g.campaign == cast.campaign for g in grants)
+    assert [(g.beneficiary_id, g.amount) for g in grants] == [
+        (three[0].pk, Decimal("300.00")),
+        (three[1].pk, Decimal("300.00")),
+        (three[2].pk, Decimal("500.00")),
+    ]
+    assert all(
+        g.handed_by == cast.yeshan.cadre.cadre and g.handed_at == at(2024, 1, 9, 10) and g.campaign == cast.campaign
+        for g in grants
+    )
     key = uuid.UUID(data["idempotency_key"])
     assert grants[0].idempotency_key == uuid.uuid5(key, str(three[0].pk))
     with unscoped():
@@ -111,7 +118,11 @@ def test_a_refusal_inside_the_service_rolls_the_whole_batch_back(cast, now, thre
     rows[2] = services.BatchRow(three[2], Decimal("300.123"))  # refused by disbursement_create, after two grants were written
     with pytest.raises(ValidationError) as refused:
         services.disbursement_batch(
-            actor=cast.yeshan.cadre, idempotency_key=uuid.uuid4(), rows=rows, kind="cash", handed_at=at(2024, 1, 9, 10),
+            actor=cast.yeshan.cadre,
+            idempotency_key=uuid.uuid4(),
+            rows=rows,
+            kind="cash",
+            handed_at=at(2024, 1, 9, 10),
         )
     assert refused.value.message_dict["people"] == ["第3行 王德兵：金额最多保留两位小数"]
     assert grants_in(cast.yeshan.town) == 0
@@ -129,7 +140,10 @@ def test_another_towns_person_is_refused_and_nothing_is_written(client, cast, no
     # The service refuses the same on its own.
     with pytest.raises(ValidationError) as refused:
         services.disbursement_batch(
-            actor=cast.yeshan.cadre, idempotency_key=uuid.uuid4(), kind="cash", handed_at=at(2024, 1, 9, 10),
+            actor=cast.yeshan.cadre,
+            idempotency_key=uuid.uuid4(),
+            kind="cash",
+            handed_at=at(2024, 1, 9, 10),
             rows=[services.BatchRow(p, Decimal("300")) for p in [three[0], cast.tongcheng.person]],
         )
     assert refused.value.message_dict["people"] == [f"第2行 编号{cast.tongcheng.person.pk}：慰问对象不存在或不在您的管辖范围内"]
@@ -186,6 +200,11 @@ def test_the_picker_searches_the_users_scope(client, cast, three):
 
 
 def test_the_form_opens_for_town_roles_only(client, cast):
-    for user, status in ((cast.yeshan.grid_worker, 200), (cast.yeshan.admin, 200), (cast.county_viewer, 403), (cast.inspector, 403)):
+    for user, status in (
+        (cast.yeshan.grid_worker, 200),
+        (cast.yeshan.admin, 200),
+        (cast.county_viewer, 403),
+        (cast.inspector, 403),
+    ):
         client.force_login(user)
         assert client.get(BATCH).status_code == status

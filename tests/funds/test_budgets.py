@@ -24,17 +24,42 @@ def now():
         yield
 
 
-def grant(town_cast, *, kind="cash", amount=None, source="town_finance", campaign=None, approval="not_required", approver=None,
-          voided=False, goods_item=None, quantity=None, person=None):
+def grant(
+    town_cast,
+    *,
+    kind="cash",
+    amount=None,
+    source="town_finance",
+    campaign=None,
+    approval="not_required",
+    approver=None,
+    voided=False,
+    goods_item=None,
+    quantity=None,
+    person=None,
+):
     """A grant row as the services would leave it (its values are what the page sums)."""
     person = person or town_cast.person
     with unscoped():
         return Disbursement.objects.create(
-            town=person.town, cell_id=person.cell_id, beneficiary=person, campaign=campaign, kind=kind, source=source,
-            amount=amount, goods_item=goods_item, quantity=quantity, handed_by=town_cast.cadre.cadre,
-            recorded_by=town_cast.cadre.cadre, handed_at=at(2024, 1, 10), approval_status=approval,
-            approved_by=approver.cadre if approver else None, status="voided" if voided else "issued",
-            void_reason="录入错误" if voided else "", voided_at=at(2024, 1, 11) if voided else None, idempotency_key=uuid.uuid4(),
+            town=person.town,
+            cell_id=person.cell_id,
+            beneficiary=person,
+            campaign=campaign,
+            kind=kind,
+            source=source,
+            amount=amount,
+            goods_item=goods_item,
+            quantity=quantity,
+            handed_by=town_cast.cadre.cadre,
+            recorded_by=town_cast.cadre.cadre,
+            handed_at=at(2024, 1, 10),
+            approval_status=approval,
+            approved_by=approver.cadre if approver else None,
+            status="voided" if voided else "issued",
+            void_reason="录入错误" if voided else "",
+            voided_at=at(2024, 1, 11) if voided else None,
+            idempotency_key=uuid.uuid4(),
         )
 
 
@@ -97,7 +122,10 @@ def test_county_roles_see_every_town_in_one_table_in_constant_queries(client, sp
     rows = rows_of(response)
     assert rows[("铜城镇", "town_finance")] == (D("500.00"), D("700.00"), D("0.00"), D("-200.00"), 140, True)
     assert rows[("冶山镇", "party_fees")][1] == D("600.00")
-    assert {s.category.name: s.amount for s in response.context["standards"]} == {"独居老人": D("300.00"), "困难党员": D("500.00")}
+    assert {s.category.name: s.amount for s in response.context["standards"]} == {
+        "独居老人": D("300.00"),
+        "困难党员": D("500.00"),
+    }
     # One town chosen from the list.
     chosen = client.get(PAGE, {"campaign": spending.campaign.pk, "town": spending.tongcheng.town.pk})
     assert {town for town, _ in rows_of(chosen)} == {"铜城镇"}
@@ -163,7 +191,9 @@ def test_a_town_admin_sets_a_budget_and_needs_a_reason_to_change_it(client, cast
     assert record.reason == "县慈善总会追加拨款" and record.before["amount"] == "2000.00"
 
 
-@pytest.mark.parametrize(("amount", "message"), [("-1", "预算金额（元）不能为负数"), ("abc", "预算金额（元）须为数字"), ("1.234", "最多保留两位小数")])
+@pytest.mark.parametrize(
+    ("amount", "message"), [("-1", "预算金额（元）不能为负数"), ("abc", "预算金额（元）须为数字"), ("1.234", "最多保留两位小数")]
+)
 def test_bad_budget_amounts_are_refused_by_field(client, cast, now, amount, message):
     client.force_login(cast.yeshan.admin)
     data = {"campaign": cast.campaign.pk, "town": cast.yeshan.town.pk, "source": "charity", "amount": amount}

@@ -126,8 +126,13 @@ def test_the_visit_log_shows_the_shortage_on_its_quantity_field(cast, now, quilt
 
     with pytest.raises(ValidationError) as refused:
         visit_services.visit_log(
-            actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15), kind="home", goods_item=quilt, goods_quantity=1,
+            actor=cast.yeshan.grid_worker,
+            beneficiary=cast.yeshan.person,
+            idempotency_key=uuid.uuid4(),
+            visited_at=at(2024, 1, 10, 15),
+            kind="home",
+            goods_item=quilt,
+            goods_quantity=1,
         )
     assert refused.value.message_dict["goods_quantity"] == ["库存不足：棉被 现有 0床"]
 
@@ -145,8 +150,12 @@ def test_voiding_a_goods_grant_puts_the_goods_back(cast, now, quilt):
     assert back.recorded_by == cast.yeshan.admin.cadre
     # Voiding a cash grant moves no goods.
     cash, _ = services.disbursement_create(
-        actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, kind="cash", amount=Decimal("300"),
-        handed_at=at(2024, 1, 10, 10), idempotency_key=uuid.uuid4(),
+        actor=cast.yeshan.cadre,
+        beneficiary=cast.yeshan.person,
+        kind="cash",
+        amount=Decimal("300"),
+        handed_at=at(2024, 1, 10, 10),
+        idempotency_key=uuid.uuid4(),
     )
     services.disbursement_void(actor=cast.yeshan.admin, disbursement=cash, reason="金额错误")
     assert movements(cast.yeshan.town, quilt) == [("out", 2), ("return", 2)]
@@ -200,7 +209,9 @@ def test_two_connections_racing_for_the_last_units_one_wins(quilt):
 GOODS = "/funds/goods/"
 
 
-def test_the_goods_page_shows_the_towns_stock_and_history_with_links_to_grants(client, cast, now, quilt, django_assert_max_num_queries):
+def test_the_goods_page_shows_the_towns_stock_and_history_with_links_to_grants(
+    client, cast, now, quilt, django_assert_max_num_queries
+):
     services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=4, source="县慈善总会捐赠")
     grant, _ = hand_out(cast.yeshan.cadre, cast.yeshan.person, quilt, 1)
     give_stock(cast.tongcheng.town, quilt, 77)

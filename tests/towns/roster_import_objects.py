@@ -14,6 +14,13 @@ def tongcheng_import(cast) -> dict:
             original_name=f"{CANARY_NAME}花名册.xlsx",
             status=RosterImport.Status.FAILED,
             total_rows=1,
-            errors=[{"row": 3, "column": "D列 身份证号", "value": idnumbers.mask(CANARY_ID), "message": f"{CANARY_NAME}身份证号校验位不正确"}],
+            errors=[
+                {
+                    "row": 3,
+                    "column": "D列 身份证号",
+                    "value": idnumbers.mask(CANARY_ID),
+                    "message": f"{CANARY_NAME}身份证号校验位不正确",
+                }
+            ],
         )
     return {"pk": roster_import.pk}

@@ -70,12 +70,25 @@ def exact_numbers(data: bytes) -> bytes:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                content = re.sub(rb'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>NUM:(\d+)</t></is></c>', rb'<c r="\1" t="n"><v>\2</v></c>', content)
+                content = re.sub(
+                    rb'<c r="([A-Z]+\d+)" t="inlineStr"><is><t>NUM:(\d+)</t></is></c>', rb'<c r="\1" t="n"><v>\2</v></c>', content
+                )
             target.writestr(item, content)
     return output.getvalue()
 
 
-def row(name, id_number, *, gender="", phone="", village="长兴社区", cell="长兴社区1号小网格", cats="独居老人", address="冶山镇长兴社区新村路1号", notes=""):
+def row(
+    name,
+    id_number,
+    *,
+    gender="",
+    phone="",
+    village="长兴社区",
+    cell="长兴社区1号小网格",
+    cats="独居老人",
+    address="冶山镇长兴社区新村路1号",
+    notes="",
+):
     return [None, name, gender, id_number, phone, village, cell, cats, address, notes]
 
 
@@ -121,7 +134,18 @@ def test_preview_reads_a_real_roster_and_writes_nothing(cadre_client, cast, djan
         li_id = idnumbers.decrypt(yeshan.person.id_number_encrypted)
     headers = ["序 号", "姓名", "性别", "公民身份号码", "手机号", "村", "网格", "类别", "家庭住址", "备注"]
     rows = [
-        [1, "王大山", "男", fullwidth.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}), "138 5550 0001", "长兴社区", "长兴社区1号小网格", "独居老人", "冶山镇长兴社区新村路1号", ""],
+        [
+            1,
+            "王大山",
+            "男",
+            fullwidth.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"}),
+            "138 5550 0001",
+            "长兴社区",
+            "长兴社区1号小网格",
+            "独居老人",
+            "冶山镇长兴社区新村路1号",
+            "",
+        ],
         [2, "赵秀英", "", f"NUM:{as_number}", 13855500002, "长兴", "ys-S2", "独居老人、困难党员", "冶山镇长兴社区新村路2号", ""],
         [None] * 10,
         [3, "孙老汉", "", with_x.lower(), "", "长兴社区", "1号小网格", "困难党员", "冶山镇长兴社区新村路1号", "与王大山同户"],
@@ -144,7 +168,9 @@ def test_preview_reads_a_real_roster_and_writes_nothing(cadre_client, cast, djan
     assert "新增" in page and "3 人" in page and "确认导入" in page
 
 
-def test_confirm_imports_all_rows_with_audit_records_on_the_import_channel(cadre_client, cast, django_capture_on_commit_callbacks):
+def test_confirm_imports_all_rows_with_audit_records_on_the_import_channel(
+    cadre_client, cast, django_capture_on_commit_callbacks
+):
     first, second, third = new_id(sequence=31), new_id(sequence=33), new_id(date(1960, 1, 1), 42)
     rows = [
         row("王大山", first, phone="13855500001"),
@@ -188,7 +214,11 @@ def test_second_upload_of_the_same_roster_updates_only_what_changed(cadre_client
     number = new_id(sequence=51)
     upload(cadre_client, xlsx([row("王大山", number)]), capture=django_capture_on_commit_callbacks)
     confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
-    upload(cadre_client, xlsx([row("王大山", number, phone="13855500009", cats="困难党员")]), capture=django_capture_on_commit_callbacks)
+    upload(
+        cadre_client,
+        xlsx([row("王大山", number, phone="13855500009", cats="困难党员")]),
+        capture=django_capture_on_commit_callbacks,
+    )
     roster_import = latest_import()
     assert (roster_import.to_create, roster_import.to_update, roster_import.unchanged) == (0, 1, 0)
     confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
@@ -204,7 +234,9 @@ def test_second_upload_of_the_same_roster_updates_only_what_changed(cadre_client
 # --- errors: by row and column, in Chinese, and nothing imported -------------------------------
 
 
-def test_a_bad_check_digit_is_reported_by_row_and_column_and_blocks_the_import(cadre_client, cast, django_capture_on_commit_callbacks):
+def test_a_bad_check_digit_is_reported_by_row_and_column_and_blocks_the_import(
+    cadre_client, cast, django_capture_on_commit_callbacks
+):
     good = new_id(sequence=61)
     bad = new_id(sequence=63)
     bad = bad[:17] + ("0" if bad[17] != "0" else "1")
@@ -226,7 +258,9 @@ def test_a_bad_check_digit_is_reported_by_row_and_column_and_blocks_the_import(c
     assert counts() == before
 
     # The office fixes the row and uploads again: this time it goes in.
-    upload(cadre_client, xlsx([row("王大山", good), row("错号人", new_id(sequence=65))]), capture=django_capture_on_commit_callbacks)
+    upload(
+        cadre_client, xlsx([row("王大山", good), row("错号人", new_id(sequence=65))]), capture=django_capture_on_commit_callbacks
+    )
     fixed = latest_import()
     assert fixed.status == RosterImport.Status.READY and fixed.to_create == 2
     confirm(cadre_client, fixed, capture=django_capture_on_commit_callbacks)
@@ -384,14 +418,18 @@ def _assert_refused(client, response, message, before):
 
 def test_a_text_file_renamed_xlsx_is_refused(cadre_client, cast, django_capture_on_commit_callbacks):
     before = counts()
-    response = upload(cadre_client, "姓名,身份证号\n王大山,1\n".encode(), "花名册.xlsx", capture=django_capture_on_commit_callbacks)
+    response = upload(
+        cadre_client, "姓名,身份证号\n王大山,1\n".encode(), "花名册.xlsx", capture=django_capture_on_commit_callbacks
+    )
     assert response.status_code == 200
     _assert_refused(cadre_client, response, "文件不是有效的 Excel 工作簿（.xlsx）", before)
 
 
 def test_an_old_xls_file_is_refused_with_how_to_fix_it(cadre_client, cast, django_capture_on_commit_callbacks):
     before = counts()
-    response = upload(cadre_client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "花名册.xls", capture=django_capture_on_commit_callbacks)
+    response = upload(
+        cadre_client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "花名册.xls", capture=django_capture_on_commit_callbacks
+    )
     _assert_refused(cadre_client, response, "另存为” .xlsx", before)
 
 
@@ -425,7 +463,7 @@ def test_a_zip_bomb_is_refused(cadre_client, cast, django_capture_on_commit_call
 
 
 def test_formulas_are_refused_naming_the_cells(cadre_client, cast, django_capture_on_commit_callbacks):
-    rows = [row("王大山", new_id(sequence=131)), row("李四", new_id(sequence=133), phone="=HYPERLINK(\"http://x\",\"点我\")")]
+    rows = [row("王大山", new_id(sequence=131)), row("李四", new_id(sequence=133), phone='=HYPERLINK("http://x","点我")')]
     before = counts()
     response = upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
     assert response.status_code == 302
@@ -435,7 +473,9 @@ def test_formulas_are_refused_naming_the_cells(cadre_client, cast, django_captur
 def test_too_many_rows_are_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr(imports, "MAX_ROWS", 50)
     before = counts()
-    response = upload(cadre_client, xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(60)]), capture=django_capture_on_commit_callbacks)
+    response = upload(
+        cadre_client, xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(60)]), capture=django_capture_on_commit_callbacks
+    )
     _assert_refused(cadre_client, response, "数据超过 50 行，请分批导入", before)
 
 
@@ -492,7 +532,7 @@ def test_the_page_polls_progress_while_a_job_runs(cadre_client, cast):
     assert 'hx-trigger="every 1s"' in page and f'hx-get="{url}"' in page
     assert "40%" in page and "手动刷新" in page  # works without JavaScript too
     partial = cadre_client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert partial.lstrip().startswith("<div id=\"import-status\"") and "<html" not in partial
+    assert partial.lstrip().startswith('<div id="import-status"') and "<html" not in partial
     with unscoped():
         RosterImport.objects.filter(pk=running.pk).update(status="done", progress=100)
     done = cadre_client.get(url, headers={"HX-Request": "true"}).content.decode()
@@ -565,7 +605,11 @@ def test_import_works_without_copy_as_on_the_sqlite_demo(cadre_client, cast, dja
     upload(cadre_client, xlsx([row("王大山", number, cats="独居老人、困难党员")]), capture=django_capture_on_commit_callbacks)
     confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
     assert latest_import().status == RosterImport.Status.DONE, latest_import().message
-    upload(cadre_client, xlsx([row("王大山", number, phone="13855500007", cats="困难党员")]), capture=django_capture_on_commit_callbacks)
+    upload(
+        cadre_client,
+        xlsx([row("王大山", number, phone="13855500007", cats="困难党员")]),
+        capture=django_capture_on_commit_callbacks,
+    )
     confirm(cadre_client, latest_import(), capture=django_capture_on_commit_callbacks)
     assert latest_import().status == RosterImport.Status.DONE, latest_import().message
     with unscoped():
@@ -584,7 +628,9 @@ def test_sweep_fails_lost_jobs_and_drops_old_unimported_files(cast, settings, tm
     from towns.models import RosterImport
 
     def upload(status, age_days):
-        item = RosterImport.objects.create(town=cast.yeshan.town, uploaded_by=cast.yeshan.admin.cadre, original_name="a.xlsx", status=status)
+        item = RosterImport.objects.create(
+            town=cast.yeshan.town, uploaded_by=cast.yeshan.admin.cadre, original_name="a.xlsx", status=status
+        )
         item.file.save("a.xlsx", ContentFile(b"PK"), save=True)
         RosterImport.objects.filter(pk=item.pk).update(created_at=timezone.now() - timedelta(days=age_days))
         return item

@@ -110,9 +110,13 @@ def test_a_moved_persons_number_may_be_registered_again(cast):
 def test_status_change_needs_a_reason_and_keeps_history(cast):
     person = cast.yeshan.person
     with pytest.raises(ValidationError) as error:
-        services.beneficiary_change_status(actor=cast.yeshan.admin, beneficiary=person, to_status="deceased", effective_on=date(2024, 1, 5), reason=" ")
+        services.beneficiary_change_status(
+            actor=cast.yeshan.admin, beneficiary=person, to_status="deceased", effective_on=date(2024, 1, 5), reason=" "
+        )
     assert error.value.message_dict["reason"] == ["请填写变更原因"]
-    services.beneficiary_change_status(actor=cast.yeshan.admin, beneficiary=person, to_status="deceased", effective_on=date(2024, 1, 5), reason="病故")
+    services.beneficiary_change_status(
+        actor=cast.yeshan.admin, beneficiary=person, to_status="deceased", effective_on=date(2024, 1, 5), reason="病故"
+    )
     person.refresh_from_db()
     assert person.status == "deceased" and person.status_since == date(2024, 1, 5)
     assert [(c.from_status, c.to_status, c.reason) for c in person.status_changes.all()] == [("active", "deceased", "病故")]
@@ -123,7 +127,11 @@ def test_status_change_needs_a_reason_and_keeps_history(cast):
 def test_grid_worker_cannot_change_status(cast):
     with pytest.raises(PermissionDenied):
         services.beneficiary_change_status(
-            actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, to_status="deceased", effective_on=date(2024, 1, 5), reason="病故"
+            actor=cast.yeshan.grid_worker,
+            beneficiary=cast.yeshan.person,
+            to_status="deceased",
+            effective_on=date(2024, 1, 5),
+            reason="病故",
         )
 
 

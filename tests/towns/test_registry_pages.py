@@ -63,14 +63,21 @@ def test_filters_by_village_cell_category_and_overdue(client, cast, jan10):
     assert list(by_category) == []
     # Never visited since registration (2023-06-01), 30-day interval: everyone is overdue.
     assert len(client.get(LIST, {"overdue": "true"}).context["page"]) == 2
-    visit_services.visit_create(actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9), idempotency_key=uuid.uuid4())
+    visit_services.visit_create(
+        actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9), idempotency_key=uuid.uuid4()
+    )
     assert [p.name for p in client.get(LIST, {"overdue": "true"}).context["page"]] == ["周德海"]
 
 
 def test_campaign_not_yet_visited_filter(client, cast, jan10):
     client.force_login(cast.yeshan.cadre)
-    visit_services.visit_create(actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9),
-                                idempotency_key=uuid.uuid4(), campaign=cast.campaign)
+    visit_services.visit_create(
+        actor=cast.yeshan.cadre,
+        beneficiary=cast.yeshan.person,
+        visited_at=at(2024, 1, 9),
+        idempotency_key=uuid.uuid4(),
+        campaign=cast.campaign,
+    )
     names = lambda q: [p.name for p in client.get(LIST, q).context["page"]]  # noqa: E731
     assert names({"campaign": cast.campaign.pk, "visited": "no"}) == ["周德海"]
     assert names({"campaign": cast.campaign.pk, "visited": "yes"}) == ["李桂英"]
@@ -79,8 +86,12 @@ def test_campaign_not_yet_visited_filter(client, cast, jan10):
 def _many_people(cast, count):
     household = cast.yeshan.household
     for i in range(count):
-        make_person(household, name=f"测试{i:03d}", id_number=idnumbers.make_number("341181", date(1940, 1, 1) + timedelta(days=i), 301 + 2 * (i % 300)),
-                    categories=[cast.categories["elderly_alone"]])
+        make_person(
+            household,
+            name=f"测试{i:03d}",
+            id_number=idnumbers.make_number("341181", date(1940, 1, 1) + timedelta(days=i), 301 + 2 * (i % 300)),
+            categories=[cast.categories["elderly_alone"]],
+        )
 
 
 def test_keyset_pages_walk_the_list_with_the_same_query_count(client, cast, django_assert_max_num_queries):
@@ -106,11 +117,27 @@ def test_keyset_pages_walk_the_list_with_the_same_query_count(client, cast, djan
 def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10, django_assert_max_num_queries):
     from funds import services as fund_services
 
-    visit, _ = visit_services.visit_create(actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9),
-                                           idempotency_key=uuid.uuid4(), bp_systolic=140, bp_diastolic=90, notes="取暖不足")
-    fund_services.disbursement_create(actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, kind="cash", amount=300,
-                                      handed_at=at(2024, 1, 9, 10, 5), idempotency_key=uuid.uuid4(), visit=visit)
-    visit_services.followup_create(actor=cast.yeshan.cadre, kind="demand", title="需要电热毯", beneficiary=cast.yeshan.person, visit=visit)
+    visit, _ = visit_services.visit_create(
+        actor=cast.yeshan.cadre,
+        beneficiary=cast.yeshan.person,
+        visited_at=at(2024, 1, 9),
+        idempotency_key=uuid.uuid4(),
+        bp_systolic=140,
+        bp_diastolic=90,
+        notes="取暖不足",
+    )
+    fund_services.disbursement_create(
+        actor=cast.yeshan.cadre,
+        beneficiary=cast.yeshan.person,
+        kind="cash",
+        amount=300,
+        handed_at=at(2024, 1, 9, 10, 5),
+        idempotency_key=uuid.uuid4(),
+        visit=visit,
+    )
+    visit_services.followup_create(
+        actor=cast.yeshan.cadre, kind="demand", title="需要电热毯", beneficiary=cast.yeshan.person, visit=visit
+    )
     client.force_login(cast.yeshan.cadre)
     with django_assert_max_num_queries(14):
         response = client.get(reverse("towns:person_detail", args=[cast.yeshan.person.pk]))
@@ -134,11 +161,17 @@ def test_full_id_is_shown_only_to_allowed_roles_and_is_audited(client, cast):
 
 def test_household_and_person_are_created_through_the_forms(client, cast):
     client.force_login(cast.yeshan.cadre)
-    response = client.post(reverse("towns:household_create"), {"cell": cast.yeshan.cell.pk, "address": "长兴社区和平路3号", "head_name": "赵大山", "phone": "13955502222"})
+    response = client.post(
+        reverse("towns:household_create"),
+        {"cell": cast.yeshan.cell.pk, "address": "长兴社区和平路3号", "head_name": "赵大山", "phone": "13955502222"},
+    )
     household = Household.objects.get(head_name="赵大山")
     assert response.url == reverse("towns:person_create", kwargs={"household": household.pk})
     new_id = idnumbers.make_number("341181", date(1944, 5, 6), 171)
-    response = client.post(response.url, {"name": "赵大山", "id_number": new_id, "categories": [cast.categories["elderly_alone"].pk], "relation_to_head": "本人"})
+    response = client.post(
+        response.url,
+        {"name": "赵大山", "id_number": new_id, "categories": [cast.categories["elderly_alone"].pk], "relation_to_head": "本人"},
+    )
     person = Beneficiary.objects.get(name="赵大山")
     assert response.url == reverse("towns:person_detail", args=[person.pk])
     assert person.next_visit_due is not None
@@ -150,7 +183,9 @@ def test_errors_keep_what_was_typed_and_name_the_field(client, cast):
     wrong = idnumbers.make_number("341181", date(1944, 5, 6), 171)[:17] + "0"
     if idnumbers.check_char(wrong[:17]) == "0":
         wrong = wrong[:17] + "1"
-    response = client.post(url, {"name": "赵小花", "id_number": wrong, "categories": [cast.categories["elderly_alone"].pk], "notes": "独居，耳背"})
+    response = client.post(
+        url, {"name": "赵小花", "id_number": wrong, "categories": [cast.categories["elderly_alone"].pk], "notes": "独居，耳背"}
+    )
     page = body(response)
     assert response.status_code == 200
     assert "身份证号：身份证号校验位不正确" in page
@@ -177,8 +212,10 @@ def test_duplicate_in_another_town_names_only_the_town(client, cast):
 def test_status_change_takes_a_person_off_the_due_lists(client, cast, jan10):
     client.force_login(cast.yeshan.admin)
     assert {c.code for c in client.get(reverse("home")).context["tasks"]["by_cell"]} == {"ys-S1", "ys-S2"}
-    response = client.post(reverse("towns:person_status", args=[cast.yeshan.person_other_cell.pk]),
-                           {"to_status": "moved", "effective_on": "2024-01-08", "reason": "随子女迁往南京"})
+    response = client.post(
+        reverse("towns:person_status", args=[cast.yeshan.person_other_cell.pk]),
+        {"to_status": "moved", "effective_on": "2024-01-08", "reason": "随子女迁往南京"},
+    )
     assert response.status_code == 302
     assert {c.code for c in client.get(reverse("home")).context["tasks"]["by_cell"]} == {"ys-S1"}
     assert [p.name for p in client.get(LIST, {"overdue": "true"}).context["page"]] == ["李桂英"]
@@ -187,8 +224,10 @@ def test_status_change_takes_a_person_off_the_due_lists(client, cast, jan10):
 def test_edit_keeps_the_stored_id_when_left_blank(client, cast):
     client.force_login(cast.yeshan.cadre)
     person = cast.yeshan.person
-    response = client.post(reverse("towns:person_edit", args=[person.pk]),
-                           {"name": "李桂英", "id_number": "", "phone": "0550-7021234", "categories": [cast.categories["elderly_alone"].pk]})
+    response = client.post(
+        reverse("towns:person_edit", args=[person.pk]),
+        {"name": "李桂英", "id_number": "", "phone": "0550-7021234", "categories": [cast.categories["elderly_alone"].pk]},
+    )
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.phone == "0550-7021234"
@@ -196,8 +235,15 @@ def test_edit_keeps_the_stored_id_when_left_blank(client, cast):
 
 
 def test_home_lists_what_the_grid_worker_must_do(client, cast, jan10, django_assert_max_num_queries):
-    visit_services.followup_create(actor=cast.yeshan.cadre, kind="demand", title="屋顶漏雨", beneficiary=cast.yeshan.person,
-                                   owner=cast.yeshan.grid_worker.cadre, deadline=date(2024, 1, 8), raised_on=date(2024, 1, 5))
+    visit_services.followup_create(
+        actor=cast.yeshan.cadre,
+        kind="demand",
+        title="屋顶漏雨",
+        beneficiary=cast.yeshan.person,
+        owner=cast.yeshan.grid_worker.cadre,
+        deadline=date(2024, 1, 8),
+        raised_on=date(2024, 1, 5),
+    )
     client.force_login(cast.yeshan.grid_worker)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("home"))
@@ -213,8 +259,13 @@ def test_home_lists_what_the_grid_worker_must_do(client, cast, jan10, django_ass
 
 def test_a_visit_moves_the_person_from_overdue_to_later(client, cast, jan10):
     client.force_login(cast.yeshan.grid_worker)
-    visit_services.visit_create(actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 10, 9),
-                                idempotency_key=uuid.uuid4(), campaign=cast.campaign)
+    visit_services.visit_create(
+        actor=cast.yeshan.grid_worker,
+        beneficiary=cast.yeshan.person,
+        visited_at=at(2024, 1, 10, 9),
+        idempotency_key=uuid.uuid4(),
+        campaign=cast.campaign,
+    )
     tasks = client.get(reverse("home")).context["tasks"]
     assert tasks["overdue"] == [] and tasks["due_soon"] == [] and tasks["campaign_unvisited"] == []
 
@@ -230,7 +281,9 @@ def test_home_for_a_town_cadre_shows_the_town_by_cell_and_by_cadre(client, cast,
 
 
 def test_visit_due_refresh_all_agrees_with_the_per_person_rule(cast, jan10):
-    visit_services.visit_create(actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9, 23, 30), idempotency_key=uuid.uuid4())
+    visit_services.visit_create(
+        actor=cast.yeshan.cadre, beneficiary=cast.yeshan.person, visited_at=at(2024, 1, 9, 23, 30), idempotency_key=uuid.uuid4()
+    )
     expected = {p.pk: p.next_visit_due for p in Beneficiary.objects.all()}
     Beneficiary.objects.update(next_visit_due=None, last_visited_at=None, visit_interval_days=None)
     visit_due.refresh_all()

@@ -91,7 +91,14 @@ def test_a_household_assignment_extends_a_grid_workers_scope(cast):
 
     from towns.models import Assignment
 
-    Assignment.objects.create(cadre=cast.yeshan.grid_worker.cadre, town=cast.yeshan.town, household=cast.yeshan.person_other_cell.household, starts_on=date(2024, 1, 1))
-    user = type(cast.yeshan.grid_worker).objects.get(pk=cast.yeshan.grid_worker.pk)  # a fresh user: the scope is cached per user object
+    Assignment.objects.create(
+        cadre=cast.yeshan.grid_worker.cadre,
+        town=cast.yeshan.town,
+        household=cast.yeshan.person_other_cell.household,
+        starts_on=date(2024, 1, 1),
+    )
+    user = type(cast.yeshan.grid_worker).objects.get(
+        pk=cast.yeshan.grid_worker.pk
+    )  # a fresh user: the scope is cached per user object
     assert names(Beneficiary.objects.for_user(user)) == ["周德海", "李桂英"]
     assert GridCell.objects.for_user(user).filter(code="ys-S2").count() == 0  # the cell itself stays out of scope

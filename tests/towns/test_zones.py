@@ -123,7 +123,9 @@ def test_a_household_is_found_by_name_and_assigned(client, cast, ys, jan30):
     assert [h.pk for h in found.context["households"]] == [ys.person_other_cell.household_id]
     assert found.context["form"].initial["cadre"] == str(ys.cadre.cadre.pk)
     assert not client.post(url, {"q": "钱金凤", "_search": "1"}).context["households"]
-    done = client.post(url, {"cadre": ys.cadre.cadre.pk, "household": ys.person_other_cell.household_id, "starts_on": "2024-01-30"})
+    done = client.post(
+        url, {"cadre": ys.cadre.cadre.pk, "household": ys.person_other_cell.household_id, "starts_on": "2024-01-30"}
+    )
     assert done.status_code == 302
     assert Assignment.objects.filter(cadre=ys.cadre.cadre, household_id=ys.person_other_cell.household_id).exists()
     neither = client.post(url, {"cadre": ys.cadre.cadre.pk, "starts_on": "2024-01-30"})
@@ -164,7 +166,10 @@ def test_another_towns_cadre_cell_and_assignment_are_refused(client, cast, ys, j
     with pytest.raises(ValidationError):
         assign(cast, cadre=ys.cadre.cadre, cell=ys.big)  # a big cell holds no people
     client.force_login(ys.admin)
-    response = client.post(reverse("towns:zone_assign"), {"cadre": tc.cadre.cadre.pk, "cell": tc.cell.pk, "starts_on": "2024-01-30", "town": tc.town.pk})
+    response = client.post(
+        reverse("towns:zone_assign"),
+        {"cadre": tc.cadre.cadre.pk, "cell": tc.cell.pk, "starts_on": "2024-01-30", "town": tc.town.pk},
+    )
     body = response.content.decode()
     assert response.status_code == 200 and "干部不存在或不在您的管辖范围内" in body and "网格不存在或不在您的管辖范围内" in body
     with unscoped():
@@ -183,7 +188,9 @@ def test_only_map_editors_reach_the_zones(client, cast, ys, jan30):
         assert client.get(reverse("towns:zones")).status_code == 403
         assert client.get(reverse("towns:zone_assign")).status_code == 403
         with pytest.raises(PermissionDenied):
-            services.assignment_end(actor=user, assignment=Assignment.objects.for_user(ys.admin).first(), ends_on=date(2024, 1, 30), reason="x")
+            services.assignment_end(
+                actor=user, assignment=Assignment.objects.for_user(ys.admin).first(), ends_on=date(2024, 1, 30), reason="x"
+            )
     client.force_login(cast.sysadmin)
     response = client.get(reverse("towns:zones"), {"town": cast.tongcheng.town.pk})
     assert response.status_code == 200 and response.context["town"] == cast.tongcheng.town

@@ -120,7 +120,10 @@ def test_another_towns_village_person_team_and_campaign_are_refused(cast, jan10,
         "village": ({"village": cast.tongcheng.village}, "村（社区）不存在或不在您的管辖范围内"),
         "organiser": ({"organiser": teams["tc"]}, "组织队伍不存在或不在您的管辖范围内"),
         "campaign": ({"campaign": tc_campaign}, "专项活动不存在或不在您的管辖范围内"),
-        "beneficiaries": ({"beneficiary_ids": [cast.yeshan.person.pk, cast.tongcheng.person.pk]}, "受益对象不存在或不在您的管辖范围内"),
+        "beneficiaries": (
+            {"beneficiary_ids": [cast.yeshan.person.pk, cast.tongcheng.person.pk]},
+            "受益对象不存在或不在您的管辖范围内",
+        ),
     }
     for field, (overrides, message) in cases.items():
         with pytest.raises(ValidationError) as error:
@@ -207,7 +210,9 @@ def test_the_people_search_partial_never_finds_another_towns_people(client, cast
     url = reverse("visits:activity_people")
     response = client.get(url, {"q": CANARY_NAME})
     assert response.status_code == 200 and CANARY_NAME not in response.content.decode()
-    response = client.get(url, {"q": "李", "beneficiaries": [cast.yeshan.person_other_cell.pk, cast.tongcheng.person.pk]}, HTTP_HX_REQUEST="true")
+    response = client.get(
+        url, {"q": "李", "beneficiaries": [cast.yeshan.person_other_cell.pk, cast.tongcheng.person.pk]}, HTTP_HX_REQUEST="true"
+    )
     body = response.content.decode()
     assert 'hx-swap-oob="true"' in body and "周德海" in body and "李桂英" in body and CANARY_NAME not in body
 
@@ -228,7 +233,9 @@ def test_grid_workers_and_inspectors_view_but_cannot_log(client, cast, jan10):
 
 
 def test_another_towns_activity_is_a_404(client, cast, jan10):
-    other, _ = create(cast, actor=cast.tongcheng.cadre, village=cast.tongcheng.village, beneficiary_ids=[cast.tongcheng.person.pk])
+    other, _ = create(
+        cast, actor=cast.tongcheng.cadre, village=cast.tongcheng.village, beneficiary_ids=[cast.tongcheng.person.pk]
+    )
     client.force_login(cast.yeshan.cadre)
     assert client.get(reverse("visits:activity_detail", args=[other.pk])).status_code == 404
     listing = client.get(reverse("visits:activity_list")).content.decode()

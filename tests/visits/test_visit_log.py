@@ -172,7 +172,12 @@ def test_one_post_logs_the_visit_its_grants_and_followups_with_audit(grid, cast,
         actions = list(AuditRecord.objects.order_by("id").exclude(action="demo.load").values_list("action", flat=True))
     # In the order the writes were made, and chained like any other records.
     assert actions[-6:] == [
-        "visit.create", "disbursement.create", "disbursement.create", "stockmovement.create", "followup.create", "followup.create",
+        "visit.create",
+        "disbursement.create",
+        "disbursement.create",
+        "stockmovement.create",
+        "followup.create",
+        "followup.create",
     ]
     assert audit.verify_chain().ok
 

@@ -91,7 +91,13 @@ def test_implausible_blood_pressure_is_refused_by_service_and_database(cast, jan
 def test_a_deceased_person_cannot_be_visited(cast, jan10):
     from towns.services import beneficiary_change_status
 
-    beneficiary_change_status(actor=cast.yeshan.admin, beneficiary=cast.yeshan.person, to_status="deceased", effective_on=date(2024, 1, 2), reason="病故")
+    beneficiary_change_status(
+        actor=cast.yeshan.admin,
+        beneficiary=cast.yeshan.person,
+        to_status="deceased",
+        effective_on=date(2024, 1, 2),
+        reason="病故",
+    )
     with pytest.raises(ValidationError) as error:
         log(cast)
     assert "已故" in error.value.message_dict["beneficiary"][0]
@@ -100,7 +106,12 @@ def test_a_deceased_person_cannot_be_visited(cast, jan10):
 def test_a_demand_heard_on_a_visit_becomes_a_followup(cast, jan10):
     visit, _ = log(cast)
     item = services.followup_create(
-        actor=cast.yeshan.grid_worker, kind="demand", title="冬季取暖困难，需要电热毯", beneficiary=cast.yeshan.person, visit=visit, deadline=date(2024, 1, 20)
+        actor=cast.yeshan.grid_worker,
+        kind="demand",
+        title="冬季取暖困难，需要电热毯",
+        beneficiary=cast.yeshan.person,
+        visit=visit,
+        deadline=date(2024, 1, 20),
     )
     assert item.status == FollowUp.Status.PENDING and item.campaign == cast.campaign
     assert [e.note for e in item.events.all()] == ["登记"]
@@ -109,12 +120,21 @@ def test_a_demand_heard_on_a_visit_becomes_a_followup(cast, jan10):
 def test_grant_is_recorded_once_and_voided_with_a_reason(cast, jan10):
     key = uuid.uuid4()
     grant, created = fund_services.disbursement_create(
-        actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, kind="cash", amount=Decimal("300.00"),
-        handed_at=at(2024, 1, 9, 10, 30), idempotency_key=key, campaign=cast.campaign,
+        actor=cast.yeshan.grid_worker,
+        beneficiary=cast.yeshan.person,
+        kind="cash",
+        amount=Decimal("300.00"),
+        handed_at=at(2024, 1, 9, 10, 30),
+        idempotency_key=key,
+        campaign=cast.campaign,
     )
     _, created_again = fund_services.disbursement_create(
-        actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, kind="cash", amount=Decimal("300.00"),
-        handed_at=at(2024, 1, 9, 10, 30), idempotency_key=key,
+        actor=cast.yeshan.grid_worker,
+        beneficiary=cast.yeshan.person,
+        kind="cash",
+        amount=Decimal("300.00"),
+        handed_at=at(2024, 1, 9, 10, 30),
+        idempotency_key=key,
     )
     assert created and not created_again and Disbursement.objects.count() == 1
     with pytest.raises(ValidationError) as error:
@@ -131,19 +151,36 @@ def test_cash_grant_needs_a_positive_amount_with_at_most_two_decimals(cast, jan1
     for amount, message in ((Decimal("0"), "请填写大于0的金额"), (Decimal("12.345"), "金额最多保留两位小数")):
         with pytest.raises(ValidationError) as error:
             fund_services.disbursement_create(
-                actor=cast.yeshan.grid_worker, beneficiary=cast.yeshan.person, kind="cash", amount=amount,
-                handed_at=at(2024, 1, 9), idempotency_key=uuid.uuid4(),
+                actor=cast.yeshan.grid_worker,
+                beneficiary=cast.yeshan.person,
+                kind="cash",
+                amount=amount,
+                handed_at=at(2024, 1, 9),
+                idempotency_key=uuid.uuid4(),
             )
         assert error.value.message_dict["amount"] == [message]
 
 
 def test_budget_change_needs_a_reason(cast):
-    budget = fund_services.budget_set(actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("20000"))
+    budget = fund_services.budget_set(
+        actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("20000")
+    )
     with pytest.raises(ValidationError):
-        fund_services.budget_set(actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("25000"))
-    fund_services.budget_set(actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("25000"), reason="追加党费")
+        fund_services.budget_set(
+            actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("25000")
+        )
+    fund_services.budget_set(
+        actor=cast.yeshan.admin,
+        campaign=cast.campaign,
+        town=cast.yeshan.town,
+        source="party_fees",
+        amount=Decimal("25000"),
+        reason="追加党费",
+    )
     budget.refresh_from_db()
     assert budget.amount == Decimal("25000.00")
     with pytest.raises(ValidationError) as error:
-        fund_services.budget_set(actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.tongcheng.town, source="party_fees", amount=Decimal("1"))
+        fund_services.budget_set(
+            actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.tongcheng.town, source="party_fees", amount=Decimal("1")
+        )
     assert "town" in error.value.message_dict

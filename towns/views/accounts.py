@@ -35,9 +35,7 @@ class Login(auth_views.LoginView):
         # cadre from locking themselves out, and reveals nothing: unknown names count too.
         # A session cookie without a session: it expired while idle; say why they are here.
         context["session_expired"] = (
-            self.request.method == "GET"
-            and "next" in self.request.GET
-            and settings.SESSION_COOKIE_NAME in self.request.COOKIES
+            self.request.method == "GET" and "next" in self.request.GET and settings.SESSION_COOKIE_NAME in self.request.COOKIES
         )
         failures = getattr(self.request, "axes_failures_since_start", None)
         if failures:

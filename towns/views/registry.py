@@ -39,7 +39,9 @@ def person_detail(request, pk):
         "towns/person_detail.html",
         {
             "person": person,
-            "members": person.household.members.exclude(pk=person.pk).only("pk", "name", "relation_to_head", "status", "birth_date"),
+            "members": person.household.members.exclude(pk=person.pk).only(
+                "pk", "name", "relation_to_head", "status", "birth_date"
+            ),
             "categories": list(person.categories.all()),
             "status_changes": list(person.status_changes.select_related("changed_by")),
             "timeline": selectors.person_timeline(person),
@@ -87,10 +89,17 @@ def person_create(request, household):
         data = form.cleaned_data
         try:
             person = services.beneficiary_create(
-                actor=request.user, household=household, name=data["name"], id_number=data["id_number"],
-                gender=data["gender"] or None, phone=data["phone"], relation_to_head=data["relation_to_head"],
-                categories=data["categories"], is_party_member=data["is_party_member"],
-                responsible_cadre=data["responsible_cadre"], notes=data["notes"],
+                actor=request.user,
+                household=household,
+                name=data["name"],
+                id_number=data["id_number"],
+                gender=data["gender"] or None,
+                phone=data["phone"],
+                relation_to_head=data["relation_to_head"],
+                categories=data["categories"],
+                is_party_member=data["is_party_member"],
+                responsible_cadre=data["responsible_cadre"],
+                notes=data["notes"],
             )
         except services.DuplicateBeneficiary as error:
             _apply_errors(form, error)
@@ -109,18 +118,30 @@ def person_create(request, household):
 def person_edit(request, pk):
     person = selectors.person(request.user, pk)
     initial = {
-        "name": person.name, "gender": person.gender, "phone": person.phone, "relation_to_head": person.relation_to_head,
-        "categories": list(person.categories.values_list("pk", flat=True)), "is_party_member": person.is_party_member,
-        "responsible_cadre": person.responsible_cadre_id, "notes": person.notes,
+        "name": person.name,
+        "gender": person.gender,
+        "phone": person.phone,
+        "relation_to_head": person.relation_to_head,
+        "categories": list(person.categories.values_list("pk", flat=True)),
+        "is_party_member": person.is_party_member,
+        "responsible_cadre": person.responsible_cadre_id,
+        "notes": person.notes,
     }
     form = BeneficiaryForm(request.POST or None, initial=initial, user=request.user, editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.beneficiary_update(
-                actor=request.user, beneficiary=person, id_number=data["id_number"] or None, categories=data["categories"],
-                name=data["name"], phone=data["phone"], relation_to_head=data["relation_to_head"],
-                is_party_member=data["is_party_member"], responsible_cadre=data["responsible_cadre"], notes=data["notes"],
+                actor=request.user,
+                beneficiary=person,
+                id_number=data["id_number"] or None,
+                categories=data["categories"],
+                name=data["name"],
+                phone=data["phone"],
+                relation_to_head=data["relation_to_head"],
+                is_party_member=data["is_party_member"],
+                responsible_cadre=data["responsible_cadre"],
+                notes=data["notes"],
                 **({"gender": data["gender"]} if data["gender"] else {}),
             )
         except ValidationError as error:
@@ -144,4 +165,6 @@ def person_status(request, pk):
         else:
             messages.success(request, "状态已变更")
             return redirect("towns:person_detail", pk=person.pk)
-    return render(request, "towns/person_status.html", {"form": form, "person": person, "can_edit": can(request.user, "registry.edit")})
+    return render(
+        request, "towns/person_status.html", {"form": form, "person": person, "can_edit": can(request.user, "registry.edit")}
+    )

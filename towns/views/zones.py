@@ -72,7 +72,11 @@ def zone_assign(request):
             cadre, cell = form.cleaned_data["cadre"], form.cleaned_data["cell"]
             try:
                 services.assignment_create(
-                    actor=user, cadre=cadre, cell=cell, household=form.cleaned_data["household"], starts_on=form.cleaned_data["starts_on"]
+                    actor=user,
+                    cadre=cadre,
+                    cell=cell,
+                    household=form.cleaned_data["household"],
+                    starts_on=form.cleaned_data["starts_on"],
                 )
             except ValidationError as error:
                 _service_errors(form, error)
@@ -93,13 +97,22 @@ def zone_assign(request):
                 return redirect(_zones_url(request, town))
     else:
         # First visit, or the search button without JavaScript: keep what was chosen.
-        form = AssignForm(user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)})
+        form = AssignForm(
+            user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)}
+        )
     households = selectors.zone_households(user, town, q)
     chosen = str(data.get("household") or "")
     return render(
         request,
         "towns/zones_assign.html",
-        {"form": form, "town": town, "q": q, "households": households, "chosen_household": chosen, "zones_url": _zones_url(request, town)},
+        {
+            "form": form,
+            "town": town,
+            "q": q,
+            "households": households,
+            "chosen_household": chosen,
+            "zones_url": _zones_url(request, town),
+        },
     )
 
 

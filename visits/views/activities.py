@@ -47,7 +47,10 @@ def activity_detail(request, pk):
     )
     # A grid worker sees a town's activities, but only the people of their own cells by name.
     people = list(
-        Beneficiary.objects.for_user(request.user).filter(activities=activity).select_related("household__village").order_by("name_initials", "id")
+        Beneficiary.objects.for_user(request.user)
+        .filter(activities=activity)
+        .select_related("household__village")
+        .order_by("name_initials", "id")
     )
     picked_total = activity.beneficiaries.count()
     return render(
@@ -119,7 +122,9 @@ def activity_create(request):
         form = ActivityForm(user, initial={name: request.POST.get(name) for name in ActivityForm.base_fields})
     else:
         form = ActivityForm(user)
-    return render(request, "visits/activity_form.html", {"form": form, "picker_errors": picker_errors, **_picker(user, q, picked_ids)})
+    return render(
+        request, "visits/activity_form.html", {"form": form, "picker_errors": picker_errors, **_picker(user, q, picked_ids)}
+    )
 
 
 @permission_required("activity.log")
