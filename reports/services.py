@@ -183,6 +183,7 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
         raise ValueError("week_start must be a Monday")
     issue_date = week_start + timedelta(days=7)
     with unscoped(), transaction.atomic():
+        topic = topic_for(week_start)
         bulletin = Bulletin.objects.select_for_update().filter(week_start=week_start).first()
         if bulletin is None:
             try:
@@ -190,7 +191,7 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
                 # the unique week and then updates the first's draft.
                 with transaction.atomic():
                     bulletin = Bulletin.objects.create(
-                        year=issue_date.year, issue_date=issue_date, week_start=week_start, created_by=actor
+                        year=issue_date.year, issue_date=issue_date, week_start=week_start, created_by=actor, topic=topic
                     )
                 created = True
             except IntegrityError:
@@ -200,13 +201,10 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             created = False
         if bulletin.status == Bulletin.Status.PUBLISHED:
             raise BulletinPublished(f"{bulletin} 已发布，不能重新生成")
-        topic = topic_for(week_start)
         figures = town_week_figures(week_start)
         towns = list(Town.objects.filter(pk__in=[pk for pk, f in figures.items() if f.active]).order_by("code"))
         before = None
         if created:
-            bulletin.topic = topic
-            bulletin.save(update_fields=["topic", "updated_at"])
             action = "bulletin.draft"
         else:
             before = {"topic": bulletin.topic, "items": bulletin.items.count()}
@@ -215,13 +213,16 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             action = "bulletin.redraft"
         # The editor's order and choices survive a redraft: towns already in the issue keep their
         # places, new ones follow by division code; a generated item left out stays left out.
-        previous = list(bulletin.items.values_list("town_id", "order", "id", "source", "included"))
+        # (A first draft has no items yet: nothing to read back or rebuild.)
+        previous = [] if created else list(bulletin.items.values_list("town_id", "order", "id", "source", "included"))
         places = {town_id: (order, pk) for town_id, order, pk, _, _ in previous}
         left_out = {
             town_id for town_id, _, _, source, included in previous if source == BulletinItem.Source.GENERATED and not included
         }
-        bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
-        kept = {item.town_id: item for item in bulletin.items.all()}
+        kept = {}
+        if not created:
+            bulletin.items.filter(source=BulletinItem.Source.GENERATED).delete()
+            kept = {item.town_id: item for item in bulletin.items.all()}
         slots = {t.pk: (1, t.code, 0) for t in towns}
         slots.update({town_id: (0, "", place) for town_id, place in places.items() if town_id in kept or town_id in slots})
         new = []
