@@ -97,7 +97,7 @@ def disbursement_create(
     if kind == Disbursement.Kind.GOODS:
         # Taken out before the grant is written, in the same transaction: a refusal writes nothing.
         stock_after = _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
-    approval = _approval_needed(person.town_id, amount if amount is not None else goods_item.unit_value * quantity)
+    approval = _approval_needed(person, amount if amount is not None else goods_item.unit_value * quantity)
     audit.mark_service_write()
     grant = Disbursement.objects.create(
         town_id=person.town_id,
@@ -152,10 +152,14 @@ def _account_holder_allowed(holder: str, person_name: str, proxy_name: str, prox
     return bool(proxy_name.strip()) and holder == proxy_name.strip() and bool(proxy_relation.strip())
 
 
-def _approval_needed(town_id: int, value: Decimal) -> str:
+def _approval_needed(person: Beneficiary, value: Decimal) -> str:
     """Pending when the town has set a threshold and the grant's value (cash, or goods at their
-    unit value) exceeds it; the threshold is read now, so a later change does not re-judge old grants."""
-    threshold = Town._base_manager.filter(pk=town_id).values_list("grant_approval_threshold", flat=True).first()
+    unit value) exceeds it; the threshold is read now, so a later change does not re-judge old grants.
+    A person read with its town (the visit form's) answers without another query."""
+    if Beneficiary.town.is_cached(person):
+        threshold = person.town.grant_approval_threshold
+    else:
+        threshold = Town._base_manager.filter(pk=person.town_id).values_list("grant_approval_threshold", flat=True).first()
     if threshold is not None and value > threshold:
         return Disbursement.ApprovalStatus.PENDING
     return Disbursement.ApprovalStatus.NOT_REQUIRED

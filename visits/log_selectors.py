@@ -51,7 +51,12 @@ class PersonHeader:
 
 def person_for_log(user, pk) -> PersonHeader:
     """The person a visit is being logged for; another town's (or cell's) person is a 404."""
-    person = get_for_user_or_404(Beneficiary.objects.select_related("household").prefetch_related("categories"), user, pk=pk)
+    person = get_for_user_or_404(
+        # The town too: the grants' approval threshold is read from it (funds.services._approval_needed).
+        Beneficiary.objects.select_related("household", "town").prefetch_related("categories"),
+        user,
+        pk=pk,
+    )
     return PersonHeader(person=person, categories=list(person.categories.all()), days_overdue=days_overdue(person))
 
 
