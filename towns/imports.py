@@ -37,7 +37,7 @@ from openpyxl.utils import get_column_letter
 from funds import audit
 from reports.rollups import refresh_town_campaigns
 from towns import bulk, idnumbers, visit_due
-from towns.models import Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
+from towns.models import BENEFICIARY_AUDITED_FIELDS, Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
@@ -835,25 +835,6 @@ def _lock_town(town_id: int) -> None:
 
 # --- 5. writing --------------------------------------------------------------------------
 
-_AUDITED = (
-    "name",
-    "gender",
-    "birth_date",
-    "id_number_masked",
-    "phone",
-    "relation_to_head",
-    "is_party_member",
-    "party_branch",
-    "responsible_cadre",
-    "status",
-    "status_since",
-    "household",
-    "cell",
-    "town",
-    "notes",
-    "registered_on",
-)
-
 
 def write(result: Analysis, *, roster_import: RosterImport, actor, progress: Callable[[int], None]) -> None:
     """Bulk writes in the caller's transaction; every step raises rather than half-writes."""
@@ -939,7 +920,7 @@ def insert_people(result, *, households, town_id, today, intervals, entries, pro
     links = [(p.pk, c) for p, row in zip(people, result.creates, strict=True) for c in row.category_ids]
     bulk.insert_links(Beneficiary.categories.through, "beneficiary", "category", links)
     for person, row in zip(people, result.creates, strict=True):
-        after = audit.snapshot(person, fields=list(_AUDITED))
+        after = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
         after["categories"] = list(row.category_ids)
         entries.append({"action": "beneficiary.create", "obj": person, "after": after})
 
@@ -963,7 +944,7 @@ def update_people(result, *, households, intervals, entries) -> None:
     changed_categories = []
     for row, existing, changes in result.updates:
         person = people[existing["id"]]
-        before = audit.snapshot(person, fields=list(_AUDITED))
+        before = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
         before["categories"] = sorted(old_categories.get(person.pk, []))
         if "name" in changes:
             person.name, person.name_initials = row.name, initials(row.name)
@@ -983,7 +964,7 @@ def update_people(result, *, households, intervals, entries) -> None:
                 interval_days=person.visit_interval_days,
             )
         person.updated_at = now
-        after = audit.snapshot(person, fields=list(_AUDITED))
+        after = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
         after["categories"] = sorted(row.category_ids) if "categories" in changes else before["categories"]
         entries.append({"action": "beneficiary.update", "obj": person, "before": before, "after": after})
     bulk.update(

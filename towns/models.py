@@ -218,6 +218,27 @@ class Household(AreaScoped):
         return f"{self.head_name}户（{self.address}）"
 
 
+# What an audit record of a person's registration shows (services and the roster import alike).
+BENEFICIARY_AUDITED_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "id_number_masked",
+    "phone",
+    "relation_to_head",
+    "is_party_member",
+    "party_branch",
+    "responsible_cadre",
+    "status",
+    "status_since",
+    "household",
+    "cell",
+    "town",
+    "notes",
+    "registered_on",
+)
+
+
 class Beneficiary(AreaScoped):
     """A person in the registry (重点人群信息库). The ID number is stored encrypted only."""
 

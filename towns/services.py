@@ -14,30 +14,22 @@ from django.utils import timezone
 from funds import audit
 from reports.rollups import refresh_town_campaigns
 from towns import idnumbers, visit_due
-from towns.models import Assignment, Beneficiary, BeneficiaryStatusChange, Cadre, Category, GridCell, Household, Town, Village
+from towns.models import (
+    BENEFICIARY_AUDITED_FIELDS,
+    Assignment,
+    Beneficiary,
+    BeneficiaryStatusChange,
+    Cadre,
+    Category,
+    GridCell,
+    Household,
+    Town,
+    Village,
+)
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
 from towns.scoping import cadre_of, mark_in_scope, unscoped
-
-_AUDITED_FIELDS = (
-    "name",
-    "gender",
-    "birth_date",
-    "id_number_masked",
-    "phone",
-    "relation_to_head",
-    "is_party_member",
-    "party_branch",
-    "responsible_cadre",
-    "status",
-    "status_since",
-    "household",
-    "cell",
-    "town",
-    "notes",
-    "registered_on",
-)
 
 
 class DuplicateBeneficiary(ValidationError):
@@ -285,7 +277,7 @@ def beneficiary_create(
         raise _find_duplicate(actor, digest) or ValidationError({"id_number": ["该身份证号已在册登记"]}) from None
     person.categories.set(categories)
     visit_due.refresh_one(person)
-    after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    after = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
     after["categories"] = sorted(c.pk if hasattr(c, "pk") else int(c) for c in categories)
     audit.record(actor=actor, action="beneficiary.create", obj=person, after=after)
     return person
@@ -310,7 +302,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"beneficiary_update cannot change {sorted(unknown)}")
-    before = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    before = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
     before["categories"] = sorted(person.categories.values_list("pk", flat=True))
     if "responsible_cadre" in changes:
         changes["responsible_cadre"] = _in_scope(Cadre, actor, changes["responsible_cadre"], "responsible_cadre", "责任干部")
@@ -342,7 +334,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
     if categories is not None:
         person.categories.set(categories)
         visit_due.refresh_one(person)
-    after = audit.snapshot(person, fields=list(_AUDITED_FIELDS))
+    after = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
     after["categories"] = sorted(person.categories.values_list("pk", flat=True))
     if after != before:
         audit.record(actor=actor, action="beneficiary.update", obj=person, before=before, after=after)
