@@ -200,8 +200,13 @@ def has_label(action: str) -> bool:
     """True when the action reads in Chinese: in the table, or an admin edit of a model with a Chinese name."""
     if action in ACTION_LABELS:
         return True
-    model, _, verb = action.partition(".")
-    return verb in ADMIN_VERBS and _model_by_name(model) is not None
+    model_name, _, verb = action.partition(".")
+    model = _model_by_name(model_name)
+    return verb in ADMIN_VERBS and model is not None and _is_chinese(str(model._meta.verbose_name))
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def action_label(action: str) -> str:
@@ -350,14 +355,14 @@ class NameBook:
 
 
 def _names_of(model, ids, user) -> dict[int, str]:
-    from towns.cadre_labels import cadre_label
+    from towns.cadre_labels import cadre_label, with_place
 
     manager = model.objects if hasattr(model.objects, "for_user") else model._base_manager
     qs = manager.for_user(user) if hasattr(manager, "for_user") else manager.all()
     qs = qs.filter(pk__in=ids)
     label = model._meta.label_lower
     if label == "towns.cadre":
-        return {c.pk: cadre_label(c, with_town=True) for c in qs.select_related("town")}
+        return {c.pk: cadre_label(c, with_town=True) for c in with_place(qs).select_related("town")}
     if label == "auth.user":
         return {u.pk: (u.cadre.name if hasattr(u, "cadre") else u.get_username()) for u in qs.select_related("cadre")}
     if label == "towns.beneficiary":
@@ -432,6 +437,17 @@ def diff_rows(record, *, changed_only: bool = True, book: NameBook | None = None
     return rows
 
 
+def actor_display(record) -> str:
+    """Who did it: the person's name; no person is a failed login, a system job or a direct database write."""
+    if record.actor_name:
+        return record.actor_name
+    if record.action.startswith("account."):
+        return "（未登录）"
+    if record.channel == "db":
+        return "（数据库直接操作，无系统账号）"
+    return "系统（定时任务或维护命令）"
+
+
 def decorate(records, *, user, changed_only: bool = True) -> list:
     """Labels, names and before/after rows for a page of records (one query per model named)."""
     from towns.permissions import ROLE_LABELS
@@ -443,5 +459,6 @@ def decorate(records, *, user, changed_only: bool = True) -> list:
         record.object_type_label = object_type_label(record.object_type) if record.object_type else ""
         record.role_label = ROLE_LABELS.get(record.actor_role, record.actor_role)
         record.local_time = local_time(record.created_at)
+        record.actor_display = actor_display(record)
         record.diff = diff_rows(record, changed_only=changed_only, book=book)
     return records

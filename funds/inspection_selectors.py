@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
 from funds.filters import InspectionFlagFilter, RosterFilter
-from funds.inspection import HANDED_APPROVAL, RULE_HELP, THRESHOLD_LABELS, threshold_text
+from funds.inspection import BULK_ENTRY_HELP, HANDED_APPROVAL, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
 from funds.models import Disbursement, Finding, InspectionFlag
 from towns.cadre_labels import with_place
 from towns.models import Cadre
@@ -74,7 +74,7 @@ def flag_detail(flag: InspectionFlag) -> dict:
     thresholds = [(THRESHOLD_LABELS.get(k, "阈值"), v) for k, v in (details.get("thresholds") or {}).items()]
     return {
         "flag": flag,
-        "help": RULE_HELP.get(flag.rule, ""),
+        "help": {"集中录入": BULK_ENTRY_HELP, "签领雷同": SAME_IMAGE_HELP}.get(flag.title) or RULE_HELP.get(flag.rule, ""),
         "thresholds": thresholds,
         "threshold_text": threshold_text(details.get("thresholds")),
         "values": list((details.get("values") or {}).items()),

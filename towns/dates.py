@@ -16,19 +16,23 @@ def _as_local(value):
     return value
 
 
-def cn_date(value, *, today: date | None = None) -> str:
-    """2024年1月8日, or 1月8日 in the current year; "" for no date."""
+def cn_date(value, *, today: date | None = None, full: bool = False) -> str:
+    """2024年1月8日, or 1月8日 in the current year; "" for no date.
+
+    full: always with the year, for text that is stored and read in later years (flag summaries).
+    """
     if not isinstance(value, (date, datetime)):
         return ""
     value = _as_local(value)
-    this_year = (today or timezone.localdate()).year
     day = f"{value.month}月{value.day}日"
-    return day if value.year == this_year else f"{value.year}年{day}"
+    if not full and value.year == (today or timezone.localdate()).year:
+        return day
+    return f"{value.year}年{day}"
 
 
-def cn_datetime(value, *, today: date | None = None) -> str:
+def cn_datetime(value, *, today: date | None = None, full: bool = False) -> str:
     """2024年1月8日 14:05 (local time), or 1月8日 14:05 in the current year; "" for no time."""
     if not isinstance(value, datetime):
-        return cn_date(value, today=today)
+        return cn_date(value, today=today, full=full)
     value = _as_local(value)
-    return f"{cn_date(value, today=today)} {value:%H:%M}"
+    return f"{cn_date(value, today=today, full=full)} {value:%H:%M}"
