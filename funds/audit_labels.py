@@ -323,9 +323,11 @@ def _sides(record) -> tuple[dict, dict]:
 
 
 class NameBook:
-    """Names for the ids a page of records holds: one query per model, whatever the number of records.
+    """Names for the ids a page of records holds, read in one query (a UNION over the models named)
+    whatever the number of records or models.
 
     Read through `for_user` where the model is scoped: an id the reader may not see stays a number.
+    Records without a name of their own (a visit, a receipt, another grant) read as "走访记录 #12".
     """
 
     def __init__(self, user=None):
@@ -338,38 +340,83 @@ class NameBook:
             for side in _sides(record):
                 for name, value in side.items():
                     key = _key(record.object_type, name)
-                    if key.target is not None:
+                    if key.target is not None and key.target._meta.label_lower in NAMED:
                         for pk in value if isinstance(value, list) else [value]:
                             if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit()):
                                 self._wanted[key.target].add(int(pk))
         return self
 
     def load(self) -> NameBook:
-        for model, ids in self._wanted.items():
-            self._names[model] = _names_of(model, ids, self.user)
+        parts, models_by_tag = [], {}
+        for tag, (model, ids) in enumerate(self._wanted.items()):
+            models_by_tag[tag] = model
+            self._names.setdefault(model, {})
+            parts.append(_name_rows(model, ids, self.user, tag))
         self._wanted.clear()
+        if parts:
+            rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+            for tag, pk, name, role, title, town, place in rows:
+                self._names[models_by_tag[tag]][pk] = _row_name(models_by_tag[tag], name, role, title, town, place)
         return self
 
     def name(self, model, pk) -> str | None:
+        if model._meta.label_lower not in NAMED:
+            return f"{model._meta.verbose_name} #{pk}"
         return self._names.get(model, {}).get(int(pk)) if str(pk).isdigit() else None
 
 
-def _names_of(model, ids, user) -> dict[int, str]:
-    from towns.cadre_labels import cadre_label, with_place
+# Models whose ids read as a name: label -> the name's field.
+NAMED = {
+    "towns.town": "name",
+    "towns.village": "name",
+    "towns.gridcell": "name",
+    "towns.category": "name",
+    "towns.beneficiary": "name",
+    "towns.household": "head_name",
+    "towns.cadre": "name",
+    "visits.campaign": "name",
+    "funds.goodsitem": "name",
+    "auth.user": "username",
+}
 
-    manager = model.objects if hasattr(model.objects, "for_user") else model._base_manager
-    qs = manager.for_user(user) if hasattr(manager, "for_user") else manager.all()
-    qs = qs.filter(pk__in=ids)
+
+def _name_rows(model, ids, user, tag: int):
+    """(tag, pk, name, role, title, town, place) rows of one model, the same columns for every model."""
+    from django.db.models import CharField, F, IntegerField, Value
+    from django.db.models.functions import Coalesce
+
+    from towns.cadre_labels import with_place
+
     label = model._meta.label_lower
+    qs = model.objects.for_user(user) if hasattr(model.objects, "for_user") else model._base_manager.all()
+    qs = qs.filter(pk__in=sorted(ids)).order_by()
+    blank = Value("", output_field=CharField())
+    cols = {"n_tag": Value(tag, output_field=IntegerField()), "n_pk": F("pk")}
     if label == "towns.cadre":
-        return {c.pk: cadre_label(c, with_town=True) for c in with_place(qs).select_related("town")}
-    if label == "auth.user":
-        return {u.pk: (u.cadre.name if hasattr(u, "cadre") else u.get_username()) for u in qs.select_related("cadre")}
-    if label == "towns.beneficiary":
-        return {pk: name for pk, name in qs.values_list("pk", "name")}
-    if label in {"towns.town", "towns.village", "towns.gridcell", "visits.campaign", "towns.category", "funds.goodsitem"}:
-        return {pk: name for pk, name in qs.values_list("pk", "name")}
-    return {obj.pk: str(obj)[:80] for obj in qs}
+        qs = with_place(qs)
+        cols |= {
+            "n_name": F("name"),
+            "n_role": F("role"),
+            "n_title": F("title"),
+            "n_town": Coalesce(F("town__name"), blank),
+            "n_place": Coalesce(F("place_name"), blank),
+        }
+    else:
+        name = Coalesce(F("cadre__name"), F("username")) if label == "auth.user" else F(NAMED[label])
+        cols |= {"n_name": name, "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
+    return qs.annotate(**cols).values_list(*cols)
+
+
+def _row_name(model, name, role, title, town, place) -> str:
+    if model._meta.label_lower != "towns.cadre":
+        return name
+    from types import SimpleNamespace
+
+    from towns.cadre_labels import place_and_post
+
+    about = place_and_post(SimpleNamespace(role=role, title=title, place_name=place))
+    about = "·".join(filter(None, [town, about]))
+    return f"{name}（{about}）" if about else name
 
 
 def _show(value, key: _Key, book: NameBook | None) -> str:
