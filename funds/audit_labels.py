@@ -492,7 +492,7 @@ def actor_display(record) -> str:
         return "（未登录）"
     if record.channel == "db":
         return "（数据库直接操作，无系统账号）"
-    return "系统（定时任务或维护命令）"
+    return "系统"  # a scheduled job or a maintenance command: the channel column says which
 
 
 def decorate(records, *, user, changed_only: bool = True) -> list:
