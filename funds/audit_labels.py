@@ -171,7 +171,7 @@ EXTRA_KEYS: dict[str, tuple[str, object]] = {
     "as_of": ("计算时间", None),
     "scale": ("规模", None),
     "seed": ("随机种子", None),
-    "counts": ("各表行数", lambda: {m.__name__: str(m._meta.verbose_name) for m in apps.get_models()}),
+    "counts": ("各表行数", lambda: _table_names()),
     "week_start": ("起始周", None),
     "headline": ("标题", None),
     "chars": ("字数", None),
@@ -194,6 +194,16 @@ EXTRA_KEYS: dict[str, tuple[str, object]] = {
     "q": ("搜索", None),
     "值": ("值", None),
 }
+
+
+def _table_names() -> dict[str, str]:
+    """Model class names (as load_demo counts them) -> Chinese: 慰问对象, 慰问对象的人群类别 (an M2M table)."""
+    names = {m.__name__: str(m._meta.verbose_name) for m in apps.get_models()}
+    for model in apps.get_models():
+        for field in model._meta.many_to_many:
+            through = field.remote_field.through
+            names.setdefault(through.__name__, f"{model._meta.verbose_name}的{field.verbose_name}")
+    return names
 
 
 def has_label(action: str) -> bool:
