@@ -180,6 +180,10 @@ def _main_pages(cast, flag_pk):
         reverse("funds:budgets"),
         reverse("funds:flag_list"),
         reverse("funds:flag_detail", args=[flag_pk]),
+        reverse("funds:grant_detail", args=[_first_grant_pk()]),
+        reverse("funds:approval_queue"),
+        reverse("funds:declaration_list"),
+        reverse("towns:import_list"),
         reverse("funds:audit_list"),
         reverse("funds:roster"),
         reverse("reports:bulletin_list"),
@@ -190,6 +194,13 @@ def _main_pages(cast, flag_pk):
         reverse("password_change"),
     ]
     return pages
+
+
+def _first_grant_pk() -> int:
+    from funds.models import Disbursement
+
+    with unscoped():
+        return Disbursement.objects.order_by("id").values_list("pk", flat=True).first()
 
 
 @pytest.fixture
