@@ -82,6 +82,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "towns.context_processors.nuanxin",
             ],
+            # |cn_date, |cn_datetime, |yuan, |cadre everywhere without {% load %}: one date style, one cadre label.
+            "builtins": ["towns.templatetags.nuanxin"],
         },
     },
 ]
@@ -154,6 +156,8 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site's root by whitenoise (/favicon.ico): browsers ask for it on every first visit.
+WHITENOISE_ROOT = BASE_DIR / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": env_str("STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
@@ -242,9 +246,11 @@ CELERY_BEAT_SCHEDULE["sweep-exports"] = {"task": "reports.tasks.sweep_exports", 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_client_error_tracebacks": {"()": "towns.log_filters.NoTracebackForClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # On the logger, not a handler: it must act before any handler (Django's own console one too) prints.
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"filters": ["no_client_error_tracebacks"]}},
 }
 
 if env_bool("NUANXIN_TESTING", False):

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import django_filters
 from django.db.models import Q
 
-from funds import audit
+from funds import audit_labels
 from funds.models import AuditRecord, Budget, Disbursement
 from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
 from towns.paging import KeysetPage, keyset_page
-from towns.permissions import ROLE_LABELS
 from towns.scoping import get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
@@ -138,11 +137,7 @@ def grant_history(user, grant: Disbursement) -> list[AuditRecord]:
         .defer("payload", "prev_hash")
         .order_by("id")
     )
-    for record in records:
-        record.action_label = audit.action_label(record.action)
-        record.role_label = ROLE_LABELS.get(record.actor_role, record.actor_role)
-        record.diff = audit.diff_rows(record, changed_only=True)
-    return records
+    return audit_labels.decorate(records, user=user, changed_only=True)
 
 
 def approval_queue(user, limit: int = 200) -> list[Disbursement]:

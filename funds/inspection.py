@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from funds import audit
 from funds.models import Budget, DeclaredRelative, Disbursement, InspectionFlag, Receipt
+from towns.dates import cn_date, cn_datetime
 from towns.models import Beneficiary, BeneficiaryStatusChange
 from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard, Visit
@@ -49,6 +50,13 @@ VALUE = Coalesce(
     output_field=DecimalField(max_digits=14, decimal_places=2),
 )
 
+# Rule 9 finds two things; the flag page explains the one it found (InspectionFlag.title).
+BULK_ENTRY_HELP = (
+    "集中录入：同一干部在几分钟内登记了大量发放记录（超过下方阈值）。当面发放、当场签领的记录是逐笔登记的，"
+    "短时间内录入几十笔，多半是事后照名单补录，需核实每笔是否本人当面领取、本人签领。"
+)
+SAME_IMAGE_HELP = "签领雷同：同一张签领照片（文件摘要相同）用在了不同的人身上，可能是代签或重复使用凭证。"
+
 # Shown on the flag page: what the rule looks for, in the inspectors' words.
 RULE_HELP: dict[str, str] = {
     Rule.DUPLICATE: "同一身份证号在同一专项活动中领取慰问金两次以上，或在两个以上镇（街道）的登记下都领取了慰问金（品）。",
@@ -59,16 +67,33 @@ RULE_HELP: dict[str, str] = {
     Rule.NO_RECEIPT: "现金或慰问品发放后超过规定天数仍没有签领凭证（签字、手印或签领花名册扫描页）。银行转账以银行记录为凭，不在此列。",
     Rule.OVER_BUDGET: "某镇（街道）某一经费来源在专项活动中的发放合计超过预算；未列预算的来源按预算为0计。",
     Rule.LATE_ENTRY: "发放记录在发放日之后超过规定天数才登记（事后补录），或作废后改发给了另一个人。",
-    Rule.BULK_SIGNING: "同一干部在短时间内集中登记大量发放记录，或同一张签领图片（文件摘要相同）被用于不同的人。",
+    Rule.BULK_SIGNING: BULK_ENTRY_HELP + SAME_IMAGE_HELP,
 }
 
 THRESHOLD_LABELS = {
     "INSPECTION_NO_VISIT_DAYS": "走访时间窗（发放前后天数）",
     "INSPECTION_RECEIPT_DAYS": "签领期限（天）",
     "INSPECTION_LATE_ENTRY_DAYS": "补录期限（天）",
-    "INSPECTION_BULK_COUNT": "集中登记笔数上限",
-    "INSPECTION_BULK_MINUTES": "集中登记时间窗（分钟）",
+    "INSPECTION_BULK_COUNT": "集中录入笔数上限",
+    "INSPECTION_BULK_MINUTES": "集中录入时间窗（分钟）",
 }
+
+
+def threshold_text(thresholds: dict) -> str:
+    """The thresholds a flag used, as a reader says them ("阈值：10分钟内30笔"), never the setting names."""
+    t = thresholds or {}
+    parts = []
+    if "INSPECTION_BULK_COUNT" in t:
+        parts.append(f"{t.get('INSPECTION_BULK_MINUTES', '?')}分钟内{t['INSPECTION_BULK_COUNT']}笔")
+    if "INSPECTION_NO_VISIT_DAYS" in t:
+        parts.append(f"发放前后{t['INSPECTION_NO_VISIT_DAYS']}天内应有走访")
+    if "INSPECTION_RECEIPT_DAYS" in t:
+        parts.append(f"发放后{t['INSPECTION_RECEIPT_DAYS']}天内应签领")
+    if "INSPECTION_LATE_ENTRY_DAYS" in t:
+        parts.append(f"发放后{t['INSPECTION_LATE_ENTRY_DAYS']}天内应登记")
+    known = set(THRESHOLD_LABELS)
+    parts += [f"{k}：{v}" for k, v in t.items() if k not in known]
+    return "阈值：" + "；".join(parts) if parts else ""
 
 
 @dataclass
@@ -112,11 +137,12 @@ def _yuan(value) -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    # Summaries are text, stored and read in later years: the date style of text, always with the year.
+    return cn_datetime(moment, full=True) if moment else ""
 
 
 def _day(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else ""
+    return cn_date(moment, full=True) if moment else ""
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -595,7 +621,7 @@ def rule_late_entry(ctx: Context) -> list[Candidate]:
 
 
 def rule_bulk_signing(ctx: Context) -> list[Candidate]:
-    """9. 集中代签: one cadre records more than INSPECTION_BULK_COUNT grants within INSPECTION_BULK_MINUTES, or one
+    """9. 集中录入、签领雷同: one cadre records more than INSPECTION_BULK_COUNT grants within INSPECTION_BULK_MINUTES, or one
     receipt image (same SHA-256) is used for different people."""
     limit, minutes = settings.INSPECTION_BULK_COUNT, settings.INSPECTION_BULK_MINUTES
     window = timedelta(minutes=minutes)

@@ -279,7 +279,7 @@ class InspectionFlag(AreaScoped):
         NO_RECEIPT = "no_receipt", "无签领"
         OVER_BUDGET = "over_budget", "超预算"
         LATE_ENTRY = "late_entry", "事后补录"
-        BULK_SIGNING = "bulk_signing", "集中代签"
+        BULK_SIGNING = "bulk_signing", "集中录入、签领雷同"
 
     class Status(models.TextChoices):
         OPEN = "open", "待核查"
@@ -309,7 +309,14 @@ class InspectionFlag(AreaScoped):
         indexes = [models.Index(fields=["town", "rule", "status"], name="flag_town_rule_status")]
 
     def __str__(self):
-        return f"{self.get_rule_display()}：{self.summary}"
+        return f"{self.title}：{self.summary}"
+
+    @property
+    def title(self) -> str:
+        """What this flag found, in words: rule 9 finds two different things (its key says which)."""
+        if self.rule == self.Rule.BULK_SIGNING:
+            return "签领雷同" if self.key.startswith("image-") else "集中录入"
+        return self.get_rule_display()
 
 
 class Finding(AreaScoped):

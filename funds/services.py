@@ -846,7 +846,7 @@ def finding_record(*, actor, flag, verdict: str, notes: str):
         action="finding.create",
         obj=finding,
         town=flag.town_id,
-        object_repr=f"{flag.get_rule_display()} #{flag.pk}：{finding.get_verdict_display()}",
+        object_repr=f"{flag.title} #{flag.pk}：{finding.get_verdict_display()}",
         after={"flag": flag.pk, "rule": flag.rule, "verdict": verdict, "notes": notes},
     )
     return finding

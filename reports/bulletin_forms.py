@@ -8,6 +8,7 @@ from django import forms
 
 from reports.bulletin_selectors import recent_mondays
 from reports.models import HEADLINE_MAX_CHARS, SUBMISSION_MAX_CHARS, Bulletin
+from towns.dates import cn_date
 
 
 class TextField(forms.CharField):
@@ -64,6 +65,5 @@ class SubmissionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["week_start"].choices = [
-            (m.isoformat(), f"{m.month}月{m.day}日—{(m + timedelta(days=6)).month}月{(m + timedelta(days=6)).day}日")
-            for m in recent_mondays()
+            (m.isoformat(), f"{cn_date(m)}—{cn_date(m + timedelta(days=6))}") for m in recent_mondays()
         ]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.bulletin_forms import DraftForm, HeaderForm, ItemForm, SubmissionForm
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
+from towns.dates import cn_date
 from towns.decorators import permission_required
 from towns.permissions import can
 from towns.scoping import get_for_user_or_404
@@ -52,7 +53,7 @@ def bulletin_draft_new(request):
             for message in _errors(error):
                 form.add_error(None, message)
         else:
-            messages.success(request, f"已生成{form.monday():%Y年%m月%d日}起一周的组工信息草稿。")
+            messages.success(request, f"已生成{cn_date(form.monday())}起一周的组工信息草稿。")
             return redirect("reports:bulletin_edit", pk=bulletin.pk)
     bulletins = Bulletin.objects.order_by("-week_start")[:200]
     return render(request, "reports/bulletin_list.html", {"bulletins": bulletins, "draft_form": form}, status=400)

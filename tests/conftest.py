@@ -53,3 +53,31 @@ def _flush_past_audit_triggers():
     TransactionTestCase._fixture_teardown = _fixture_teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+# --- every audit record a test writes has a Chinese label (issue 12 §3) ----------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After each database test, while its transaction is still open: any action written without a
+    label in funds/audit_labels.py fails the test that wrote it (services, jobs, the admin, triggers)."""
+    result = yield
+    if not {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
+        return result
+    from django.db import DatabaseError, connection
+    from django.db.transaction import TransactionManagementError
+
+    from funds.audit_labels import has_label
+    from funds.models import AuditRecord
+
+    if connection.connection is None or connection.needs_rollback:
+        return result
+    try:
+        actions = set(AuditRecord._base_manager.values_list("action", flat=True).distinct())
+    except (DatabaseError, TransactionManagementError):
+        return result
+    missing = sorted(a for a in actions if not has_label(a))
+    if missing:
+        pytest.fail(f"audit actions without a Chinese label in funds/audit_labels.py: {missing}")
+    return result

@@ -1245,7 +1245,7 @@ class _Builder:
                     cell_worker[person.cell_id],
                     self.campaign_id,
                 )
-        if town.name == "铜城镇":  # 集中代签: one cadre enters 32 grants of a roster in eight minutes
+        if town.name == "铜城镇":  # 集中录入: one cadre enters 32 grants of a roster in eight minutes
             money = sorted(
                 (r for r in rows if r["campaign_id"] and r["status"] == "issued" and r["kind"] == "cash"),
                 key=lambda r: (r["handed_at"], r["id"]),
@@ -1533,7 +1533,7 @@ class _Builder:
             for g in grants:
                 g["receipt_id"] = pk
         if town.name == "秦栏镇" and len(receipt_rows) > 1:
-            receipt_rows[1][4] = receipt_rows[0][4]  # the same image as another day's page (集中代签)
+            receipt_rows[1][4] = receipt_rows[0][4]  # the same image as another day's page (签领雷同)
         self.writer.insert(
             Receipt,
             ["id", "town_id", "kind", "file", "sha256", "original_name", "uploaded_by_id", "uploaded_at"],

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from funds.models import Disbursement, GoodsItem
+from towns.cadre_labels import cadre_label, with_place
 from towns.models import Cadre
 from visits.models import Visit
 
@@ -167,13 +168,12 @@ class VisitLogForm(forms.Form):
         initial.setdefault("visitors", [me.pk])
         super().__init__(*args, **kwargs)
         # Choices only from the user's scope: active cadres of the person's own town.
-        colleagues = list(
-            Cadre.objects.for_user(user)
-            .filter(town_id=person.town_id, is_active=True)
-            .exclude(pk=me.pk)
-            .order_by("name")
-            .values_list("pk", "name")
-        )
+        colleagues = [
+            (c.pk, cadre_label(c))
+            for c in with_place(Cadre.objects.for_user(user).filter(town_id=person.town_id, is_active=True).exclude(pk=me.pk))
+            .only("id", "name", "role", "title")
+            .order_by("name", "id")
+        ]
         visitors = self.fields["visitors"]
         visitors.choices = [(me.pk, f"{me.name}（本人）"), *colleagues]
         visitors.widget = VisitorsWidget(me=me.pk, choices=visitors.choices)

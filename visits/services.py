@@ -14,6 +14,7 @@ from django.utils import timezone
 from funds import audit
 from reports.rollups import refresh_soon
 from towns import visit_due
+from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from towns.permissions import require
 from towns.scoping import mark_in_scope, unscoped
@@ -65,7 +66,7 @@ def visit_create(
     if visited_at > now + timezone.timedelta(minutes=5):
         errors["visited_at"] = ["走访时间不能晚于现在"]
     if timezone.localtime(visited_at).date() < person.registered_on:
-        errors["visited_at"] = [f"走访时间不能早于该对象的建档日期（{person.registered_on:%Y年%m月%d日}）"]
+        errors["visited_at"] = [f"走访时间不能早于该对象的建档日期（{cn_date(person.registered_on)}）"]
     if person.status != Beneficiary.Status.ACTIVE:
         errors["beneficiary"] = [f"该对象状态为“{person.get_status_display()}”，不能登记走访"]
     if kind not in Visit.Kind.values:
@@ -442,9 +443,7 @@ def activity_create(
     elif held_on > timezone.localdate():
         errors["held_on"] = ["活动日期不能晚于今天"]
     elif campaign is not None and not (campaign.starts_on <= held_on <= campaign.ends_on):
-        errors["campaign"] = [
-            f"活动日期不在该专项活动期间内（{campaign.starts_on:%Y年%m月%d日}至{campaign.ends_on:%Y年%m月%d日}）"
-        ]
+        errors["campaign"] = [f"活动日期不在该专项活动期间内（{cn_date(campaign.starts_on)}至{cn_date(campaign.ends_on)}）"]
     counts = {"participants_count": participants_count, "reached_count": reached_count or 0, "gifts_count": gifts_count}
     labels = {"participants_count": "参与人数", "reached_count": "惠及人数", "gifts_count": "发放慰问品份数"}
     for field, value in counts.items():
