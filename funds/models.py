@@ -154,6 +154,8 @@ class Disbursement(AreaScoped):
             # Keyset pages of the grant list (ORDER BY id within a town or a cell).
             models.Index(fields=["town", "id"], name="disb_town_id"),
             models.Index(fields=["cell", "id"], name="disb_cell_id"),
+            # The county's grant list, newest handed out first (towns use disb_town_time).
+            models.Index(fields=["handed_at"], name="disb_time"),
         ]
 
     def __str__(self):
