@@ -10,7 +10,7 @@ from django.db.models import Q
 from funds import audit_labels
 from funds.models import AuditRecord, Budget, Disbursement
 from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
-from towns.paging import KeysetPage, keyset_page
+from towns.paging import KeysetPage, newest_first_page
 from towns.scoping import get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
@@ -68,13 +68,13 @@ class GrantFilter(django_filters.FilterSet):
 
 
 def grant_page(user, params) -> tuple[GrantFilter, KeysetPage]:
-    """The filtered grants in the user's scope, one keyset page (by id) of them: page 500 costs
-    what page 1 costs, and nothing counts the whole table."""
+    """The filtered grants in the user's scope, newest handed out first, one keyset page of them:
+    page 500 costs what page 1 costs, and nothing counts the whole table."""
     base = Disbursement.objects.for_user(user).select_related(
         "beneficiary", "goods_item", "handed_by", "campaign", "town", "cell__village"
     )
     filterset = GrantFilter(params or None, queryset=base, user=user)
-    return filterset, keyset_page(filterset.qs, params, GRANT_PAGE_SIZE)
+    return filterset, newest_first_page(filterset.qs, params, GRANT_PAGE_SIZE, "handed_at")
 
 
 def grant_for_page(user, pk) -> Disbursement:

@@ -151,9 +151,11 @@ class Disbursement(AreaScoped):
             models.Index(fields=["campaign", "town", "status"], name="disb_campaign_town_status"),
             models.Index(fields=["beneficiary", "campaign"], name="disb_person_campaign"),
             models.Index(fields=["town", "handed_at"], name="disb_town_time"),
-            # Keyset pages of the grant list (ORDER BY id within a town or a cell).
+            # Id order within a town or a cell (the grant list itself pages newest first: disb_town_time, disb_time).
             models.Index(fields=["town", "id"], name="disb_town_id"),
             models.Index(fields=["cell", "id"], name="disb_cell_id"),
+            # The county's grant list, newest handed out first (towns use disb_town_time).
+            models.Index(fields=["handed_at"], name="disb_time"),
         ]
 
     def __str__(self):

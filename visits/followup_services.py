@@ -455,9 +455,23 @@ def followup_close(*, actor, followup, note: str = "") -> FollowUp:
     recorder = _actor_cadre(actor)
     before = _snap(item)
     item.closed_on = timezone.localdate()
-    return _status(
-        item, S.CLOSED, actor=actor, recorder=recorder, action="followup.close", before=before, note=note.strip() or "销号"
-    )
+    settled = settle_milestones(item, item.closed_on)
+    note = note.strip() or "销号"
+    if settled:
+        note += f"（{'、'.join(settled)}随销号完成）"
+    return _status(item, S.CLOSED, actor=actor, recorder=recorder, action="followup.close", before=before, note=note)
+
+
+SETTLED_NOTE = "随销号完成"
+
+
+def settle_milestones(item: FollowUp, day: date) -> list[str]:
+    """销号 ends the board's plan: a step still open (回访核实 is usually the last) is done on that day,
+    so a closed item never shows a step waiting. Returns the titles settled."""
+    open_steps = list(item.milestones.filter(done_on__isnull=True).order_by("due_on", "id"))
+    if open_steps:
+        FollowUpMilestone.objects.filter(pk__in=[m.pk for m in open_steps]).update(done_on=day, note=SETTLED_NOTE)
+    return [m.title for m in open_steps]
 
 
 @transaction.atomic

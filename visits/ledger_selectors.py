@@ -6,7 +6,7 @@ rows the page lists.
 
 from __future__ import annotations
 
-from towns.paging import KeysetPage, keyset_page
+from towns.paging import KeysetPage, newest_first_page
 from visits.filters import VisitFilter
 from visits.models import Visit
 
@@ -40,4 +40,4 @@ def ledger_page(user, params) -> tuple[VisitFilter, KeysetPage]:
         )
     )
     filterset = ledger_filter(user, params, base)
-    return filterset, keyset_page(filterset.qs, params, LEDGER_PAGE_SIZE)
+    return filterset, newest_first_page(filterset.qs, params, LEDGER_PAGE_SIZE, "visited_at")

@@ -392,7 +392,7 @@ def _activity_people(actor, beneficiary_ids) -> tuple[list[Beneficiary], list[st
         return [], ["受益对象编号无效"]
     if len(ids) > ACTIVITY_MAX_PICKED:
         return [], [f"一次最多勾选{ACTIVITY_MAX_PICKED}位受益对象，更多人员请填写惠及人数"]
-    people = list(Beneficiary.objects.for_user(actor).filter(pk__in=ids)) if ids else []
+    people = list(Beneficiary.objects.for_user(actor).filter(pk__in=ids).select_related("household__village")) if ids else []
     if len(people) != len(ids):
         return [], ["受益对象不存在或不在您的管辖范围内"]
     gone = [p.name for p in people if p.status != Beneficiary.Status.ACTIVE]
@@ -418,12 +418,17 @@ def activity_create(
     gifts_count: int = 0,
     campaign=None,
     notes: str = "",
+    other_villages_confirmed: bool = False,
 ) -> tuple[Activity, bool]:
     """Log a group activity of the actor's town; returns (activity, created).
 
     reached_count counts everyone the activity reached; the picked people are those of them on
     the registry, so the stored figure is never below the number picked. The same idempotency
-    key answers with the first activity."""
+    key answers with the first activity.
+
+    An activity held in one village may reach people of other villages (a 集中慰问 in the activity
+    room draws the neighbours), but a name picked from the wrong village is the likelier slip: they
+    are named with their villages and saved only once the cadre confirms (other_villages_confirmed)."""
     require(actor, "activity.log")
     existing = _existing_activity(actor, idempotency_key)
     if existing is not None:
@@ -436,6 +441,14 @@ def activity_create(
     errors: dict[str, list[str]] = {}
     if people_errors:
         errors["beneficiaries"] = people_errors
+    others = [p for p in people if village is not None and p.household.village_id != village.pk]
+    if others and not other_villages_confirmed:
+        named = "、".join(f"{p.name}（{p.household.village.name}）" for p in others[:10])
+        more = f"等{len(others)}人" if len(others) > 10 else ""
+        errors["other_villages_confirmed"] = [
+            f"以下对象不是{village.name}的：{named}{more}。如确为跨村参加本次活动，请勾选“确认跨村参加”后保存；"
+            "否则请移除他们，或把村（社区）改为“全镇”。"
+        ]
     if kind not in Activity.Kind.values:
         errors["kind"] = ["请选择活动类型"]
     if held_on is None:
@@ -484,6 +497,8 @@ def activity_create(
     activity.beneficiaries.set(people)
     after = audit.snapshot(activity, exclude=("idempotency_key",))
     after["beneficiaries"] = sorted(p.pk for p in people)
+    if others:
+        after["other_villages"] = sorted(p.pk for p in others)
     audit.record(actor=actor, action="activity.create", obj=activity, after=after)
     refresh_soon(activity.campaign_id)
     return activity, True
