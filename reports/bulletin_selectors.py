@@ -28,6 +28,12 @@ def next_number(year: int, series: BulletinSeries | None = None) -> int:
     return max(last, published_max(series, year)) + 1
 
 
+def numbering() -> dict:
+    """What the list page says about the series: the next number and whether it restarts each year."""
+    series = BulletinSeries.current()
+    return {"series": series, "next_number": next_number(timezone.localdate().year, series)}
+
+
 def display_number(bulletin: Bulletin) -> int:
     return bulletin.number if bulletin.number is not None else next_number(bulletin.year)
 
