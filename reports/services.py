@@ -141,7 +141,8 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
         # reached_count already includes the people picked by name (activity_create stores the larger).
         r.reached += a["reached_count"]
         r.gifts += a["gifts_count"]
-        r.activity_titles.append(a["title"])
+        if a["title"] not in labels.values():  # a title that only names the kind says nothing more
+            r.activity_titles.append(a["title"])
         kinds = by_kind.setdefault(a["town_id"], {})
         kinds[labels[a["kind"]]] = kinds.get(labels[a["kind"]], 0) + 1
         if a["kind"] in (Activity.Kind.STUDY, Activity.Kind.HEALTH):
@@ -232,7 +233,9 @@ def activities_phrase(f: TownWeek, *, with_titles: bool = True) -> str:
     """ "开展“长兴社区集中慰问活动”等集中慰问、宣讲活动3次，惠及群众120余人"."""
     if not f.activities:
         return ""
-    titles = _quoted(f.activity_titles) + ("等" if f.activities > len(f.activity_titles) else "") if with_titles else ""
+    titles = ""
+    if with_titles and f.activity_titles:
+        titles = _quoted(f.activity_titles) + ("等" if f.activities > len(f.activity_titles) else "")
     kinds = "、".join(f.activity_kinds[:3])
     text = f"开展{titles}{kinds}活动{approx(f.activities)}次"
     if f.reached:
