@@ -514,7 +514,7 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
         if not bulletin.text_edited:
             printed = {pk for pk, inc in was_included.items() if inc and pk in kept}
             printed |= {item.town_id for item in new if item.included}
-            bulletin.lead, bulletin.closing = compose_lead_and_closing(bulletin, active, printed, towns)
+            bulletin.lead, bulletin.closing = compose_lead_and_closing(bulletin, figures, printed, towns)
         bulletin.save(update_fields=["topic", "lead", "closing", "updated_at"])
         audit.record(
             actor=actor,
@@ -532,9 +532,11 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
     return bulletin
 
 
-def compose_lead_and_closing(bulletin: Bulletin, active: dict[int, TownWeek], printed: set[int], towns: dict) -> tuple[str, str]:
-    """The county paragraph over every active town, and the closing sentence over those not printed."""
-    lead = lead_text(total(active.values()), len(active), bulletin.week_start, bulletin.topic)
+def compose_lead_and_closing(bulletin: Bulletin, figures: dict[int, TownWeek], printed: set[int], towns: dict) -> tuple[str, str]:
+    """The county paragraph (the week's work of the active towns, the follow-ups to date of every
+    town) and the closing sentence over the active towns not printed."""
+    active = {pk: f for pk, f in figures.items() if f.active}
+    lead = lead_text(total(figures.values()), len(active), bulletin.week_start, bulletin.topic)
     rest = sorted((pk for pk in active if pk not in printed), key=lambda pk: towns[pk].code)
     closing = closing_text([towns[pk].name for pk in rest], total(active[pk] for pk in rest))
     return lead, closing
@@ -547,10 +549,9 @@ def refresh_closing(bulletin: Bulletin) -> None:
         return
     with unscoped():
         figures = town_week_figures(bulletin.week_start)
-        active = {pk: f for pk, f in figures.items() if f.active}
         printed = set(bulletin.items.filter(included=True).values_list("town_id", flat=True))
-        towns = {t.pk: t for t in Town.objects.filter(pk__in=active)}
-    lead, closing = compose_lead_and_closing(bulletin, active, printed, towns)
+        towns = {t.pk: t for t in Town.objects.filter(pk__in=[pk for pk, f in figures.items() if f.active])}
+    lead, closing = compose_lead_and_closing(bulletin, figures, printed, towns)
     if (lead, closing) != (bulletin.lead, bulletin.closing):
         bulletin.lead, bulletin.closing = lead, closing
         bulletin.save(update_fields=["lead", "closing", "updated_at"])
