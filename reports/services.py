@@ -230,14 +230,12 @@ def _quoted(titles) -> str:
 
 
 def activities_phrase(f: TownWeek, *, with_titles: bool = True) -> str:
-    """ "开展“长兴社区集中慰问活动”等集中慰问、宣讲活动3次，惠及群众120余人"."""
+    """ "开展集中慰问、宣讲活动3次（“红园村集中慰问活动”“龙庄村党的二十大精神宣讲”等），惠及群众110余人"."""
     if not f.activities:
         return ""
-    titles = ""
+    text = f"开展{'、'.join(f.activity_kinds[:3])}活动{approx(f.activities)}次"
     if with_titles and f.activity_titles:
-        titles = _quoted(f.activity_titles) + ("等" if f.activities > len(f.activity_titles) else "")
-    kinds = "、".join(f.activity_kinds[:3])
-    text = f"开展{titles}{kinds}活动{approx(f.activities)}次"
+        text += f"（{_quoted(f.activity_titles)}{'等' if f.activities > len(f.activity_titles) else ''}）"
     if f.reached:
         text += f"，惠及群众{approx(f.reached)}人"
     return text
@@ -276,7 +274,8 @@ def _followups_sentence(f: TownWeek, *, detail: bool) -> str:
 
 
 # Why a town is singled out, in the order the issue presents them, with headlines an editor would
-# write for it ({d}: the drive, “双节慰问”). Each reason picks the best town not yet picked.
+# write for it ({d}: the drive, “双节慰问”), none claiming more than the figures show (a town at 73%
+# coverage is not 不落一人). Each reason singles out its top town.
 REASONS = [
     (
         "demands",
@@ -286,12 +285,12 @@ REASONS = [
     (
         "reached",
         lambda f: f.reached_total,
-        ["敲门入户访民情，{d}不漏一户", "进家门、访民困，{d}走深走实", "走访慰问全覆盖，{d}情暖万家"],
+        ["敲门入户访民情，{d}走深走实", "进家门、访民困，{d}情暖万家", "面对面听民声，{d}暖人心"],
     ),
     (
         "coverage",
         lambda f: f.coverage or 0,
-        ["网格包保到人，{d}应访尽访", "{d}走访全覆盖，不漏一户不落一人", "精准摸排建台账，{d}不落一人"],
+        ["网格包保到人，{d}走访见实效", "精准摸排建台账，{d}走访有序推进", "包保责任落到人，{d}走访走在前"],
     ),
     (
         "wish",
@@ -305,26 +304,21 @@ REASONS = [
     ),
 ]
 FALLBACK_HEADLINES = ["{d}暖民心，慰问显真情", "扎实开展{d}走访慰问", "{d}送温暖，关怀直达群众身边", "{d}走深走实，情暖万家"]
-MAX_PICKS = 5
 
 
 def _drive(topic: str) -> str:
     return f"“{topic}”" if topic else "走访慰问"
 
 
-def pick_towns(figures: dict[int, TownWeek], order: dict[int, str], exclude=()) -> list[tuple[int, str]]:
-    """(town id, reason) for the towns the week's data singles out; order: town id -> division code (ties)."""
-    picked: list[tuple[int, str]] = []
-    taken = set(exclude)
+def pick_towns(figures: dict[int, TownWeek], order: dict[int, str]) -> dict[int, list[str]]:
+    """Town id -> the reasons it is singled out for (the top town of each reason; order: town id ->
+    division code, for ties). A town on top of two reasons gets one item saying both."""
+    picked: dict[int, list[str]] = {}
     for reason, score, _ in REASONS:
-        if len(taken) >= MAX_PICKS:  # the towns with their own text count among the featured
-            break
-        candidates = [(score(f), order.get(pk, ""), pk) for pk, f in figures.items() if pk not in taken and score(f)]
-        if not candidates:
-            continue
-        best = min(candidates, key=lambda c: (-c[0], c[1]))
-        picked.append((best[2], reason))
-        taken.add(best[2])
+        candidates = [(score(f), order.get(pk, ""), pk) for pk, f in figures.items() if score(f)]
+        if candidates:
+            best = min(candidates, key=lambda c: (-c[0], c[1]))
+            picked.setdefault(best[2], []).append(reason)
     return picked
 
 
@@ -349,14 +343,17 @@ def headline_for(reason: str | None, topic: str, taken: set[str]) -> str:
 _OPENINGS = {
     "demands": "坚持问需于民，建立诉求台账，能立即解决的立即解决，不能立即解决的挂图作战、限时办结。",
     "reached": "组织镇村干部和网格员进家门、访民困，面对面了解群众冷暖。",
-    "coverage": "按照包保责任区逐户走访慰问对象，做到应访尽访。",
+    "coverage": "按照包保责任区逐户走访慰问对象，走访进度走在全市前列。",
     "wish": "组织党员认领群众“微心愿”，把关怀送到群众心坎上。",
     "study_health": "把党的关怀和健康服务送到群众家门口。",
 }
 
 
-def item_text(figures: TownWeek, topic: str, taken: set[str] | None = None, reason: str | None = None) -> tuple[str, str]:
-    """(headline, body) in the bulletin's phrasing; taken: headlines already used in the issue."""
+def item_text(figures: TownWeek, topic: str, taken: set[str] | None = None, reasons=()) -> tuple[str, str]:
+    """(headline, body) in the bulletin's phrasing; taken: headlines already used in the issue;
+    reasons: why the town is singled out (the first gives the headline and the opening)."""
+    reasons = [reasons] if isinstance(reasons, str) else list(reasons or [])
+    reason = reasons[0] if reasons else None
     headline = headline_for(reason, topic, taken if taken is not None else set())
     sentences = []
     if reason in _OPENINGS:
@@ -364,8 +361,8 @@ def item_text(figures: TownWeek, topic: str, taken: set[str] | None = None, reas
     week = _week_phrase(figures)
     if week:
         sentences.append("本周，" + "，".join(week))
-    if figures.coverage is not None and reason == "coverage":
-        sentences.append(f"{_drive(topic)}对象走访覆盖率达{coverage_text(figures.coverage)}")
+    if figures.coverage is not None and "coverage" in reasons:
+        sentences.append(f"{_drive(topic)}对象走访覆盖率达{coverage_text(figures.coverage)}，居全市首位")
     followups = _followups_sentence(figures, detail=True)
     if followups:
         sentences.append(followups)
@@ -471,7 +468,9 @@ def bulletin_draft(*, week_start: date, actor=None) -> Bulletin:
             kept = {item.town_id: item for item in bulletin.items.select_related("town")}
         fresh_subs = {pk: s for pk, s in submissions.items() if pk not in kept}
         codes = {pk: t.code for pk, t in towns.items()}
-        picks = dict(pick_towns({pk: f for pk, f in active.items() if pk not in kept}, codes, exclude=[*kept, *fresh_subs]))
+        # Each reason's top town over every active town: one that wrote its own text (or whose item the
+        # editor kept) is featured by that text, not by a runner-up.
+        picks = {pk: r for pk, r in pick_towns(active, codes).items() if pk not in kept and pk not in fresh_subs}
         rank = {pk: i for i, pk in enumerate(fresh_subs)} | {pk: len(fresh_subs) + i for i, pk in enumerate(picks)}
         slots = {pk: (1, rank.get(pk, 99), codes[pk], 0) for pk in active}
         slots.update({pk: (1, rank[pk], codes[pk], 0) for pk in fresh_subs})

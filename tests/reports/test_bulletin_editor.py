@@ -291,7 +291,7 @@ def test_the_editor_cannot_use_another_weeks_submission(week_data):
 def test_the_editor_pages_without_javascript(client, week_data):
     cast = week_data
     with unscoped():
-        _activity(cast.tongcheng, date(2024, 1, 10), reached=300)
+        _activity(cast.tongcheng, date(2024, 1, 10), reached=3000)  # the most people reached: 铜城镇 is singled out too
     client.force_login(cast.county_viewer)
     response = client.post(reverse("reports:bulletin_draft"), {"week": "2024-01-10"})
     bulletin = Bulletin.objects.get()

@@ -152,13 +152,13 @@ def test_a_town_withdraws_its_unused_submission_from_its_page(client, week_data)
 def test_a_town_left_out_moves_to_the_closing_sentence_and_back(week_data):
     cast = week_data
     with unscoped():
-        _activity(cast.tongcheng, date(2024, 1, 10), reached=300)
+        _activity(cast.tongcheng, date(2024, 1, 10), reached=3000)
     bulletin = bulletin_draft(week_start=WEEK)
     tongcheng = bulletin.items.get(town=cast.tongcheng.town)
     assert tongcheng.included and bulletin.closing == ""
     bulletin_services.set_included(actor=cast.county_viewer, item=tongcheng, included=False)
     bulletin.refresh_from_db()
-    assert bulletin.closing.startswith("此外，铜城镇1个镇（街道）本周共") and "惠及群众300人" in bulletin.closing
+    assert bulletin.closing.startswith("此外，铜城镇1个镇（街道）本周共") and "惠及群众3000人" in bulletin.closing
     # The editor's own closing is kept by a redraft and by later choices.
     bulletin_services.update_header(
         actor=cast.county_viewer,
