@@ -392,10 +392,10 @@ def closing_text(names: list[str], rest: TownWeek) -> str:
     """The towns with nothing singled out, in one sentence rather than near-identical items."""
     if not names:
         return ""
-    who = "、".join(names) + ("等" if len(names) > 1 else "")
+    who = f"{'、'.join(names)}等{len(names)}个镇（街道）" if len(names) > 1 else names[0]
     week = _week_phrase(rest, with_titles=False)
     did = "本周共" + "，".join(week) if week else "本周持续跟踪办理群众诉求"
-    return f"此外，{who}{len(names)}个镇（街道）{did}，各项工作有序推进。"
+    return f"此外，{who}{did}，各项工作有序推进。"
 
 
 def campaign_for(week_start: date) -> Campaign | None:

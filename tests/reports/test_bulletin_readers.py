@@ -158,7 +158,7 @@ def test_a_town_left_out_moves_to_the_closing_sentence_and_back(week_data):
     assert tongcheng.included and bulletin.closing == ""
     bulletin_services.set_included(actor=cast.county_viewer, item=tongcheng, included=False)
     bulletin.refresh_from_db()
-    assert bulletin.closing.startswith("此外，铜城镇1个镇（街道）本周共") and "惠及群众3000人" in bulletin.closing
+    assert bulletin.closing.startswith("此外，铜城镇本周共") and "惠及群众3000人" in bulletin.closing
     # The editor's own closing is kept by a redraft and by later choices.
     bulletin_services.update_header(
         actor=cast.county_viewer,
