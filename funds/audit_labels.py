@@ -95,6 +95,8 @@ ACTION_LABELS: dict[str, str] = {
     "bulletin.item_from_submission": "采用镇报送稿件",
     "bulletin.publish": "发布组工信息",
     "bulletin.submit": "报送经验做法",
+    "bulletin.submission_withdraw": "撤回报送稿件",
+    "bulletin.numbering": "设置组工信息期号",
     "export.request": "申请导出",
     "personal_data.export": "导出、打印个人信息",
     # the demo
