@@ -84,7 +84,8 @@ def town_week_figures(week_start: date) -> dict[int, TownWeek]:
         r.activities, r.reached, r.gifts = v["n"], v["reached"], v["gifts"]
     cash_kinds = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
     for v in (
-        Disbursement.objects.filter(handed_at__gte=start, handed_at__lt=end, status=Disbursement.Status.ISSUED)
+        Disbursement.objects.handed_out()  # the one definition: pending, rejected and voided grants are not counted
+        .filter(handed_at__gte=start, handed_at__lt=end)
         .order_by()
         .values("town_id")
         .annotate(

@@ -114,6 +114,16 @@ class Category(models.Model):
         "敏感个人信息", default=False, help_text="健康、残疾、低保、未成年人等（个人信息保护法第28条）"
     )
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    # Outside a campaign (a campaign has its own 慰问标准 per category): the most one person of this
+    # category may receive in a year, cash and goods at their value; the 超标准 rule checks it.
+    standard = models.DecimalField(
+        "日常慰问标准（元/年）",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="专项活动以外每人每年慰问金（品）合计上限；不填则不检查",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "人群类别"
@@ -318,6 +328,12 @@ class Beneficiary(AreaScoped):
 
         today = date.today()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+
+    def is_minor_on(self, day) -> bool:
+        """Under GRANT_MINOR_AGE on that day, by the birth date (taken from the ID number when the
+        person is registered): cash to a minor goes through a recorded guardian."""
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day)) < settings.GRANT_MINOR_AGE
 
 
 class BeneficiaryStatusChange(AreaScoped):
