@@ -90,7 +90,7 @@ def disbursement_create(
     account_holder = (account_holder or "").strip()
     if kind == Disbursement.Kind.TRANSFER:
         if not _account_holder_allowed(account_holder, person.name, proxy_name, proxy_relation, guardian_name):
-            errors["account_holder"] = ["转账户名须为慰问对象本人（或其监护人），或填写代领人及关系"]
+            errors["account_holder"] = ["转账户名须为慰问对象本人，或填写代领人及关系；未成年人可转入所登记监护人的账户"]
     else:
         account_holder = ""  # only a transfer goes to an account
     if visit is not None and visit.beneficiary_id != person.pk:
