@@ -35,6 +35,16 @@ class Town(AreaScoped):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # A town's own threshold above the county ceiling would promise approvals the ceiling refuses.
+        from django.core.exceptions import ValidationError
+
+        ceiling = settings.GRANT_CEILING
+        if self.grant_approval_threshold is not None and self.grant_approval_threshold > ceiling:
+            raise ValidationError(
+                {"grant_approval_threshold": f"审批限额不能高于全市单笔发放上限¥{ceiling:,.2f}（超过上限的发放不能登记）"}
+            )
+
 
 class Village(AreaScoped):
     class Kind(models.TextChoices):

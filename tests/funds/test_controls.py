@@ -221,3 +221,15 @@ def test_above_standard_covers_grants_outside_a_campaign_per_calendar_year(cast)
     category.save(update_fields=["standard"])
     with unscoped():
         assert not [c for c in rule_above_standard(Context(now=at(2024, 1, 10, 16))) if c.campaign_id is None]
+
+
+def test_a_towns_own_threshold_cannot_exceed_the_county_ceiling(cast):
+    town = cast.yeshan.town
+    town.grant_approval_threshold = Decimal("20000.00")
+    with pytest.raises(ValidationError) as error:
+        town.full_clean()
+    assert error.value.message_dict["grant_approval_threshold"] == [
+        "审批限额不能高于全市单笔发放上限¥10,000.00（超过上限的发放不能登记）"
+    ]
+    town.grant_approval_threshold = Decimal("2000.00")
+    town.full_clean()
