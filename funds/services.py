@@ -97,14 +97,17 @@ def disbursement_create(
         errors["visit"] = ["走访记录与慰问对象不一致"]
     if handed_by.town_id != person.town_id:
         errors["handed_by"] = ["发放人须为本镇干部"]
+    # The grant's value (cash, or goods at their unit value), judged with the other errors so all show at once.
     value = None
-    if not errors:
-        value = amount if amount is not None else goods_item.unit_value * quantity
-        if value > settings.GRANT_CEILING:
-            # A hard county limit: no approval makes it right, so nothing is written.
-            errors["amount" if amount is not None else "quantity"] = [
-                f"单笔发放{_yuan(value)}，超过全市单笔发放上限{_yuan(settings.GRANT_CEILING)}，不能登记。请核对金额或数量"
-            ]
+    if kind in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER) and "amount" not in errors:
+        value = amount
+    elif kind == Disbursement.Kind.GOODS and goods_item is not None and quantity and quantity > 0:
+        value = goods_item.unit_value * quantity
+    if value is not None and value > settings.GRANT_CEILING:
+        # A hard county limit: no approval makes it right, so nothing is written.
+        errors["amount" if kind != Disbursement.Kind.GOODS else "quantity"] = [
+            f"单笔发放{_yuan(value)}，超过全市单笔发放上限{_yuan(settings.GRANT_CEILING)}，不能登记。请核对金额或数量"
+        ]
     if errors:
         raise ValidationError(errors)
     if kind == Disbursement.Kind.GOODS:

@@ -128,8 +128,10 @@ def test_the_visit_form_asks_for_a_minors_guardian_and_the_service_insists(clien
     adult = client.get(f"{NEW_VISIT}?beneficiary={cast.yeshan.person.pk}&key={uuid.uuid4()}").content.decode()
     assert 'data-testid="guardian"' not in adult
 
-    refused = post_visit(client, child, cash_amount="200")
-    assert "李小雨未满18周岁，发放慰问金须登记监护人姓名及与其关系" in refused.content.decode()
+    refused = post_visit(client, child, cash_amount="50000").content.decode()
+    # Every problem at once: the missing guardian and the ceiling.
+    assert "李小雨未满18周岁，发放慰问金须登记监护人姓名及与其关系" in refused
+    assert "超过全市单笔发放上限¥10,000.00" in refused
     assert counts() == (0, 0)
     saved = post_visit(client, child, cash_amount="200", guardian_name="李强", guardian_relation="父亲")
     assert saved.status_code == 302
