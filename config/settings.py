@@ -1,6 +1,7 @@
 """Nuanxin settings: one file, every value from the environment through typed helpers."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -203,6 +204,18 @@ BULLETIN_REPORT_TO = env_str("BULLETIN_REPORT_TO", "部领导，滁州市委组�
 BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "各镇（街道）党（工）委、市直各单位、本部各科室（电教中心）。")
 # Where `manage.py bulletin_draft` writes the .docx (not served: the editor downloads through a view).
 BULLETIN_OUTPUT_DIR = Path(env_str("BULLETIN_OUTPUT_DIR", str(MEDIA_ROOT / "private" / "bulletins")))
+
+# Grant controls (funds/services.py), on for every town. A grant whose value (cash, or goods at
+# their unit value) exceeds the town's threshold waits for a town admin's approval (待审批); a town
+# without its own threshold uses the county default. Above the county ceiling a grant is refused.
+# Whole yuan.
+GRANT_APPROVAL_THRESHOLD_DEFAULT = Decimal(env_int("GRANT_APPROVAL_THRESHOLD_DEFAULT", 1000, minimum=1))
+GRANT_CEILING = Decimal(env_int("GRANT_CEILING", 10000, minimum=1))
+if GRANT_APPROVAL_THRESHOLD_DEFAULT > GRANT_CEILING:
+    raise ImproperlyConfigured("GRANT_APPROVAL_THRESHOLD_DEFAULT must not exceed GRANT_CEILING")
+# A person under this age (from the birth date in their ID number) receives cash only through a
+# recorded guardian (name and relation).
+GRANT_MINOR_AGE = env_int("GRANT_MINOR_AGE", 18, minimum=1)
 
 # Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
 INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant

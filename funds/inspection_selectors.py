@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
 from funds.filters import InspectionFlagFilter, RosterFilter
-from funds.inspection import BULK_ENTRY_HELP, HANDED_APPROVAL, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
-from funds.models import Disbursement, Finding, InspectionFlag
+from funds.inspection import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
+from funds.models import Disbursement, Finding, InspectionFlag, handed_out_q
 from towns.cadre_labels import with_place
 from towns.models import Cadre
 from towns.permissions import TOWN_ROLES
@@ -125,11 +125,12 @@ def roster(user, params) -> Roster:
     chosen = filterset.qs
     counts = chosen.order_by().aggregate(
         voided=Count("id", filter=Q(status=Disbursement.Status.VOIDED)),
-        pending=Count("id", filter=Q(status=Disbursement.Status.ISSUED) & ~Q(approval_status__in=HANDED_APPROVAL)),
+        # Issued but not handed out: waiting for approval, or refused (both left out of the roster).
+        pending=Count("id", filter=Q(status=Disbursement.Status.ISSUED) & ~handed_out_q()),
     )
     result.voided, result.pending = counts["voided"], counts["pending"]
     handed = (
-        chosen.filter(status=Disbursement.Status.ISSUED, approval_status__in=HANDED_APPROVAL)
+        chosen.handed_out()
         .select_related("town", "cell", "cell__village", "beneficiary", "goods_item", "handed_by")
         .prefetch_related("beneficiary__categories")
         .order_by("town__code", "cell__village__code", "cell__code", "handed_at", "id")

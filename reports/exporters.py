@@ -468,13 +468,13 @@ class RosterExporter(Exporter):
         return self._filterset
 
     def queryset(self):
-        from funds.inspection import HANDED_APPROVAL
         from funds.models import Disbursement
 
         filterset = self.filterset()
         if not filterset.is_valid():
             return Disbursement.objects.for_user(self.user).none()
-        return filterset.qs.filter(status=Disbursement.Status.ISSUED, approval_status__in=HANDED_APPROVAL)
+        # As the printed roster: handed out only (pending, rejected and voided grants are left out).
+        return filterset.qs.handed_out()
 
     def filters(self) -> dict:
         chosen = super().filters()

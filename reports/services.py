@@ -153,7 +153,8 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
         r.activity_titles = _distinct(r.activity_titles, QUOTED_TITLES)
     cash_kinds = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
     for v in (
-        Disbursement.objects.filter(handed_at__gte=start, handed_at__lt=end, status=Disbursement.Status.ISSUED)
+        Disbursement.objects.handed_out()  # the one definition: pending, rejected and voided grants are not counted
+        .filter(handed_at__gte=start, handed_at__lt=end)
         .order_by()
         .values("town_id")
         .annotate(

@@ -22,6 +22,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_directory(tmp_path_factory):
+    """Files the code writes (receipts, the demo's generated receipt pages) go to a directory of the
+    run's own, never the working tree's media/."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 # --- audit triggers vs. the flush of transactional tests (funds migration 0002) -------------
 _TRIGGER_GUARDED_TABLES = ("funds_auditrecord", "funds_disbursement", "funds_budget")
 

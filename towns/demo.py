@@ -13,7 +13,6 @@ the load time (which would make every grant look "entered long after the fact").
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 import uuid
@@ -129,6 +128,9 @@ CATEGORIES = [
     ("elderly_party_member", "高龄党员", 60, False, 300),
 ]
 STANDARD = {code: Decimal(amount) for code, _, _, _, amount in CATEGORIES if amount}
+# 日常慰问标准 (元/年, Category.standard): what one person may receive outside campaigns in a year;
+# the 超标准 rule checks it. Twice the campaign standard, and ¥400 for the untargeted 60岁以上.
+YEARLY_STANDARD = {code: Decimal(amount or 200) * 2 for code, _, _, _, amount in CATEGORIES}
 INTERVAL = {code: days for code, _, days, _, _ in CATEGORIES}
 PARTY_CATS = {"poor_party_member", "elderly_party_member", "retired_cadre"}
 CIVIL_CATS = {"dibao", "extreme_poverty", "widowed_elderly", "disabled"}
@@ -531,8 +533,8 @@ class _Builder:
         rows = []
         for order, (code, name, days, sensitive, _) in enumerate(CATEGORIES, start=1):
             self.category_ids[code] = w.new_id(Category)
-            rows.append((self.category_ids[code], code, name, days, sensitive, order * 10))
-        w.insert(Category, ["id", "code", "name", "visit_interval_days", "sensitive", "sort_order"], rows)
+            rows.append((self.category_ids[code], code, name, days, sensitive, order * 10, YEARLY_STANDARD.get(code)))
+        w.insert(Category, ["id", "code", "name", "visit_interval_days", "sensitive", "sort_order", "standard"], rows)
         rows = []
         for name, unit, value in GOODS:
             pk = w.new_id(GoodsItem)
@@ -1254,6 +1256,22 @@ class _Builder:
                     cell_worker[person.cell_id],
                     self.campaign_id,
                 )
+        if town.name == "永丰镇":  # 超标准 outside a campaign: ¥800 cash against 60岁以上's ¥400 a year
+            untargeted = [p for p in town.people if p.status == "active" and p.cats == ["age60"]]
+            if untargeted:
+                person = untargeted[len(untargeted) // 3]
+                grant(
+                    person,
+                    None,
+                    gen.moment(date(2023, 12, 20)),
+                    "cash",
+                    Decimal("800.00"),
+                    None,
+                    None,
+                    "town_finance",
+                    cell_worker[person.cell_id],
+                    None,
+                )
         if town.name == "铜城镇":  # 集中录入: one cadre enters 32 grants of a roster in eight minutes
             money = sorted(
                 (r for r in rows if r["campaign_id"] and r["status"] == "issued" and r["kind"] == "cash"),
@@ -1530,24 +1548,44 @@ class _Builder:
             if r["status"] == "issued" and r["kind"] in ("cash", "goods"):
                 groups[(r["handed_by_id"], r["handed_at"].astimezone(TZ).date())].append(r)
         receipt_rows = []
+        names = {p.id: p.name for p in town.people}
         for (cadre, day), grants in sorted(groups.items()):
             if rng.random() < 0.015:
                 continue
             pk = self.writer.new_id(Receipt)
-            sha = hashlib.sha256(f"{SEED}-receipt-{pk}".encode()).hexdigest()
             uploaded = max(g["handed_at"] for g in grants) + timedelta(hours=rng.randint(2, 72))
-            receipt_rows.append(
-                [pk, town.id, "roster_page", f"receipts/demo/{pk}.jpg", sha, f"签领花名册{day:%m%d}.jpg", cadre, uploaded]
-            )
+            # A real file behind every receipt (a generated roster page), stored as an upload is.
+            name, sha = self._receipt_file(town, names, pk, day, grants, uploaded)
+            receipt_rows.append([pk, town.id, "roster_page", name, sha, f"签领花名册{day:%m%d}.pdf", cadre, uploaded])
             for g in grants:
                 g["receipt_id"] = pk
         if town.name == "秦栏镇" and len(receipt_rows) > 1:
-            receipt_rows[1][4] = receipt_rows[0][4]  # the same image as another day's page (签领雷同)
+            # The same file as another day's page (签领雷同): same path, same SHA-256.
+            receipt_rows[1][3:5] = receipt_rows[0][3:5]
         self.writer.insert(
             Receipt,
             ["id", "town_id", "kind", "file", "sha256", "original_name", "uploaded_by_id", "uploaded_at"],
             [tuple(r) for r in receipt_rows],
         )
+
+    def _receipt_file(self, town: _TownState, names: dict, pk: int, day: date, grants: list, uploaded) -> tuple[str, str]:
+        """The roster page's PDF under MEDIA_ROOT; its path and SHA-256."""
+        from funds import receipt_files
+
+        goods = {g[0]: g[1] for g in self.goods}
+        rows = []
+        for g in grants:
+            what = f"{goods[g['goods_item_id']]}×{g['quantity']}" if g["kind"] == "goods" else f"现金 ¥{g['amount']:,.2f}"
+            person = names.get(g["beneficiary_id"], "")
+            rows.append((person, what, g["proxy_name"] or person))
+        content = receipt_files.roster_page_pdf(
+            title="慰问金（品）签领花名册",
+            header=f"{town.name}　发放日期：{day.year}年{day.month}月{day.day}日　共{len(grants)}人",
+            rows=rows,
+            note="演示数据：系统生成的样张，并非真实签字",
+        )
+        name = f"receipts/{uploaded.astimezone(TZ):%Y/%m}/demo-{pk}.pdf"
+        return name, receipt_files.store(name, content)
 
     # -------------------------------------------------------- follow-ups
     def build_followups(self, town: _TownState, gen: _Gen, visits: list) -> int:

@@ -121,6 +121,9 @@ class VisitLogForm(forms.Form):
     )
     proxy_name = forms.CharField(label="代领人姓名", required=False, max_length=30, help_text="本人领取则不填")
     proxy_relation = forms.CharField(label="代领人与对象关系", required=False, max_length=20)
+    # Shown when the person is a minor: cash to a minor needs a guardian (the service refuses without).
+    guardian_name = forms.CharField(label="监护人姓名", required=False, max_length=30)
+    guardian_relation = forms.CharField(label="监护人与对象关系", required=False, max_length=20, help_text="如：母亲、祖父")
     goods_item = ListedModelChoiceField(
         label="慰问品",
         required=False,
@@ -159,6 +162,7 @@ class VisitLogForm(forms.Form):
     def __init__(self, *args, user, person, goods=None, **kwargs):
         self.user = user
         self.person = person
+        self.minor = person.is_minor_on(timezone.localdate())  # the guardian fields are shown
         me = user.cadre
         self.me = me
         initial = kwargs.setdefault("initial", {})
@@ -222,6 +226,8 @@ class VisitLogForm(forms.Form):
             "proxy_name": data["proxy_name"],
             "proxy_relation": data["proxy_relation"],
             "account_holder": data["account_holder"],
+            "guardian_name": data["guardian_name"],
+            "guardian_relation": data["guardian_relation"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:

@@ -257,6 +257,8 @@ def visit_log(
     proxy_name: str = "",
     proxy_relation: str = "",
     account_holder: str = "",
+    guardian_name: str = "",
+    guardian_relation: str = "",
 ) -> VisitLogResult:
     """A visit with what was handed over and what the person asked for, all or nothing.
 
@@ -315,7 +317,13 @@ def visit_log(
         return _logged(visit, created=False)
 
     grants = []
-    proxy = {"proxy_name": proxy_name, "proxy_relation": proxy_relation}
+    # The guardian of a minor is recorded on the visit's grants; the service requires one for cash.
+    proxy = {
+        "proxy_name": proxy_name,
+        "proxy_relation": proxy_relation,
+        "guardian_name": guardian_name,
+        "guardian_relation": guardian_relation,
+    }
     handed = []
     if cash_amount is not None:
         handed.append(("cash", {"kind": cash_kind, "amount": cash_amount, "account_holder": account_holder, **proxy}))

@@ -140,7 +140,11 @@ def build_week_data(cast):
             _followup(ys, FollowUp.Kind.DEMAND, status, date(2024, 1, 11))
         _activity(tc, date(2024, 1, 4), reached=40)
         _visit(tc, tc.person, at(2024, 1, 5))
-    make_grant(ys, amount="247000.00", handed_at=at(2024, 1, 9, 10, 30))
+    # ¥247,000 in grants the town need not approve (each below its threshold and the county ceiling).
+    ys.town.grant_approval_threshold = Decimal("10000.00")
+    ys.town.save(update_fields=["grant_approval_threshold"])
+    for _ in range(25):
+        make_grant(ys, amount="9880.00", handed_at=at(2024, 1, 9, 10, 30))
     make_grant(ys, amount="300.00", handed_at=at(2024, 1, 11, 10, 30))
     return cast
 
