@@ -67,7 +67,7 @@ def _one(sql: str, params) -> tuple:
 
 def _expected(week: date, town_ids: list[int]) -> dict:
     """The counts by hand: door visits count households, the other contacts people; grants handed out
-    (status issued) in the week; follow-ups raised by the week's end, not rejected, to date."""
+    (issued, approved or needing no approval) in the week; follow-ups raised by the week's end, not rejected, to date."""
     start = datetime.combine(week, time.min, TZ)
     end = start + timedelta(days=7)
     towns = list(town_ids)
@@ -87,7 +87,8 @@ def _expected(week: date, town_ids: list[int]) -> dict:
     out["cash"], goods = _one(
         "SELECT COALESCE(SUM(amount) FILTER (WHERE kind IN ('cash', 'transfer')), 0),"
         " COALESCE(SUM(quantity) FILTER (WHERE kind = 'goods'), 0) FROM funds_disbursement"
-        " WHERE status = 'issued' AND town_id = ANY(%s) AND handed_at >= %s AND handed_at < %s",
+        " WHERE status = 'issued' AND approval_status IN ('not_required', 'approved')"
+        " AND town_id = ANY(%s) AND handed_at >= %s AND handed_at < %s",
         [towns, start, end],
     )
     out["gifts"] = activity_gifts + goods
