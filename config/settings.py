@@ -23,12 +23,25 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 ID_ENCRYPTION_KEY = env_str("ID_ENCRYPTION_KEY", _DEV_ID_KEY)
 # A separate key for the HMAC that makes exact ID search and duplicate checks possible.
 ID_HMAC_KEY = env_str("ID_HMAC_KEY", _DEV_ID_HMAC_KEY)
+# Keys the audit chain (HMAC-SHA256 of each record): the database never holds it, so whoever can
+# write the database cannot re-sign a rewritten record. Escrow it: without it no chain verifies.
+_DEV_AUDIT_HMAC_KEY = "dev-only-audit-hmac-key"
+AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", _DEV_AUDIT_HMAC_KEY)
+# Append-only file of chain heads (manage.py audit_anchor, beat every AUDIT_ANCHOR_MINUTES), on a
+# volume the database's owner cannot write: verify_audit checks the chains against its last line.
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(BASE_DIR / "media" / "private" / "audit-anchors.jsonl"))
+AUDIT_ANCHOR_MINUTES = env_int("AUDIT_ANCHOR_MINUTES", 5, minimum=1)
+# The PostgreSQL role the application connects as (funds/db_roles.py): `migrate`, run as the
+# tables' owner, grants it what it needs and no more. Empty: no grants (SQLite, one-role setups).
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "")
 
 if not DEBUG and not DEMO_MODE:
     if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 40:
         raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 40+ characters when DEBUG is off")
     if ID_ENCRYPTION_KEY == _DEV_ID_KEY or ID_HMAC_KEY == _DEV_ID_HMAC_KEY:
         raise ImproperlyConfigured("ID_ENCRYPTION_KEY and ID_HMAC_KEY must be set when DEBUG is off")
+    if AUDIT_HMAC_KEY == _DEV_AUDIT_HMAC_KEY or len(AUDIT_HMAC_KEY) < 16:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set (16+ characters) when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
