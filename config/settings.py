@@ -251,6 +251,8 @@ EXPORT_WRITER = env_str("EXPORT_WRITER", "rustpy")  # or "openpyxl" (7x slower, 
 if EXPORT_WRITER not in ("rustpy", "openpyxl"):
     raise ImproperlyConfigured(f"EXPORT_WRITER must be rustpy or openpyxl, not {EXPORT_WRITER!r}")
 CELERY_BEAT_SCHEDULE["sweep-exports"] = {"task": "reports.tasks.sweep_exports", "schedule": crontab(hour=3, minute=40)}
+# Audit chain heads to the append-only file outside the database (funds/audit_anchor.py); idempotent.
+CELERY_BEAT_SCHEDULE["audit-anchor"] = {"task": "funds.tasks.audit_anchor_task", "schedule": AUDIT_ANCHOR_MINUTES * 60.0}
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,8 @@
 * The capture trigger on grants and budgets no longer reads a setting any session could set
   (``set_config('nuanxin.audited_write', 'on', true)`` skipped it). It is a constraint trigger
   deferred to commit, and a write counts as audited when the same transaction appended a record
-  for that object (funds/audit.py) whose ``after`` names every column the write changed; a bulk
+  for that object (funds/audit.py): its creation, or changes whose ``after`` name every column the
+  update changed; a bulk
   load audited as a whole appends one record with object_id '*'. Anything else gets a channel 'db'
   record in the row's town chain, unkeyed (the database has no key): the keyed record that follows
   it in the chain, or the anchor outside the database, covers it. A forged record (one inserted to
@@ -58,7 +59,8 @@ BEGIN
         RETURN NULL;
     END IF;
     -- Audited by the service: this transaction appended a record for this very row (an insert), or
-    -- records whose "after" name every column this update changed. A bulk load: one record for all.
+    -- records of changes (a "before" and an "after") whose "after" name every column this update
+    -- changed (a creation's record covers the insert, not a later update). A bulk load: one record for all.
     IF TG_OP <> 'DELETE' AND (
         EXISTS (
             SELECT 1 FROM funds_auditrecord
@@ -73,7 +75,7 @@ BEGIN
             EXCEPT
             SELECT jsonb_object_keys(r."after") FROM funds_auditrecord r
             WHERE r.object_type = TG_ARGV[1] AND r.object_id = v_object_id AND r.txid = txid_current()
-              AND r.channel <> 'db' AND jsonb_typeof(r."after") = 'object'
+              AND r.channel <> 'db' AND jsonb_typeof(r."before") = 'object' AND jsonb_typeof(r."after") = 'object'
         ))
     ) THEN
         RETURN NULL;
