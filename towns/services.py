@@ -471,6 +471,8 @@ def categories_by_code() -> dict[str, Category]:
 
 @transaction.atomic
 def password_changed(*, actor) -> None:
+    # Their own choice now: the temporary flag an admin's reset set is cleared.
+    Cadre._base_manager.filter(user_id=actor.pk, password_temporary=True).update(password_temporary=False)
     audit.record(
         actor=actor,
         action="account.password_change",
@@ -488,6 +490,8 @@ def password_reset(*, actor, cadre, new_password: str) -> None:
     user = cadre.user
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    # A password someone else chose is temporary: the holder must change it at the next login.
+    Cadre._base_manager.filter(pk=cadre.pk).update(password_temporary=True)
     audit.record(
         actor=actor,
         action="account.password_reset",

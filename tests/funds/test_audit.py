@@ -16,7 +16,7 @@ from funds import audit
 from funds import services as fund_services
 from funds.models import AuditRecord, Budget, Disbursement
 from tests.cast import PASSWORD, at
-from tests.dbroles import APP_ROLE, as_owner
+from tests.dbroles import as_owner
 from towns import services as town_services
 from towns.scoping import unscoped
 

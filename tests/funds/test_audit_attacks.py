@@ -14,12 +14,12 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from funds import audit
-from funds import services as fund_services
 from funds.audit_anchor import latest_anchor, write_anchor
 from funds.models import AuditRecord, Disbursement
 from tests.cast import at
-from tests.dbroles import APP_ROLE, as_owner
-from tests.funds.test_audit import at_commit, budget, db_records, grant, jan10, raw, some_history, tamper  # noqa: F401
+from tests.dbroles import APP_ROLE
+from tests.funds.test_audit import at_commit, budget, db_records, grant, raw, some_history, tamper
+from tests.funds.test_audit import jan10 as jan10  # noqa: F401 (the fixture)
 from towns.scoping import unscoped
 
 pytestmark = [
@@ -97,7 +97,7 @@ def test_a_forged_record_that_fools_the_trigger_is_named_by_verify(cast, jan10):
     fields = {"before": {"approval_note": ""}, "after": {"approval_note": "已核"}}
     payload = json.dumps({**fields, "action": "disbursement.approve"}, sort_keys=True)
     raw(
-        'INSERT INTO funds_auditrecord (created_at, actor_name, actor_role, actor_town, town_id, action, object_type, object_id,'
+        "INSERT INTO funds_auditrecord (created_at, actor_name, actor_role, actor_town, town_id, action, object_type, object_id,"
         ' object_repr, "before", "after", reason, request_id, channel, payload, prev_hash, hash, chain, keyed)'
         " VALUES (now(), '冶山镇管理员', 'town_admin', '冶山镇', %s, 'disbursement.approve', 'funds.disbursement', %s, '',"
         " %s, %s, '', '', 'web', %s, %s, %s, %s, true)",

@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from towns import selectors, services
+from towns import lockout, selectors, services
 from towns.decorators import permission_required
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
 from towns.models import Cadre
@@ -42,15 +42,31 @@ class Login(auth_views.LoginView):
             context["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
         return context
 
+    def post(self, request, *args, **kwargs):
+        # The per-account slow-down (towns/lockout.py): refused before the password is even checked.
+        username = str(request.POST.get("username", ""))[:150]
+        wait = lockout.slowdown_seconds(username, getattr(request, "axes_ip_address", "") or "")
+        if wait:
+            form = self.form_class(request, initial={"username": username})
+            context = self.get_context_data(form=form, slowdown_seconds=wait)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
 
 class PasswordChange(auth_views.PasswordChangeView):
     template_name = "registration/password_change.html"
     form_class = NuanxinPasswordChangeForm
     success_url = reverse_lazy("password_change_done")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["password_temporary"] = bool(self.request.session.get(lockout.SESSION_KEY))
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(actor=self.request.user)
+        self.request.session.pop(lockout.SESSION_KEY, None)
         return response
 
 
