@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.shortcuts import redirect, render
@@ -25,6 +26,11 @@ SESSION_KEY = "password_temporary"
 def _recent_attempts(username: str):
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     return AccessAttempt.objects.filter(username=username, attempt_time__gte=since)
+
+
+def client_address(request) -> str:
+    """The address axes counts failures under (its own helper: the same proxy settings)."""
+    return getattr(request, "axes_ip_address", None) or get_client_ip_address(request) or ""
 
 
 def slowdown_seconds(username: str, ip_address: str) -> int:
@@ -54,7 +60,7 @@ def lock_ends_at(username: str, ip_address: str):
 def locked_out_response(request, original_response=None, credentials=None):
     """axes' lockout page, with the time the lock ends (AXES_LOCKOUT_CALLABLE)."""
     username = str((credentials or {}).get("username") or request.POST.get("username") or "")
-    until = lock_ends_at(username, getattr(request, "axes_ip_address", "") or "")
+    until = lock_ends_at(username, client_address(request))
     context = {
         "until": timezone.localtime(until) if until else None,
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),

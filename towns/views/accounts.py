@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from towns import lockout, selectors, services
+from towns import auth_events, lockout, selectors, services
 from towns.decorators import permission_required
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
 from towns.models import Cadre
@@ -45,7 +45,11 @@ class Login(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         # The per-account slow-down (towns/lockout.py): refused before the password is even checked.
         username = str(request.POST.get("username", ""))[:150]
-        wait = lockout.slowdown_seconds(username, getattr(request, "axes_ip_address", "") or "")
+        address = lockout.client_address(request)
+        if lockout.lock_ends_at(username, address):  # this address is locked out: axes' page, with its end
+            auth_events.on_locked_out(sender=None, request=request, username=username, ip_address=address)
+            return lockout.locked_out_response(request, credentials={"username": username})
+        wait = lockout.slowdown_seconds(username, address)
         if wait:
             form = self.form_class(request, initial={"username": username})
             context = self.get_context_data(form=form, slowdown_seconds=wait)
