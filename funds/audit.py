@@ -373,7 +373,8 @@ def verify_chain(batch_size: int = 5000, anchor: dict | None = None) -> ChainRep
                     and (chain != COUNTY_CHAIN or chain in keyed_chains)
                 ):
                     problem = "业务记录缺少密钥签名（伪造的记录）"
-                if not problem and chain != chain_of(row["town_id"]):
+                # (Records from before the per-town chains all stayed in the county chain, unkeyed.)
+                if not problem and row["keyed"] and chain != chain_of(row["town_id"]):
                     problem = "所属链与对象所属镇不符（记录被移动）"
                 if problem:
                     return ChainReport(checked, row["id"], problem, heads=heads, unkeyed=unkeyed)
@@ -468,6 +469,9 @@ ACTION_LABELS: dict[str, str] = {
     "account.locked": "账号被锁定",
     "account.password_change": "修改密码",
     "account.password_reset": "重置密码",
+    "account.unlock": "解除登录锁定",
+    "audit.seal": "封存各镇审计链链头",
+    "demo.load": "加载演示数据",
     "beneficiary.create": "新增慰问对象",
     "beneficiary.update": "修改慰问对象",
     "beneficiary.status": "变更对象状态",
@@ -533,6 +537,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "funds.budget": "经费预算",
     "funds.goodsitem": "慰问品",
     "export": "导出",
+    "audit.chain": "审计链",
     "reports.exportjob": "导出文件",
 }
 

@@ -483,6 +483,26 @@ def password_changed(*, actor) -> None:
 
 
 @transaction.atomic
+def account_unlock(*, actor, cadre) -> None:
+    """A town admin lifts the lockout of an account in their own town (every address), audited."""
+    from axes.utils import reset as axes_reset
+
+    require(actor, "user.reset_password")
+    cadre = _in_scope(Cadre, actor, cadre, "cadre", "账号")
+    username = cadre.user.get_username()
+    cleared = axes_reset(username=username)
+    audit.record(
+        actor=actor,
+        action="account.unlock",
+        town=cadre.town_id,
+        object_type="auth.user",
+        object_id=str(cadre.user_id),
+        object_repr=f"{cadre.name}（{username}）",
+        after={"cleared_attempts": cleared},
+    )
+
+
+@transaction.atomic
 def password_reset(*, actor, cadre, new_password: str) -> None:
     """A town admin resets the password of an account in their own town (checked by scope)."""
     require(actor, "user.reset_password")

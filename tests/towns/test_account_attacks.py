@@ -95,3 +95,21 @@ def test_users_groups_and_passwords_changed_in_the_admin_are_audited(client, cas
         assert reset.object_id == str(user.pk) and reset.town_id == cast.yeshan.town.pk and reset.channel
         assert AuditRecord.objects.filter(action="group.create", after__name="审计组").exists()
         assert Cadre.objects.get(user=user).password_temporary
+
+
+def test_a_town_admin_unlocks_without_resetting_the_password(client, cast):
+    for _ in range(5):
+        login(client, "ys_cadre", WRONG, ip="10.1.1.1")
+    assert login(client, "ys_cadre", PASSWORD, ip="10.1.1.1").status_code == 429
+    admin = client.__class__()
+    admin.force_login(cast.yeshan.admin)
+    assert 'data-testid="unlock-ys_cadre"' in text(admin.get(reverse("towns:user_list")))
+    assert admin.post(reverse("towns:unlock", args=[cast.yeshan.cadre.cadre.pk])).status_code == 302
+    assert login(client, "ys_cadre", PASSWORD, ip="10.1.1.1").status_code == 302
+    with unscoped():
+        record = AuditRecord.objects.get(action="account.unlock")
+    assert record.actor_id == cast.yeshan.admin.pk and record.town_id == cast.yeshan.town.pk
+    # Another town's admin cannot even find the account.
+    other = client.__class__()
+    other.force_login(cast.tongcheng.admin)
+    assert other.post(reverse("towns:unlock", args=[cast.yeshan.cadre.cadre.pk])).status_code == 404

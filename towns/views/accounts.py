@@ -111,3 +111,13 @@ def reset_password(request, pk):
         messages.success(request, f"已重置 {cadre.name} 的密码，请当面告知本人并提醒其登录后修改。")
         return redirect("towns:user_list")
     return render(request, "towns/reset_password.html", {"form": form, "cadre": cadre})
+
+
+@permission_required("user.reset_password")
+@require_http_methods(["POST"])
+def unlock(request, pk):
+    """Lift a lockout without touching the password (a cadre who remembered it after all)."""
+    cadre = get_for_user_or_404(Cadre.objects.select_related("user"), request.user, pk=pk)
+    services.account_unlock(actor=request.user, cadre=cadre)
+    messages.success(request, f"已解除 {cadre.name} 的登录锁定。")
+    return redirect("towns:user_list")
