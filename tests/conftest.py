@@ -15,6 +15,15 @@ def cast(db):
     return build_cast()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _anchor_file_of_its_own(tmp_path_factory):
+    """verify_audit reads the latest anchor (AUDIT_ANCHOR_FILE): never one a developer's own
+    database left in media/private/."""
+    from django.conf import settings
+
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path_factory.mktemp("audit-anchors") / "anchors.jsonl")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: cached filter choices hold another test's ids."""
