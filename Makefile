@@ -9,11 +9,13 @@ PORT ?= 8000
 # Test services default to the local PostgreSQL and Redis; DATABASE_URL / REDIS_URL override.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/nuanxin)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
+# The suite migrates as the URL's user (the owner) and runs as this role (tests/conftest.py), as production does.
+TEST_DATABASE_APP_ROLE ?= nuanxin_app
 TEST_ENV := DJANGO_SETTINGS_MODULE=config.settings DEBUG=0 NUANXIN_TESTING=1 SCOPE_GUARD=1 CELERY_EAGER=1 \
 	SECRET_KEY=test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key \
+	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key AUDIT_HMAC_KEY=test-only-audit-hmac-key \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DATABASE_APP_ROLE=$(TEST_DATABASE_APP_ROLE)
 
 .PHONY: run test lint format bench venv migrate demo clean
 
@@ -50,7 +52,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nuanxin_county
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ENV := DJANGO_SETTINGS_MODULE=bench.settings DEBUG=0 \
 	SECRET_KEY=test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key \
+	ID_ENCRYPTION_KEY=dGVzdC1vbmx5LWlkLWVuY3J5cHRpb24ta2V5LTMyYnk= ID_HMAC_KEY=test-only-hmac-key AUDIT_HMAC_KEY=test-only-audit-hmac-key \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage \
 	DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
@@ -17,10 +20,20 @@ from funds.models import AuditRecord
 from towns import bulk
 
 GENESIS = "0" * 64
-# Same key in the PostgreSQL trigger function (migration funds 0002): one chain, one lock.
+# pg_advisory_xact_lock(CHAIN_LOCK_KEY, chain): one lock per chain, taken by record() and by the
+# capture trigger (migration funds 0005). Writers in different towns never wait for each other.
 CHAIN_LOCK_KEY = 72_410_101
-# Transaction-local flag the money-table triggers read (migration funds 0002).
-AUDITED_WRITE_SETTING = "nuanxin.audited_write"
+# Records with no town (logins of county accounts, campaigns, seals of the town heads) chain here.
+COUNTY_CHAIN = 0
+
+
+def chain_of(town_id) -> int:
+    return int(town_id) if town_id else COUNTY_CHAIN
+
+
+def _audit_key() -> bytes:
+    # Read per call (not at import) so a test can sign with another key and watch verify fail.
+    return settings.AUDIT_HMAC_KEY.encode()
 
 
 @dataclass
@@ -99,36 +112,53 @@ def snapshot(instance, fields: list[str] | None = None, exclude: tuple[str, ...]
     return data
 
 
-def _chain_head_and_now() -> tuple[str, datetime]:
-    """The hash the next record chains to, and the database's clock for its time.
+def lock_chains(chains) -> None:
+    """Take the chains' locks (until commit) in one order, so two writers of two chains cannot deadlock.
 
-    On PostgreSQL the advisory lock is its own statement: a statement's snapshot is taken when it
-    starts, so reading the head in the statement that waited for the lock could miss the record
-    the lock's previous holder committed, and fork the chain.
+    Its own statement: a statement's snapshot is taken when it starts, so reading the head in the
+    statement that waited for the lock could miss the record the lock's previous holder committed,
+    and fork the chain.
     """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for chain in sorted(set(chains)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_KEY, chain])
+
+
+def _chain_heads_and_now(chains) -> tuple[dict[int, str], datetime]:
+    """The hash each chain's next record links to, and the database's clock for their time."""
+    chains = sorted(set(chains))
     if connection.vendor == "postgresql":
+        lock_chains(chains)
         with connection.cursor() as cursor:
-            # Serialises writers of the chain until commit; the trigger takes the same lock.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            # The service's write has been made by now and this record describes it, so close the
-            # window mark_service_write() opened: any later unaudited write in the same transaction
-            # (raw SQL, queryset.update) is again caught by the money-table triggers.
+            # One index probe per chain (audit_chain_head); the clock after the locks were granted.
             cursor.execute(
-                "SELECT (SELECT hash FROM funds_auditrecord ORDER BY id DESC LIMIT 1),"
-                " clock_timestamp(), set_config(%s, 'off', true)",
-                [AUDITED_WRITE_SETTING],
+                "SELECT c, (SELECT hash FROM funds_auditrecord WHERE chain = c ORDER BY id DESC LIMIT 1), clock_timestamp()"
+                " FROM unnest(%s::integer[]) AS c",
+                [chains],
             )
-            last, now, _ = cursor.fetchone()
-            return last or GENESIS, now
-    last = AuditRecord._base_manager.order_by("-id").values_list("hash", flat=True).first()
+            rows = cursor.fetchall()
+        return {c: last or GENESIS for c, last, _ in rows}, rows[0][2]
+    heads = {}
+    for chain in chains:
+        last = AuditRecord._base_manager.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+        heads[chain] = last or GENESIS
     with connection.cursor() as cursor:
         cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
         now = parse_datetime(cursor.fetchone()[0]).replace(tzinfo=UTC)
-    return last or GENESIS, now
+    return heads, now
 
 
-def compute_hash(prev_hash: str, payload: str) -> str:
-    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+def compute_hash(prev_hash: str, payload: str, *, keyed: bool = True) -> str:
+    """HMAC-SHA256 under AUDIT_HMAC_KEY, which the database never holds: whoever rewrites a record
+    and re-hashes the chain without the key is caught by verify_chain. Unkeyed (plain SHA-256) are
+    only the records the database's own trigger writes (it has no key) and those written before the
+    chain was keyed; each is covered by the keyed record that follows it in its chain."""
+    message = (prev_hash + payload).encode()
+    if keyed:
+        return hmac.new(_audit_key(), message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 def _actor_fields(actor) -> dict:
@@ -178,13 +208,16 @@ def record(
     if pending is not None:
         pending.append(fields)
         return None
-    prev_hash, created_at = _chain_head_and_now()
+    chain = chain_of(fields["town_id"])
+    heads, created_at = _chain_heads_and_now([chain])
     payload = _payload(fields, created_at)
     return AuditRecord._base_manager.create(
         created_at=created_at,
         payload=payload,
-        prev_hash=prev_hash,
-        hash=compute_hash(prev_hash, payload),
+        prev_hash=heads[chain],
+        hash=compute_hash(heads[chain], payload),
+        chain=chain,
+        keyed=True,
         **fields,
     )
 
@@ -248,26 +281,20 @@ def record_many(*, actor, entries, batch_size: int = 5000) -> int:
 def _append(records: list[dict], batch_size: int = 5000) -> int:
     if not records:
         return 0
-    prev_hash, created_at = _chain_head_and_now()
+    heads, created_at = _chain_heads_and_now(chain_of(fields["town_id"]) for fields in records)
     rows = []
     for fields in records:
+        chain = chain_of(fields["town_id"])
         payload = _payload(fields, created_at)
-        digest = compute_hash(prev_hash, payload)
-        rows.append(AuditRecord(created_at=created_at, payload=payload, prev_hash=prev_hash, hash=digest, **fields))
-        prev_hash = digest
+        digest = compute_hash(heads[chain], payload)
+        rows.append(
+            AuditRecord(
+                created_at=created_at, payload=payload, prev_hash=heads[chain], hash=digest, chain=chain, keyed=True, **fields
+            )
+        )
+        heads[chain] = digest
     bulk.insert(AuditRecord, rows, batch_size=batch_size)  # ids in list order: the chain's order
     return len(rows)
-
-
-def mark_service_write() -> None:
-    """Tell the PostgreSQL money-table triggers that the next write is audited by a service.
-
-    Call it right before the write; the record() that follows closes the window again, so a
-    service making two writes marks each. Forgetting costs an extra 'db' record, never a lost one.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'on', true)", [AUDITED_WRITE_SETTING])
 
 
 @dataclass
@@ -275,11 +302,19 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     problem: str = ""
-    head: str = ""  # hash of the last record: write it down to notice later removal of the newest records
+    # chain -> (id, hash) of its newest record: what audit_anchor writes down outside the database.
+    heads: dict[int, tuple[int, str]] = dataclasses.field(default_factory=dict)
+    unkeyed: int = 0  # records signed without the key: the trigger's 'db' records and any older than the key
+    anchor_at: str = ""  # when the anchor the chains were checked against was written ("" = none)
 
     @property
     def ok(self) -> bool:
         return self.broken_id is None
+
+    @property
+    def head(self) -> str:
+        """The newest record's hash over all chains (kept for the command's one-line summary)."""
+        return max(self.heads.values())[1] if self.heads else ""
 
 
 # Every column that mirrors the signed payload: changing any of them without re-signing is caught.
@@ -301,39 +336,88 @@ _COMPARED = (
 )
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in id order; report the first record whose hash, link or columns disagree.
+def verify_chain(batch_size: int = 5000, anchor: dict | None = None) -> ChainReport:
+    """Walk every chain in id order; report the first record whose link, keyed hash or columns disagree.
 
-    Records written by the PostgreSQL trigger (channel 'db') are signed the same way, so one
-    walk covers both writers.
+    Each town has its own chain (and the county one, 0): one pass keeps the last hash per chain.
+    ``anchor`` is a chain head list written outside the database (funds/audit_anchor.py): every
+    head it names must still be there with the same hash, so cutting off the newest records
+    (which leaves a shorter chain that is whole) is caught.
     """
-    prev = GENESIS
-    checked = 0
+    prev: dict[int, str] = {}
+    heads: dict[int, tuple[int, str]] = {}
+    anchored = {int(c): (int(i), h) for c, (i, h) in (anchor or {}).get("heads", {}).items()}
+    seen_anchored: set[int] = set()
+    keyed_chains: set[int] = set()
+    checked = unkeyed = 0
     last_id = 0
     with transaction.atomic():
         while True:
             rows = list(
                 AuditRecord._base_manager.filter(id__gt=last_id)
                 .order_by("id")
-                .values("id", "payload", "prev_hash", "hash", "created_at", *_COMPARED)[:batch_size]
+                .values("id", "chain", "keyed", "payload", "prev_hash", "hash", "created_at", *_COMPARED)[:batch_size]
             )
             if not rows:
                 break
             for row in rows:
-                problem = _check_row(row, prev)
+                chain = row["chain"]
+                problem = _check_row(row, prev.get(chain, GENESIS))
+                # Unkeyed are only the trigger's 'db' records and the county chain's records from before
+                # the key (migration funds 0005 left them there); anything else unkeyed was forged.
+                if not problem and row["keyed"]:
+                    keyed_chains.add(chain)
+                elif (
+                    not problem
+                    and row["channel"] != AuditRecord.Channel.DATABASE
+                    and (chain != COUNTY_CHAIN or chain in keyed_chains)
+                ):
+                    problem = "业务记录缺少密钥签名（伪造的记录）"
+                # (Records from before the per-town chains all stayed in the county chain, unkeyed.)
+                if not problem and row["keyed"] and chain != chain_of(row["town_id"]):
+                    problem = "所属链与对象所属镇不符（记录被移动）"
                 if problem:
-                    return ChainReport(checked, row["id"], problem)
-                prev = row["hash"]
+                    return ChainReport(checked, row["id"], problem, heads=heads, unkeyed=unkeyed)
+                prev[chain] = row["hash"]
+                heads[chain] = (row["id"], row["hash"])
+                if chain in anchored and anchored[chain][0] == row["id"]:
+                    if anchored[chain][1] != row["hash"]:
+                        return ChainReport(checked, row["id"], "与库外锚定的链头哈希不符（记录被改写）", heads=heads)
+                    seen_anchored.add(chain)
                 checked += 1
+                unkeyed += not row["keyed"]
                 last_id = row["id"]
-    return ChainReport(checked, head=prev)
+    anchor_at = (anchor or {}).get("at", "")
+    for chain, (anchored_id, _) in sorted(anchored.items()):
+        if chain not in seen_anchored:
+            return ChainReport(
+                checked,
+                anchored_id,
+                f"{anchor_at} 锚定的{_chain_label(chain)}链头记录已不在库中（最新的记录被删除）",
+                heads=heads,
+                unkeyed=unkeyed,
+                anchor_at=anchor_at,
+            )
+    return ChainReport(checked, heads=heads, unkeyed=unkeyed, anchor_at=anchor_at)
+
+
+def _chain_label(chain: int) -> str:
+    if chain == COUNTY_CHAIN:
+        return "全市"
+    from towns.models import Town
+
+    name = Town._base_manager.filter(pk=chain).values_list("name", flat=True).first()
+    return name or f"镇 {chain} "
 
 
 def _check_row(row: dict, prev: str) -> str:
     if row["prev_hash"] != prev:
         return "上一条哈希不符（前面的记录被删除、插入或改动）"
-    if compute_hash(row["prev_hash"], row["payload"]) != row["hash"]:
+    if not hmac.compare_digest(compute_hash(row["prev_hash"], row["payload"], keyed=row["keyed"]), row["hash"]):
+        if row["keyed"]:
+            return "密钥签名与内容不符（内容被篡改，或用错误的密钥重新计算过）"
         return "哈希与内容不符（内容被篡改）"
+
     try:
         signed = json.loads(row["payload"])
     except ValueError:

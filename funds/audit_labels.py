@@ -29,6 +29,8 @@ ACTION_LABELS: dict[str, str] = {
     "account.locked": "账号被锁定",
     "account.password_change": "修改密码",
     "account.password_reset": "重置密码",
+    "account.unlock": "解除登录锁定",
+    "audit.seal": "封存各镇审计链链头",
     # registry and map
     "beneficiary.create": "新增慰问对象",
     "beneficiary.update": "修改慰问对象",
@@ -113,6 +115,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "towns.gridcell": "网格",
     "towns.village": "村（社区）",
     "towns.town": "镇（街道）",
+    "audit.chain": "审计链",
     "towns.assignment": "包保责任区",
     "towns.cadre": "干部账号",
     "towns.category": "人群类别",

@@ -405,9 +405,12 @@ class Finding(AreaScoped):
 class AuditRecord(AreaScoped):
     """One append-only, hash-chained entry of the audit trail.
 
-    ``payload`` is the exact text that was hashed; ``hash = sha256(prev_hash + payload)``.
-    The other columns repeat it for filtering; verify_audit checks that they agree.
-    On PostgreSQL the table rejects UPDATE, DELETE and TRUNCATE (migration funds 0002).
+    ``payload`` is the exact text that was hashed; ``hash = HMAC-SHA256(AUDIT_HMAC_KEY, prev_hash + payload)``
+    (plain SHA-256 where ``keyed`` is false: the database trigger's records). Each town has its own
+    chain (``chain`` = town id, 0 = the county's), so writers in two towns never wait for each other.
+    The other columns repeat the payload for filtering; verify_audit checks that they agree.
+    On PostgreSQL the table rejects UPDATE, DELETE and TRUNCATE (migration funds 0002) and the
+    application's database role may only read and insert (funds/db_roles.py).
     """
 
     class Channel(models.TextChoices):
@@ -438,6 +441,8 @@ class AuditRecord(AreaScoped):
     payload = models.TextField("签名内容", editable=False)
     prev_hash = models.CharField("上一条哈希", max_length=64, editable=False)
     hash = models.CharField("哈希", max_length=64, unique=True, editable=False)
+    chain = models.PositiveIntegerField("审计链", default=0, db_default=0, editable=False)
+    keyed = models.BooleanField("密钥签名", default=False, db_default=False, editable=False)
 
     # Records without a town (logins, county-level actions) are visible to county roles only.
     objects = ScopedManager()
@@ -449,6 +454,7 @@ class AuditRecord(AreaScoped):
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
             models.Index(fields=["town", "created_at"], name="audit_town_time"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time"),
+            models.Index(fields=["chain", "-id"], name="audit_chain_head"),
         ]
 
     def __str__(self):

@@ -115,7 +115,6 @@ def disbursement_create(
         stock_after = _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
     reasons = approval_reasons(person=person, value=value, campaign=campaign)
     approval = Disbursement.ApprovalStatus.PENDING if reasons else Disbursement.ApprovalStatus.NOT_REQUIRED
-    audit.mark_service_write()
     grant = Disbursement.objects.create(
         town_id=person.town_id,
         cell_id=person.cell_id,
@@ -226,7 +225,6 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     if not (reason or "").strip():
         raise ValidationError({"reason": ["作废须填写原因"]})
     before = audit.snapshot(grant, fields=["status", "void_reason", "voided_by", "voided_at"])
-    audit.mark_service_write()
     grant.status = Disbursement.Status.VOIDED
     grant.void_reason = reason.strip()
     grant.voided_by = _actor_cadre(actor)
@@ -284,7 +282,6 @@ def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") 
         raise ValidationError({"note": ["审批意见最多200字"]})
     fields = ["approval_status", "approved_by", "approved_at", "approval_note"]
     before = audit.snapshot(grant, fields=fields)
-    audit.mark_service_write()
     grant.approval_status = Disbursement.ApprovalStatus.APPROVED if approve else Disbursement.ApprovalStatus.REJECTED
     grant.approved_by = me
     grant.approved_at = timezone.now()
@@ -438,7 +435,6 @@ def receipt_attach(*, actor, disbursements, kind: str, uploaded_file) -> Receipt
         receipt.save()
         for grant in grants:
             before = {"receipt_id": grant.receipt_id}
-            audit.mark_service_write()
             Disbursement._base_manager.filter(pk=grant.pk).update(receipt=receipt)
             grant.receipt = receipt
             audit.record(
@@ -490,7 +486,6 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
         raise ValidationError({"amount": ["预算金额不能为负数"]})
     if source not in Budget.Source.values:
         raise ValidationError({"source": ["请选择经费来源"]})
-    audit.mark_service_write()
     budget = Budget._base_manager.select_for_update().filter(campaign=campaign, town=town, source=source).first()
     if budget is None:
         budget = Budget.objects.create(campaign=campaign, town=town, source=source, amount=amount)
@@ -508,15 +503,13 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
 
 
 # --- goods stock (issue 5 §1) ----------------------------------------------------------------
-# Every stock write first takes the audit chain's lock (which the transaction takes anyway when it
+# Every stock write first takes its town's audit chain lock (which the transaction takes anyway when it
 # records the write) and only then the stock row: one lock order for all of them, so a visit log
 # (which has already audited its visit when it hands out goods) and a batch cannot deadlock.
 
 
-def _lock_before_stock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [audit.CHAIN_LOCK_KEY])
+def _lock_before_stock(town_id: int) -> None:
+    audit.lock_chains([audit.chain_of(town_id)])  # the town's chain: stock is per town, like its chain
 
 
 def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> int:
@@ -527,7 +520,7 @@ def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> int:
     constraint goodsstock_never_negative is the last line behind it. RETURNING gives the movement
     record its balance without a second read (the visit log's hot path).
     """
-    _lock_before_stock()
+    _lock_before_stock(town_id)
     with connection.cursor() as cursor:  # the person was resolved through the actor's scope; the store is their town's
         cursor.execute(
             "UPDATE funds_goodsstock SET quantity = quantity - %s"
@@ -544,7 +537,7 @@ def _stock_take(*, town_id: int, goods_item: GoodsItem, quantity: int) -> int:
 
 def _stock_put(*, town_id: int, goods_item: GoodsItem, quantity: int) -> None:
     """Add goods to a town's store (入库, 作废退回)."""
-    _lock_before_stock()
+    _lock_before_stock(town_id)
     with unscoped():
         added = GoodsStock.objects.filter(town_id=town_id, goods_item_id=goods_item.pk).update(quantity=F("quantity") + quantity)
         if not added:

@@ -23,3 +23,13 @@ def run_inspection_task(self, campaign_id: int | None = None, actor_id: int | No
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
         return inspection.run_inspection(campaign=campaign_id, actor=actor)
+
+
+@shared_task
+def audit_anchor_task() -> dict:
+    """Every AUDIT_ANCHOR_MINUTES (CELERY_BEAT_SCHEDULE): seal the town chains, append the heads outside the database."""
+    from funds.audit_anchor import write_anchor
+
+    with audit_context(channel=AuditRecord.Channel.JOB):
+        entry, written = write_anchor()
+    return {"chains": len(entry["heads"]), "written": written}

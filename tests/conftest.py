@@ -1,8 +1,10 @@
+import contextlib
 import os
 
 import pytest
 
 from tests.cast import build_cast
+from tests.dbroles import APP_ROLE, as_owner
 
 if os.environ.get("NUANXIN_TESTING") != "1":
     raise pytest.UsageError("Run the tests with `make test` (it sets the test environment: PostgreSQL, Redis, keys).")
@@ -11,6 +13,15 @@ if os.environ.get("NUANXIN_TESTING") != "1":
 @pytest.fixture
 def cast(db):
     return build_cast()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _anchor_file_of_its_own(tmp_path_factory):
+    """verify_audit reads the latest anchor (AUDIT_ANCHOR_FILE): never one a developer's own
+    database left in media/private/."""
+    from django.conf import settings
+
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path_factory.mktemp("audit-anchors") / "anchors.jsonl")
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +43,52 @@ def _media_in_a_temporary_directory(tmp_path_factory):
         yield
 
 
+# --- the owner migrates, the application's role runs the tests (issue 13 §3) ------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Before the test database is made: the application's role exists (roles are cluster-wide;
+    another suite may be creating it at the same moment)."""
+    from django.db import connections
+
+    if not APP_ROLE or connections["default"].vendor != "postgresql":
+        return
+    import psycopg
+
+    params = connections["default"].get_connection_params()
+    params.pop("options", None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
+        if not exists:
+            with contextlib.suppress(psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+                admin.execute(f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT')
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After migrate (as the owner): every connection from here on acts as the application's role."""
+    from django.db import connections
+
+    from funds.db_roles import grant_app_role
+
+    default = connections["default"]
+    if not APP_ROLE or default.vendor != "postgresql":
+        yield
+        return
+    with django_db_blocker.unblock():
+        grant_app_role()  # --reuse-db skips migrate and its post_migrate grants: grant anyway (idempotent)
+    for conn in connections.all():
+        conn.close()
+    options = default.settings_dict.setdefault("OPTIONS", {})
+    options["options"] = f"-c role={APP_ROLE}"
+    yield
+    options.pop("options", None)
+    for conn in connections.all():
+        conn.close()
+
+
 # --- audit triggers vs. the flush of transactional tests (funds migration 0002) -------------
 _TRIGGER_GUARDED_TABLES = ("funds_auditrecord", "funds_disbursement", "funds_budget")
 
@@ -39,9 +96,9 @@ _TRIGGER_GUARDED_TABLES = ("funds_auditrecord", "funds_disbursement", "funds_bud
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_audit_triggers():
     """Transactional tests (live_server, transactional_db) end with a TRUNCATE of every table,
-    which the append-only triggers rightly refuse. Around that flush only, switch the tables'
-    triggers off as their owner (the test database user) and back on, so the next test runs
-    with the database's protection in place again."""
+    which the append-only triggers and the application's role rightly refuse. Around that flush
+    only, act as the owner (the test database's login user) and switch the tables' triggers off
+    and back on, so the next test runs with the database's protection in place again."""
     from django.db import connection
     from django.test import TransactionTestCase
 
@@ -54,11 +111,12 @@ def _flush_past_audit_triggers():
                     cursor.execute(f"ALTER TABLE {table} {state} TRIGGER USER")
 
     def _fixture_teardown(self):
-        _alter("DISABLE")
-        try:
-            original(self)
-        finally:
-            _alter("ENABLE")
+        with as_owner():
+            _alter("DISABLE")
+            try:
+                original(self)
+            finally:
+                _alter("ENABLE")
 
     TransactionTestCase._fixture_teardown = _fixture_teardown
     yield

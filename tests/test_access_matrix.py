@@ -170,6 +170,11 @@ MATRIX: dict[str, Row] = {
         kwargs=_tongcheng_cadre,
         post_data=lambda cast: {"new_password1": "Matrix-Pass-2024!", "new_password2": "Matrix-Pass-2024!"},
     ),
+    "towns:unlock": Row(
+        get=logged_in(403, town_admin=405, sysadmin=405),
+        post=logged_in(403, town_admin=404, sysadmin=302),
+        kwargs=_tongcheng_cadre,
+    ),
     "funds:audit_detail": Row(
         get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405), kwargs=_tongcheng_audit
     ),

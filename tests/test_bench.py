@@ -44,6 +44,7 @@ def test_every_suite_is_registered():
     assert list(core.SUITES) == [
         "registry",
         "visit_post",
+        "audit_chains",
         "bulletin",
         "coverage",
         "dashboard",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from towns import models
+from towns import admin_accounts, models
 from towns.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 
@@ -84,3 +84,7 @@ class RosterImportAdmin(ReadOnlyAdmin):
     list_filter = ["status", "town"]
     list_select_related = ["town"]
     exclude = ["file"]  # the uploaded roster holds whole ID numbers
+
+
+# Users, groups and passwords changed here are audited too (towns/admin_accounts.py).
+admin_accounts.register()

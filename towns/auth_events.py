@@ -35,6 +35,13 @@ def _record_account_event(*, actor, action: str, user_id=None, username: str = "
 
 def on_logged_in(sender, request, user, **kwargs):
     _record_account_event(actor=user, action="account.login", user_id=user.pk, username=user.get_username())
+    # A temporary password (set by an admin): every page leads to the change form (towns/lockout.py).
+    if (
+        request is not None
+        and hasattr(request, "session")
+        and Cadre._base_manager.filter(user_id=user.pk, password_temporary=True).exists()
+    ):
+        request.session["password_temporary"] = True
 
 
 def on_logged_out(sender, request, user, **kwargs):

@@ -188,6 +188,8 @@ class Cadre(AreaScoped):
     phone = models.CharField("电话", max_length=20, blank=True)
     title = models.CharField("职务", max_length=40, blank=True)
     is_active = models.BooleanField("在岗", default=True)
+    # Set by an admin (a reset, /admin/): the holder must choose their own at the next login (issue 13 §4).
+    password_temporary = models.BooleanField("临时密码", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "干部账号"

@@ -472,12 +472,34 @@ def categories_by_code() -> dict[str, Category]:
 
 @transaction.atomic
 def password_changed(*, actor) -> None:
+    # Their own choice now: the temporary flag an admin's reset set is cleared.
+    Cadre._base_manager.filter(user_id=actor.pk, password_temporary=True).update(password_temporary=False)
     audit.record(
         actor=actor,
         action="account.password_change",
         object_type="auth.user",
         object_id=str(actor.pk),
         object_repr=actor.get_username(),
+    )
+
+
+@transaction.atomic
+def account_unlock(*, actor, cadre) -> None:
+    """A town admin lifts the lockout of an account in their own town (every address), audited."""
+    from axes.utils import reset as axes_reset
+
+    require(actor, "user.reset_password")
+    cadre = _in_scope(Cadre, actor, cadre, "cadre", "账号")
+    username = cadre.user.get_username()
+    cleared = axes_reset(username=username)
+    audit.record(
+        actor=actor,
+        action="account.unlock",
+        town=cadre.town_id,
+        object_type="auth.user",
+        object_id=str(cadre.user_id),
+        object_repr=f"{cadre.name}（{username}）",
+        after={"cleared_attempts": cleared},
     )
 
 
@@ -489,6 +511,8 @@ def password_reset(*, actor, cadre, new_password: str) -> None:
     user = cadre.user
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    # A password someone else chose is temporary: the holder must change it at the next login.
+    Cadre._base_manager.filter(pk=cadre.pk).update(password_temporary=True)
     audit.record(
         actor=actor,
         action="account.password_reset",

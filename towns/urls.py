@@ -8,6 +8,7 @@ app_name = "towns"
 urlpatterns = [
     # accounts
     path("users/<int:pk>/reset-password/", accounts.reset_password, name="reset_password"),
+    path("users/<int:pk>/unlock/", accounts.unlock, name="unlock"),
     path("users/", accounts.user_list, name="user_list"),
     # registry (issue 4 §2)
     path("people/", registry.person_list, name="person_list"),

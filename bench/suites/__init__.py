@@ -3,6 +3,7 @@
 from bench.suites import (  # noqa: F401, I001 - import order is run order
     registry_list,
     visit_post,
+    audit_chains,
     bulletin,
     coverage,
     dashboard,

@@ -16,6 +16,7 @@ from funds import audit
 from funds import services as fund_services
 from funds.models import AuditRecord, Budget, Disbursement
 from tests.cast import PASSWORD, at
+from tests.dbroles import as_owner
 from towns import services as town_services
 from towns.scoping import unscoped
 
@@ -72,9 +73,18 @@ def raw(sql, params=None):
 def tamper(sql, params=None):
     """What a table owner could do: switch the guard off, change a row, switch it on again."""
     raw("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE waits for no pending foreign-key checks of this test's inserts
-    raw("ALTER TABLE funds_auditrecord DISABLE TRIGGER USER")
-    raw(sql, params)
-    raw("ALTER TABLE funds_auditrecord ENABLE TRIGGER USER")
+    with as_owner():
+        raw("ALTER TABLE funds_auditrecord DISABLE TRIGGER USER")
+        raw(sql, params)
+        raw("ALTER TABLE funds_auditrecord ENABLE TRIGGER USER")
+    raw("SET CONSTRAINTS ALL DEFERRED")
+
+
+def at_commit():
+    """Run what PostgreSQL runs at COMMIT (the deferred capture trigger) without ending the test's
+    transaction: switching deferred constraints to immediate checks what is pending now."""
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+    raw("SET CONSTRAINTS ALL DEFERRED")
 
 
 def db_records():
@@ -166,7 +176,10 @@ def test_the_database_refuses_to_change_audit_records(cast, jan10, sql):
     some_history(cast)
     with unscoped():
         record = AuditRecord.objects.order_by("id").last()
-    with pytest.raises(DatabaseError, match="审计记录不可修改或删除"), transaction.atomic():
+    # The application's role has no such privilege; the owner meets the trigger.
+    with pytest.raises(DatabaseError, match="permission denied|权限不够|审计记录不可修改或删除"), transaction.atomic():
+        raw(sql, [record.pk] if "%s" in sql else None)
+    with pytest.raises(DatabaseError, match="审计记录不可修改或删除"), transaction.atomic(), as_owner():
         raw(sql, [record.pk] if "%s" in sql else None)
     assert audit.verify_chain().ok
 
@@ -240,6 +253,7 @@ def test_raw_sql_on_a_budget_is_recorded_and_the_chain_still_verifies(cast, jan1
     row = budget(cast)
     assert db_records() == []
     raw("UPDATE funds_budget SET amount = 99999 WHERE id = %s", [row.pk])
+    at_commit()
 
     [record] = db_records()
     assert record.action == "budget.db_update" and record.object_type == "funds.budget" and record.object_id == str(row.pk)
@@ -254,10 +268,21 @@ def test_raw_sql_on_a_budget_is_recorded_and_the_chain_still_verifies(cast, jan1
 def test_queryset_update_of_a_grant_is_recorded(cast, jan10):
     paid = grant(cast)
     with unscoped():
-        changed = Disbursement.objects.filter(pk=paid.pk).update(amount=Decimal("3000.00"))
+        changed = Disbursement.objects.filter(pk=paid.pk).update(approval_note="已同意")
     assert changed == 1
+    at_commit()
     [record] = db_records()
     assert record.action == "disbursement.db_update" and record.object_id == str(paid.pk)
+    assert record.before["approval_note"] == "" and record.after["approval_note"] == "已同意"
+    assert audit.verify_chain().ok
+
+
+def test_even_the_owner_changing_an_amount_is_recorded(cast, jan10):
+    paid = grant(cast)
+    with unscoped(), as_owner():
+        Disbursement.objects.filter(pk=paid.pk).update(amount=Decimal("3000.00"))
+        at_commit()
+    [record] = db_records()
     assert Decimal(str(record.before["amount"])) == Decimal("300.00") and Decimal(str(record.after["amount"])) == Decimal(
         "3000.00"
     )
@@ -266,9 +291,11 @@ def test_queryset_update_of_a_grant_is_recorded(cast, jan10):
 
 def test_inserts_and_budget_deletes_by_raw_sql_are_recorded(cast, jan10):
     row = budget(cast)
-    raw("DELETE FROM funds_budget WHERE id = %s", [row.pk])
+    with as_owner():  # the application's role may not delete a budget at all
+        raw("DELETE FROM funds_budget WHERE id = %s", [row.pk])
     with unscoped():
         Budget.objects.create(campaign=cast.campaign, town=cast.tongcheng.town, source="charity", amount=Decimal("1.00"))
+    at_commit()
     assert [r.action for r in db_records()] == ["budget.db_delete", "budget.db_insert"]
     assert db_records()[1].town_id == cast.tongcheng.town.pk
     assert audit.verify_chain().ok
@@ -277,6 +304,7 @@ def test_inserts_and_budget_deletes_by_raw_sql_are_recorded(cast, jan10):
 def test_a_tampered_database_record_is_caught_too(cast, jan10):
     row = budget(cast)
     raw("UPDATE funds_budget SET amount = 1 WHERE id = %s", [row.pk])
+    at_commit()
     [record] = db_records()
     tamper("""UPDATE funds_auditrecord SET "after" = jsonb_set("after", '{amount}', '2') WHERE id = %s""", [record.pk])
     report = audit.verify_chain()
@@ -285,15 +313,18 @@ def test_a_tampered_database_record_is_caught_too(cast, jan10):
 
 def test_a_grant_is_never_deleted(cast, jan10):
     paid = grant(cast)
-    with pytest.raises(DatabaseError, match="发放记录不可删除"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied|权限不够"), transaction.atomic():
         raw("DELETE FROM funds_disbursement WHERE id = %s", [paid.pk])
-    with pytest.raises(DatabaseError, match="发放记录不可删除"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="发放记录不可删除"), transaction.atomic(), as_owner():
+        raw("DELETE FROM funds_disbursement WHERE id = %s", [paid.pk])
+    with pytest.raises(DatabaseError, match="发放记录不可删除"), transaction.atomic(), as_owner():
         raw("SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE funds_disbursement CASCADE")
     assert Disbursement.objects.for_user(cast.yeshan.cadre).filter(pk=paid.pk).exists()
 
 
 def test_service_writes_leave_no_database_record(cast, jan10):
     some_history(cast)
+    at_commit()
     assert db_records() == []
 
 
@@ -301,8 +332,11 @@ def test_an_unaudited_write_after_a_service_write_in_the_same_transaction_is_sti
     # The flag a service sets is closed again by its audit record, not left open for the transaction.
     with transaction.atomic():
         paid = grant(cast)
-        raw("UPDATE funds_disbursement SET amount = 1 WHERE id = %s", [paid.pk])
+        fund_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=paid, reason="录入错误")
+        raw("UPDATE funds_disbursement SET approval_note = '补记' WHERE id = %s", [paid.pk])
+        at_commit()
     assert [r.action for r in db_records()] == ["disbursement.db_update"]
+    assert db_records()[0].after["approval_note"] == "补记"
 
 
 # --- request id and channel ----------------------------------------------------------------

@@ -203,6 +203,9 @@ def test_a_change_made_behind_the_services_back_reads_plainly(client, trail):
     )
     with connection.cursor() as cursor:
         cursor.execute("UPDATE funds_budget SET amount = 99999.5 WHERE id = %s", [budget.pk])
+    from tests.funds.test_audit import at_commit
+
+    at_commit()  # the capture trigger runs at commit
     client.force_login(trail.inspector)
     body = text(client.get(LIST, {"channel": "db"}))
     assert "数据库直接修改预算" in body and "绕过业务服务的数据库直接修改" in body

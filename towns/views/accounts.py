@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from towns import selectors, services
+from towns import auth_events, lockout, selectors, services
 from towns.decorators import permission_required
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
 from towns.models import Cadre
@@ -42,15 +42,35 @@ class Login(auth_views.LoginView):
             context["attempts_left"] = max(settings.AXES_FAILURE_LIMIT - failures, 0)
         return context
 
+    def post(self, request, *args, **kwargs):
+        # The per-account slow-down (towns/lockout.py): refused before the password is even checked.
+        username = str(request.POST.get("username", ""))[:150]
+        address = lockout.client_address(request)
+        if lockout.lock_ends_at(username, address):  # this address is locked out: axes' page, with its end
+            auth_events.on_locked_out(sender=None, request=request, username=username, ip_address=address)
+            return lockout.locked_out_response(request, credentials={"username": username})
+        wait = lockout.slowdown_seconds(username, address)
+        if wait:
+            form = self.form_class(request, initial={"username": username})
+            context = self.get_context_data(form=form, slowdown_seconds=wait)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
 
 class PasswordChange(auth_views.PasswordChangeView):
     template_name = "registration/password_change.html"
     form_class = NuanxinPasswordChangeForm
     success_url = reverse_lazy("password_change_done")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["password_temporary"] = bool(self.request.session.get(lockout.SESSION_KEY))
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(actor=self.request.user)
+        self.request.session.pop(lockout.SESSION_KEY, None)
         return response
 
 
@@ -91,3 +111,13 @@ def reset_password(request, pk):
         messages.success(request, f"已重置 {cadre.name} 的密码，请当面告知本人并提醒其登录后修改。")
         return redirect("towns:user_list")
     return render(request, "towns/reset_password.html", {"form": form, "cadre": cadre})
+
+
+@permission_required("user.reset_password")
+@require_http_methods(["POST"])
+def unlock(request, pk):
+    """Lift a lockout without touching the password (a cadre who remembered it after all)."""
+    cadre = get_for_user_or_404(Cadre.objects.select_related("user"), request.user, pk=pk)
+    services.account_unlock(actor=request.user, cadre=cadre)
+    messages.success(request, f"已解除 {cadre.name} 的登录锁定。")
+    return redirect("towns:user_list")
