@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from funds import audit
@@ -56,16 +57,22 @@ def visible_key(masked: str, birth_date) -> tuple[str, str]:
     return (masked, birth_date.isoformat())
 
 
+def match_q(actor, parsed) -> Q:
+    """The filter a typed number stands for: its digest for users who may reveal numbers, else the
+    masked form and birth date, so no candidate number is told apart from another."""
+    from towns.idnumbers import digest
+
+    if may_reveal(actor):
+        return Q(id_number_digest=digest(parsed.number))
+    return Q(id_number_masked=parsed.masked, birth_date=parsed.birth_date)
+
+
 def visible_matches(actor, parsed, *, active_only: bool = True) -> list[Beneficiary]:
     """People in ``actor``'s scope a typed number points to, as far as the actor may know."""
     qs = Beneficiary.objects.for_user(actor)
     if active_only:
         qs = qs.filter(status=Beneficiary.Status.ACTIVE)
-    from towns.idnumbers import digest
-
-    if may_reveal(actor):
-        return list(qs.filter(id_number_digest=digest(parsed.number)))
-    return list(qs.filter(id_number_masked=parsed.masked, birth_date=parsed.birth_date))
+    return list(qs.filter(match_q(actor, parsed)))
 
 
 @dataclass

@@ -26,9 +26,10 @@ def visit_create(request):
     # "1,234": a template that printed the id with {{ p.pk }} under USE_THOUSAND_SEPARATOR.
     pk = (source.get("beneficiary") or request.GET.get("beneficiary") or "").replace(",", "")
     if not pk:
-        if request.method == "POST":
+        if request.method == "POST" and "q" not in request.POST:
             raise Http404("未找到该慰问对象")
-        q = request.GET.get("q", "")
+        # The search posts: an ID number typed here must not travel in a URL (server logs, history).
+        q = source.get("q", "")
         people = log_selectors.person_search(request.user, q)
         context = {"q": q, "people": people, "today": timezone.localdate()}
         return render(request, "visits/visit_person_search.html", context)
