@@ -11,7 +11,7 @@ from django.utils import timezone
 from funds.models import AuditRecord
 from towns import idchecks
 from towns.models import Beneficiary, Cadre, PersonAccess
-from towns.scoping import get_for_user_or_404
+from towns.scoping import get_for_user_or_404, unscoped
 
 ACCESS_ROWS = 300
 CHECK_DAYS = 30
@@ -35,12 +35,14 @@ def access_log(user, params) -> dict:
         rows = rows.filter(person_id=person.pk)
     if user_id:
         rows = rows.filter(user_id=user_id)
-        viewer = Cadre.objects.filter(user_id=user_id).select_related("town").first()
+        with unscoped():  # the name of whoever looked at the reader's people, a county inspector included
+            viewer = Cadre.objects.filter(user_id=user_id).select_related("town").first()
     kind = params.get("kind") or ""
     if kind in PersonAccess.Kind.values:
         rows = rows.filter(kind=kind)
     rows = list(rows[: ACCESS_ROWS + 1])
-    cadres = {c.user_id: c for c in Cadre.objects.filter(user_id__in={r.user_id for r in rows}).select_related("town")}
+    with unscoped():  # as above: viewers of rows the reader may see
+        cadres = {c.user_id: c for c in Cadre.objects.filter(user_id__in={r.user_id for r in rows}).select_related("town")}
     for row in rows:
         row.viewer = cadres.get(row.user_id)
     return {

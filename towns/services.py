@@ -43,7 +43,7 @@ class DuplicateBeneficiary(ValidationError):
             message = "该身份证号已在本镇登记，请勿重复录入"
         else:
             message = (
-                f"本镇已有在册人员{existing.name}（{existing.id_number_masked}，{existing.birth_date:%Y年%m月%d日}出生）"
+                f"本镇已有在册人员{existing.name}（{existing.id_number_masked}，{existing.birth_date.year}年{existing.birth_date.month}月{existing.birth_date.day}日出生）"
                 "的身份证号掩码和出生日期与此相同，可能是同一人，请勿重复录入；如确为不同的人，请由镇管理员登记"
             )
             if count > 1:

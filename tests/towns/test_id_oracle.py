@@ -228,4 +228,3 @@ def test_registry_search_answers_alike_for_every_candidate(client, cast, ys):
         found.add(tuple(p.pk for p in response.context["page"]))
         assert number not in response.redirect_chain[-1][0]
     assert found == {(ys.person.pk,)}
-

@@ -7,7 +7,7 @@ from towns import privacy_selectors
 from towns.decorators import permission_required
 
 
-@permission_required("access_log.view")
+@permission_required("access.log")
 @require_safe
 def access_log(request):
     context = privacy_selectors.access_log(request.user, request.GET)
