@@ -227,11 +227,12 @@ SCOPE_GUARD = env_bool("SCOPE_GUARD", DEBUG)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # HSTS only where the site is served over TLS (set it in .env behind the TLS proxy; a year is usual).
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+_BEHIND_TLS = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _BEHIND_TLS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS else None
 
 # Content-Security-Policy on every page (django-csp): our own vendored scripts only, no inline
 # scripts or handlers (they live in static/js/). Inline *styles* stay allowed: templates use style

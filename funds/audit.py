@@ -392,7 +392,7 @@ ACTION_LABELS: dict[str, str] = {
     "id_check.elsewhere": "核查他处登记的身份证号",
     "id_check.limited": "身份证号核查超过每日上限",
     "id_check.mismatch": "导入身份证号与在册不一致",
-    "id_check.search": "按身份证号查找（管辖范围外）",
+    "id_check.search": "按身份证号查找（范围内未找到）",
     "beneficiary.import": "导入花名册",
     "household.create": "新增户",
     "household.update": "修改户",

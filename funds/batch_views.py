@@ -65,16 +65,20 @@ def _resolve_people(user, picked_ids: list[int], id_lines: list[str]) -> tuple[l
             .select_related("household__village")
             .order_by("id")
         )
+        unmatched = []
         for number, parsed in wanted:
             hits = [p for p in people if p.id_number_masked == parsed.masked and p.birth_date == parsed.birth_date]
             if idchecks.may_reveal(user):
                 hits = [p for p in hits if p.id_number_digest == idnumbers.digest(parsed.number)]
             if not hits:
+                unmatched.append(idnumbers.digest(parsed.number))
                 problems.append(f"粘贴第{number}行 {parsed.masked}：信息库中没有在册的该身份证号，或不在您的管辖范围内")
             elif len(hits) > 1:
                 problems.append(f"粘贴第{number}行 {parsed.masked}：对应{len(hits)}名在册人员，请在上方逐一勾选")
             elif hits[0].pk not in {p.pk for p in chosen}:
                 chosen.append(hits[0])
+        # Numbers outside the user's scope are checks of someone else's number: on record for inspectors.
+        idchecks.record_search_outside(user, unmatched, where="batch_paste")
     for person in chosen:
         if person.status != Beneficiary.Status.ACTIVE:
             problems.append(f"{person.name}：状态为“{person.get_status_display()}”，不能发放")

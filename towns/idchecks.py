@@ -43,7 +43,7 @@ ACTION_LABELS = {
     ACTION_ELSEWHERE: "核查他处登记的身份证号",
     ACTION_LIMITED: "身份证号核查超过每日上限",
     ACTION_MISMATCH: "导入身份证号与在册不一致",
-    ACTION_SEARCH: "按身份证号查找（管辖范围外）",
+    ACTION_SEARCH: "按身份证号查找（范围内未找到）",
 }
 ACTIONS = tuple(ACTION_LABELS)
 
@@ -161,14 +161,21 @@ def refuse_new_while_limited(actor) -> str | None:
     return None
 
 
-def record_search_outside(actor, digest: str) -> None:
-    """A whole-number search that found nobody in scope: recorded (digest only), nothing said."""
+def record_search_outside(actor, digests, *, where: str = "registry_search") -> None:
+    """Whole numbers looked for that found nobody in scope: recorded (digests only), nothing said."""
+    digests = [digests] if isinstance(digests, str) else list(digests)
+    if not digests:
+        return
+    town_id = getattr(cadre_of(actor), "town_id", None)
+    entries = [
+        {
+            "action": ACTION_SEARCH,
+            "town": town_id,
+            "object_type": "id_check",
+            "object_repr": f"身份证号摘要 {digest[:12]}…",
+            "after": {"digest": digest, "where": where},
+        }
+        for digest in digests
+    ]
     with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action=ACTION_SEARCH,
-            town=getattr(cadre_of(actor), "town_id", None),
-            object_type="id_check",
-            object_repr=f"身份证号摘要 {digest[:12]}…",
-            after={"digest": digest, "where": "registry_search"},
-        )
+        audit.record_many(actor=actor, entries=entries)

@@ -57,7 +57,7 @@ class RequestContextMiddleware:
         response["X-Request-ID"] = request.request_id
         if request.client_request_id:
             response["X-Client-Request-ID"] = request.client_request_id
-        if not request.path.startswith(settings.STATIC_URL):
+        if not request.path.startswith(settings.STATIC_URL) and "no-store" not in response.get("Cache-Control", ""):
             # Pages and files of this site hold personal data: no browser or proxy keeps a copy.
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)

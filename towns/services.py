@@ -328,10 +328,23 @@ def _beneficiary_insert(
     return person
 
 
-@transaction.atomic
 def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
     """Edit a person. Status changes go through beneficiary_change_status (they need a reason)."""
     require(actor, "registry.edit")
+    parsed = idnumbers.parse_or_none(id_number) if id_number else None
+    if parsed is not None:
+        # A new number is checked before the write's transaction, so that the audit record of a
+        # "registered elsewhere" answer outlives the refusal (as in beneficiary_create).
+        person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+        if parsed.number != idnumbers.decrypt(person.id_number_encrypted):
+            duplicate = _find_duplicate(actor, parsed, idnumbers.digest(parsed.number), exclude_pk=person.pk, where="person_edit")
+            if duplicate:
+                raise duplicate
+    return _beneficiary_update(actor=actor, beneficiary=beneficiary, id_number=id_number, categories=categories, **changes)
+
+
+@transaction.atomic
+def _beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
     person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     allowed = {
         "name",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from towns import idchecks, idnumbers
 from towns.decorators import permission_required
 from visits import log_selectors, services
 from visits.forms import VisitLogForm
@@ -31,6 +32,9 @@ def visit_create(request):
         # The search posts: an ID number typed here must not travel in a URL (server logs, history).
         q = source.get("q", "")
         people = log_selectors.person_search(request.user, q)
+        parsed = idnumbers.parse_or_none(q) if len(q.strip()) in (15, 18) else None
+        if parsed and not people:
+            idchecks.record_search_outside(request.user, idnumbers.digest(parsed.number), where="visit_search")
         context = {"q": q, "people": people, "today": timezone.localdate()}
         return render(request, "visits/visit_person_search.html", context)
 
