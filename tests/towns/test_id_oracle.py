@@ -58,7 +58,7 @@ def test_one_row_per_upload_tells_no_candidate_apart(client, cast, ys, django_ca
     for variant in (
         {"phone": "13900001111", "name": person.name},  # disagrees with the record (phone)
         {"phone": "", "name": person.name},  # agrees with what the user can see
-        {"phone": "", "name": "某某"},  # a wrong name
+        {"phone": "", "name": "某某"},  # a wrong name (refused alike: never taken for a rename)
     ):
         answers = {
             number: preview(
@@ -228,3 +228,26 @@ def test_registry_search_answers_alike_for_every_candidate(client, cast, ys):
         found.add(tuple(p.pk for p in response.context["page"]))
         assert number not in response.redirect_chain[-1][0]
     assert found == {(ys.person.pk,)}
+
+
+def test_a_new_person_sharing_a_mask_and_birthday_never_overwrites_someone(client, cast, ys, django_capture_on_commit_callbacks):
+    """Two people of a town now and then share masked number and birth date: a cadre's roster row
+    for the newcomer is refused (a town admin imports it), never applied to the person on record."""
+    person = ys.person
+    real = idnumbers.decrypt(person.id_number_encrypted)
+    newcomer = next(n for n in candidates(person) if n != real)
+    client.force_login(ys.cadre)
+    status, to_create, to_update, unchanged, errors = preview(
+        client, [row("张新来", newcomer, address="冶山镇长兴社区新村路3号")], django_capture_on_commit_callbacks
+    )
+    assert (to_create, to_update) == (0, 0)
+    assert "姓名不同" in errors[0][3] and "镇管理员" in errors[0][3]
+    client.force_login(ys.admin)
+    status, to_create, to_update, unchanged, errors = preview(
+        client, [row("张新来", newcomer, address="冶山镇长兴社区新村路3号")], django_capture_on_commit_callbacks
+    )
+    assert (status, to_create, errors) == ("ready", 1, ())
+    confirm(client, latest_import(), capture=django_capture_on_commit_callbacks)
+    with unscoped():
+        assert Beneficiary.objects.get(pk=person.pk).name == person.name
+        assert Beneficiary.objects.filter(name="张新来", id_number_masked=person.id_number_masked).count() == 1
