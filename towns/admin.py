@@ -84,3 +84,11 @@ class RosterImportAdmin(ReadOnlyAdmin):
     list_filter = ["status", "town"]
     list_select_related = ["town"]
     exclude = ["file"]  # the uploaded roster holds whole ID numbers
+
+
+@admin.register(models.PersonAccess)
+class PersonAccessAdmin(ReadOnlyAdmin):
+    # Written by the request middleware only (towns/access_log.py); read here, never edited.
+    list_display = ("at", "user", "kind", "person", "town")
+    list_filter = ("kind", "town")
+    raw_id_fields = ("user", "person")
