@@ -119,7 +119,9 @@ def test_reimporting_the_towns_roster_still_updates_phone_and_address(client, ca
         assert idnumbers.decrypt(person.id_number_encrypted) == real  # the number on record never changes by import
 
 
-def test_a_file_of_wrong_numbers_for_known_people_is_recorded_as_a_probe(client, cast, ys, django_capture_on_commit_callbacks):
+def test_a_file_of_wrong_numbers_for_known_people_is_recorded_as_a_probe(
+    client, cast, ys, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
     third = make_person(ys.household, name="王德兵", id_number=idnumbers.make_number("341181", date(1948, 5, 6), 151))
     client.force_login(ys.cadre)
     rows = []
@@ -135,7 +137,9 @@ def test_a_file_of_wrong_numbers_for_known_people_is_recorded_as_a_probe(client,
         assert idnumbers.decrypt(person.id_number_encrypted) not in record.payload
     # The inspectors' page shows the cadre as one to look at.
     client.force_login(cast.inspector)
-    page = client.get(reverse("towns:id_checks"))
+    client.get(reverse("towns:id_checks"))
+    with django_assert_max_num_queries(8):
+        page = client.get(reverse("towns:id_checks"))
     assert page.status_code == 200
     flagged = [r for r in page.context["by_user"] if r["actor_id"] == ys.cadre.pk]
     assert flagged and flagged[0]["flagged"] and flagged[0]["probes"] == 1
@@ -227,6 +231,7 @@ def test_registry_search_answers_alike_for_every_candidate(client, cast, ys):
         response = client.post(reverse("towns:person_list"), {"q": number}, follow=True)
         found.add(tuple(p.pk for p in response.context["page"]))
         assert number not in response.redirect_chain[-1][0]
+        assert "按完整身份证号查找的结果" in response.content.decode()
     assert found == {(ys.person.pk,)}
 
 
