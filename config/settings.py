@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "csp",
     "axes",
     "towns",
     "visits",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "towns.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -261,10 +263,37 @@ else:
 SCOPE_GUARD = env_bool("SCOPE_GUARD", DEBUG)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+# HSTS only where the site is served over TLS (set it in .env behind the TLS proxy; a year is usual).
+_BEHIND_TLS = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _BEHIND_TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS else None
+
+# Content-Security-Policy on every page (django-csp): our own vendored scripts only, no inline
+# scripts or handlers (they live in static/js/). Inline *styles* stay allowed: templates use style
+# attributes for widths and colours, and htmx adds its indicator style; styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# ID numbers typed by a user that turn out to be registered outside their scope (towns/idchecks.py):
+# each answer is audited; after this many in a day the user cannot add new numbers until tomorrow.
+ID_CHECK_DAILY_LIMIT = env_int("ID_CHECK_DAILY_LIMIT", 10, minimum=1)
+# The inspectors' page flags a user with at least this many such checks within 30 days.
+ID_CHECK_FLAG_COUNT = env_int("ID_CHECK_FLAG_COUNT", 5, minimum=1)
 
 # Spreadsheet exports (issue 7 §3, reports/exporters.py). Files live under EXPORT_ROOT (default
 # MEDIA_ROOT/exports), are never served from a URL, only by the download view, and are deleted with

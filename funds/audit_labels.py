@@ -30,6 +30,11 @@ ACTION_LABELS: dict[str, str] = {
     "account.password_change": "修改密码",
     "account.password_reset": "重置密码",
     "account.unlock": "解除登录锁定",
+    # ID-number checks (towns/idchecks.py)
+    "id_check.elsewhere": "核查他处登记的身份证号",
+    "id_check.limited": "身份证号核查超过每日上限",
+    "id_check.mismatch": "导入身份证号与在册不一致",
+    "id_check.search": "按身份证号查找（范围内未找到）",
     "audit.seal": "封存各镇审计链链头",
     # registry and map
     "beneficiary.create": "新增慰问对象",

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from funds import services
 from funds.batch_forms import BatchForm
 from funds.models import Disbursement, GoodsStock
-from towns import idnumbers
+from towns import idchecks, idnumbers
 from towns.decorators import permission_required
 from towns.models import Beneficiary
 from visits import selectors as people
@@ -45,27 +46,41 @@ def _resolve_people(user, picked_ids: list[int], id_lines: list[str]) -> tuple[l
     if missing:
         problems.append(f"有 {len(missing)} 位勾选的对象不存在或不在您的管辖范围内")
     chosen = [found[pk] for pk in picked_ids if pk in found]
-    digests = {}
+    wanted = []
     for number, line in enumerate(id_lines, start=1):
         try:
             parsed = idnumbers.parse(line)
         except ValidationError as error:
             problems.append(f"粘贴第{number}行 {idnumbers.mask(idnumbers.normalize(line))}：{error.messages[0]}")
             continue
-        digests[idnumbers.digest(parsed.number)] = (number, parsed.masked)
-    if digests:
-        by_digest = {
-            p.id_number_digest: p
-            for p in Beneficiary.objects.for_user(user)
-            .filter(id_number_digest__in=list(digests), status=Beneficiary.Status.ACTIVE)
+        wanted.append((number, parsed))
+    if wanted:
+        # Matched as the user may know a number (towns/idchecks.py): a user who may not reveal ID
+        # numbers finds the person by masked form and birth date, so pasting candidate numbers
+        # cannot tell which one is on record.
+        match = Q(pk__in=[])
+        for _, parsed in wanted:
+            match |= idchecks.match_q(user, parsed)
+        people = list(
+            Beneficiary.objects.for_user(user)
+            .filter(match, status=Beneficiary.Status.ACTIVE)
             .select_related("household__village")
-        }
-        for digest, (number, masked) in digests.items():
-            person = by_digest.get(digest)
-            if person is None:
-                problems.append(f"粘贴第{number}行 {masked}：信息库中没有在册的该身份证号，或不在您的管辖范围内")
-            elif person.pk not in {p.pk for p in chosen}:
-                chosen.append(person)
+            .order_by("id")
+        )
+        unmatched = []
+        for number, parsed in wanted:
+            hits = [p for p in people if p.id_number_masked == parsed.masked and p.birth_date == parsed.birth_date]
+            if idchecks.may_reveal(user):
+                hits = [p for p in hits if p.id_number_digest == idnumbers.digest(parsed.number)]
+            if not hits:
+                unmatched.append(idnumbers.digest(parsed.number))
+                problems.append(f"粘贴第{number}行 {parsed.masked}：信息库中没有在册的该身份证号，或不在您的管辖范围内")
+            elif len(hits) > 1:
+                problems.append(f"粘贴第{number}行 {parsed.masked}：对应{len(hits)}名在册人员，请在上方逐一勾选")
+            elif hits[0].pk not in {p.pk for p in chosen}:
+                chosen.append(hits[0])
+        # Numbers outside the user's scope are checks of someone else's number: on record for inspectors.
+        idchecks.record_search_outside(user, unmatched, where="batch_paste")
     for person in chosen:
         if person.status != Beneficiary.Status.ACTIVE:
             problems.append(f"{person.name}：状态为“{person.get_status_display()}”，不能发放")

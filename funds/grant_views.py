@@ -15,7 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from funds import audit, grant_selectors, services
 from funds.grant_forms import ApproveForm, ReceiptUploadForm, ReissueForm, VoidForm
 from funds.models import Disbursement, Receipt
+from towns import access_log
 from towns.decorators import permission_required
+from towns.models import PersonAccess
 from towns.permissions import can
 from towns.scoping import cadre_of, get_for_user_or_404
 
@@ -213,6 +215,11 @@ def receipt_file(request, pk):
             town=receipt.town_id,
             filters={"receipt": receipt.pk, "sha256": receipt.sha256},
         )
+    access_log.note(
+        request,
+        PersonAccess.Kind.RECEIPT,
+        Disbursement.objects.for_user(request.user).filter(receipt_id=receipt.pk).values_list("beneficiary_id", "town_id"),
+    )
     response = FileResponse(handle, content_type=content_type, filename=f"签领凭证-{receipt.pk}.{extension}", as_attachment=False)
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "sandbox"  # a PDF or image never runs script in our origin

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from funds import audit, inspection_selectors, services
 from funds.models import Finding, InspectionFlag
 from funds.services import DECLARATION_RELATIONS
+from towns import access_log
 from towns.decorators import permission_required
+from towns.models import PersonAccess
 from towns.permissions import can
 from towns.scoping import cadre_of, get_for_user_or_404
 
@@ -93,6 +95,7 @@ def roster(request):
                 town=cadre.town_id if cadre and cadre.town_id else None,
                 filters={k: v for k, v in request.GET.items() if k in ("campaign", "town", "village", "kind")},
             )
+        access_log.note(request, PersonAccess.Kind.ROSTER, {(g.beneficiary_id, g.town_id) for g in result.rows})
     return render(request, "funds/roster.html", {"roster": result, "filter": result.filter})
 
 

@@ -86,5 +86,13 @@ class RosterImportAdmin(ReadOnlyAdmin):
     exclude = ["file"]  # the uploaded roster holds whole ID numbers
 
 
+@admin.register(models.PersonAccess)
+class PersonAccessAdmin(ReadOnlyAdmin):
+    # Written by the request middleware only (towns/access_log.py); read here, never edited.
+    list_display = ("at", "user", "kind", "person", "town")
+    list_filter = ("kind", "town")
+    raw_id_fields = ("user", "person")
+
+
 # Users, groups and passwords changed here are audited too (towns/admin_accounts.py).
 admin_accounts.register()

@@ -1,10 +1,12 @@
 """Which rows of the registry: one FilterSet for the list page and (issue 7) its export."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from towns import idnumbers
+from towns import idchecks, idnumbers
 from towns.cadre_labels import cadre_label, with_place
 from towns.filtering import cached_choices, set_area_choices
 from towns.models import Beneficiary, Cadre, Category, GridCell
@@ -14,13 +16,13 @@ from visits.models import Campaign, Visit
 
 
 def _search(queryset, name, value):
-    """Name, pinyin initials, phone, or an exact ID number."""
+    """Name, pinyin initials or phone. A whole ID number never reaches here: the registry page
+    turns it into ``idd`` / ``idm`` before anything stores the query (towns/views/registry.py)."""
     text = (value or "").strip()
     if not text:
         return queryset
-    digest = idnumbers.search_digest(text)
-    if digest:
-        return queryset.filter(id_number_digest=digest)
+    if idnumbers.search_digest(text):
+        return queryset.none()  # typed into a URL by hand: the page redirects such queries first
     try:
         phone = normalize_phone(text)
     except Exception:  # noqa: BLE001 - not a phone number: search by name
@@ -32,8 +34,25 @@ def _search(queryset, name, value):
     return queryset.filter(name__contains=text)
 
 
+def id_query(user, text: str) -> dict | None:
+    """The query parameters that stand for a whole ID number in a URL, an export job or an audit
+    record: its keyed digest for users who may reveal numbers, else the masked form and birth date
+    (what they can see anyway; towns/idchecks.py). None when ``text`` is not an ID number."""
+    try:
+        parsed = idnumbers.parse((text or "").strip())
+    except ValidationError:
+        return None
+    if idchecks.may_reveal(user):
+        return {"idd": idnumbers.digest(parsed.number)}
+    return {"idm": parsed.masked, "born": parsed.birth_date.isoformat()}
+
+
 class BeneficiaryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索", method=_search)
+    # A whole ID number, as id_query() wrote it; not shown in the form.
+    idd = django_filters.CharFilter(method="filter_id_digest", widget=forms.HiddenInput)
+    idm = django_filters.CharFilter(method="filter_id_masked", widget=forms.HiddenInput)
+    born = django_filters.DateFilter(method="filter_id_born", widget=forms.HiddenInput)
     town = django_filters.ChoiceFilter(label="镇（街道）", field_name="town_id")
     village = django_filters.ChoiceFilter(label="村（社区）", field_name="household__village_id")
     big_cell = django_filters.ChoiceFilter(label="大网格", field_name="cell__parent_id")
@@ -98,6 +117,17 @@ class BeneficiaryFilter(django_filters.FilterSet):
         for name in ("village", "big_cell", "cell", "category", "responsible_cadre", "campaign", "town"):
             if name in filters:
                 filters[name].extra["empty_label"] = "全部"
+
+    def filter_id_digest(self, queryset, name, value):
+        if not idchecks.may_reveal(self.user):
+            return queryset.none()  # matched by what they can see (idm + born), never by digest
+        return queryset.filter(id_number_digest=value)
+
+    def filter_id_masked(self, queryset, name, value):
+        return queryset.filter(id_number_masked=value)
+
+    def filter_id_born(self, queryset, name, value):
+        return queryset.filter(birth_date=value)
 
     def filter_category(self, queryset, name, value):
         # A subquery, not a join: a person in two categories must not be listed twice.

@@ -98,6 +98,13 @@ def search_digest(raw: str) -> str | None:
         return None
 
 
+def parse_or_none(raw: str) -> IdNumber | None:
+    try:
+        return parse(raw)
+    except ValidationError:
+        return None
+
+
 def make_number(address_code: str, birth: date, sequence: int) -> str:
     """Build a valid 18-digit number (demo data and tests): sequence 0-999, odd = male."""
     first17 = f"{address_code[:6]}{birth:%Y%m%d}{sequence % 1000:03d}"

@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 
 from funds import audit
 from reports.rollups import refresh_town_campaigns
-from towns import bulk, idnumbers, visit_due
+from towns import bulk, idchecks, idnumbers, visit_due
 from towns.models import BENEFICIARY_AUDITED_FIELDS, Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
 from towns.permissions import require
 from towns.phones import normalize_phone
@@ -491,7 +491,6 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
 _EXISTING_FIELDS = (
     "id",
     "town_id",
-    "town__name",
     "status",
     "name",
     "phone",
@@ -502,54 +501,104 @@ _EXISTING_FIELDS = (
     "registered_on",
     "last_visited_at",
     "visit_interval_days",
+    "id_number_digest",
+    "id_number_masked",
+    "birth_date",
 )
 
+# A file whose rows mostly point to people under a different number is a probe, not a roster.
+PROBE_MIN_ROWS = 3
 
-def classify(result: Analysis, ref: Reference, header: Header, *, lock: bool = False) -> None:
-    """Sort valid rows into create / update / unchanged; cross-town duplicates become errors."""
-    digests = [row.digest for row in result.rows]
-    by_digest: dict[str, list[dict]] = {}
-    with unscoped():
-        for start in range(0, len(digests), 5000):
-            qs = Beneficiary.objects.filter(id_number_digest__in=digests[start : start + 5000])
-            if lock:
-                # Rows we may update stay as read until commit: no edit in between is overwritten.
-                qs = qs.select_for_update(of=("self",))
-            for person in qs.values("id_number_digest", *_EXISTING_FIELDS):
-                by_digest.setdefault(person["id_number_digest"], []).append(person)
-    same_town_ids = [
-        p["id"] for people in by_digest.values() for p in people if p["town_id"] == ref.town_id and p["status"] == "active"
-    ]
+
+def _own_people(actor, ref: Reference, rows: list[Row], *, reveal: bool, lock: bool) -> dict:
+    """The importing town's people (any status) the rows may point to, keyed as the actor may know them:
+    by digest for a user who may reveal ID numbers, else by masked number + birth date."""
+    field_name = "id_number_digest" if reveal else "id_number_masked"
+    values = sorted({row.digest if reveal else row.id_number.masked for row in rows})
+    found: dict = {}
+    for start in range(0, len(values), 5000):
+        qs = Beneficiary.objects.for_user(actor).filter(
+            town_id=ref.town_id, **{f"{field_name}__in": values[start : start + 5000]}
+        )
+        if lock:
+            # Rows we may update stay as read until commit: no edit in between is overwritten.
+            qs = qs.select_for_update(of=("self",))
+        for person in qs.order_by("id").values(*_EXISTING_FIELDS):
+            key = person["id_number_digest"] if reveal else idchecks.visible_key(person["id_number_masked"], person["birth_date"])
+            found.setdefault(key, []).append(person)
+    return found
+
+
+def classify(result: Analysis, ref: Reference, header: Header, *, actor, lock: bool = False) -> None:
+    """Sort valid rows into create / update / unchanged against the importing town's people.
+
+    What a row is matched by depends on what the user may know (towns/idchecks.py): a user who
+    may not reveal ID numbers gets the same answer for every number with the same masked form and
+    birth date, so a file cannot tell which of the candidate numbers is on record. A row matching
+    nobody in the town is checked county-wide; "registered elsewhere" is all it is told.
+    """
+    reveal = idchecks.may_reveal(actor)
+    own = _own_people(actor, ref, result.rows, reveal=reveal, lock=lock)
+
+    def key_of(row):
+        return row.digest if reveal else idchecks.visible_key(row.id_number.masked, row.id_number.birth_date)
+
+    matched_ids = [p["id"] for people in own.values() for p in people if p["status"] == "active"]
     categories: dict[int, set[int]] = {}
     through = Beneficiary.categories.through
-    for start in range(0, len(same_town_ids), 5000):
-        for person_id, category_id in through.objects.filter(beneficiary_id__in=same_town_ids[start : start + 5000]).values_list(
+    for start in range(0, len(matched_ids), 5000):
+        for person_id, category_id in through.objects.filter(beneficiary_id__in=matched_ids[start : start + 5000]).values_list(
             "beneficiary_id", "category_id"
         ):
             categories.setdefault(person_id, set()).add(category_id)
 
     id_label = header.column_label("id_number")
-    kept = []
+    kept, new_rows = [], []
+    taken: dict[int, int] = {}  # person id -> the row that matched them first
+    mismatched = 0
     for row in result.rows:
-        people = by_digest.get(row.digest, [])
-        active = next((p for p in people if p["status"] == "active"), None)
+        people = own.get(key_of(row), [])
+        actives = [p for p in people if p["status"] == "active"]
         masked = row.id_number.masked
-        if active is not None and active["town_id"] != ref.town_id:
-            result.error(row.number, id_label, masked, f"该人员已在{active['town__name']}登记在册")
+        if not reveal and actives:
+            # Matched by masked number and birth date, which two people of a town share now and
+            # then (~1 in 100 of those born the same day): the name decides, and a different name
+            # is never taken for a rename, or a new person would overwrite someone else.
+            same_name = [p for p in actives if p["name"] == row.name]
+            if not same_name:
+                names = "、".join(p["name"] for p in actives)
+                result.error(
+                    row.number,
+                    header.column_label("name"),
+                    row.name,
+                    f"本镇在册人员{names}的身份证号（{masked}）和出生日期与此相同但姓名不同：如是同一人改名，请在信息库中修改；"
+                    "如是不同的人，请由镇管理员导入",
+                )
+                continue
+            actives = same_name
+        if len(actives) > 1:
+            result.error(
+                row.number,
+                id_label,
+                masked,
+                f"本镇有{len(actives)}名在册人员的身份证号（{masked}）和出生日期与此相同，无法确定是哪一位，请在信息库中逐一修改",
+            )
             continue
-        if active is None:
-            gone = next((p for p in people if p["town_id"] == ref.town_id), None)
+        if not actives:
+            gone = people[0] if people else None
             if gone is not None:
                 label = Beneficiary.Status(gone["status"]).label
                 result.error(row.number, id_label, masked, f"该人员在本镇信息库中的状态为“{label}”，如需恢复在册请在信息库中办理")
                 continue
-            if not row.address:
-                result.error(row.number, header.column_label("address"), "", "新增人员须填写住址（用于建立或匹配户）")
-                continue
-            _household_key(row, result, ref, row.address)
-            result.creates.append(row)
-            kept.append(row)
+            new_rows.append(row)
             continue
+        active = actives[0]
+        if active["id"] in taken:
+            result.error(row.number, id_label, masked, f"与第{taken[active['id']]}行对应本镇同一名在册人员，同一人只能出现一次")
+            continue
+        taken[active["id"]] = row.number
+        if active["id_number_digest"] != row.digest:
+            mismatched += 1  # the person is updated all the same: saying otherwise would confirm the number
         changes = {}
         if row.name != active["name"]:
             changes["name"] = row.name
@@ -567,6 +616,43 @@ def classify(result: Analysis, ref: Reference, header: Header, *, lock: bool = F
         else:
             result.unchanged += 1
         kept.append(row)
+
+    # Rows that match nobody in the town: is the number registered somewhere the user cannot see?
+    limited = idchecks.refuse_new_while_limited(actor) is not None
+    with transaction.atomic():  # the answers are audited; the job has no transaction of its own
+        found = idchecks.registered_outside(actor, [row.digest for row in new_rows]) if new_rows else {}
+        answers = idchecks.answer_outside(actor, found, where="roster_import")
+        if mismatched and not lock:
+            audit.record(
+                actor=actor,
+                action=idchecks.ACTION_MISMATCH,
+                town=ref.town_id,
+                object_type="id_check",
+                object_repr=f"导入文件中 {mismatched} 行身份证号与在册人员不一致",
+                after={
+                    "rows": result.total_rows,
+                    "matched": len(taken),
+                    "mismatched": mismatched,
+                    "probe": mismatched >= PROBE_MIN_ROWS and mismatched * 2 >= len(taken),
+                },
+            )
+    limited = limited or any(answer.limited for answer in answers.values())
+    for row in new_rows:
+        answer = answers.get(row.digest)
+        if answer is not None and not answer.limited:
+            result.error(row.number, id_label, row.id_number.masked, answer.message)
+            continue
+        if limited:
+            # Past the day's limit, every new number is refused alike: the limit tells nothing.
+            result.error(row.number, id_label, row.id_number.masked, idchecks.LIMITED)
+            continue
+        if not row.address:
+            result.error(row.number, header.column_label("address"), "", "新增人员须填写住址（用于建立或匹配户）")
+            continue
+        _household_key(row, result, ref, row.address)
+        result.creates.append(row)
+        kept.append(row)
+    kept.sort(key=lambda row: row.number)
     result.rows = kept
 
 
@@ -592,7 +678,7 @@ def analyse(sheet: Sheet, *, actor, town_id: int, progress: Callable[[int], None
         return result
     ref = Reference.load(actor, town_id)
     parse_rows(sheet, header, ref, result, lambda pct: progress(pct * 8 // 10))
-    classify(result, ref, header, lock=lock)
+    classify(result, ref, header, actor=actor, lock=lock)
     result.errors.sort(key=lambda e: e["row"] or 0)
     result.header = header
     result.ref = ref

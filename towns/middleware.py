@@ -1,11 +1,27 @@
+import logging
+import re
 import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from funds.audit import audit_context
 from funds.models import AuditRecord
+from towns import access_log
 from towns.scoping import guarded
+
+log = logging.getLogger("nuanxin.request")
+# A client's own request id is kept only if it looks like one (no spaces, no markup, no ID numbers
+# smuggled into logs) and only beside ours: audit records carry the id we generated.
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,63}$")
+
+
+def client_request_id(value: str) -> str:
+    value = (value or "").strip()
+    if not _CLIENT_REQUEST_ID.match(value) or re.search(r"\d{15}", value):
+        return ""
+    return value
 
 
 class RequestContextMiddleware:
@@ -26,13 +42,23 @@ class RequestContextMiddleware:
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
-        request.request_id = request.headers.get("X-Request-ID", "")[:40] or uuid.uuid4().hex
+        # Ours, always: a client-chosen id in the audit trail could forge or confuse its history.
+        request.request_id = uuid.uuid4().hex
+        request.client_request_id = client_request_id(request.headers.get("X-Request-ID", ""))
+        if request.client_request_id:
+            log.debug("request %s carries client id %s", request.request_id, request.client_request_id)
         channel = AuditRecord.Channel.ADMIN if request.path.startswith("/admin/") else AuditRecord.Channel.WEB
-        with audit_context(channel=channel, request_id=request.request_id):
+        with audit_context(channel=channel, request_id=request.request_id), access_log.collecting(request):
             if settings.SCOPE_GUARD:
                 with guarded():
                     response = self.get_response(request)
             else:
                 response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        if request.client_request_id:
+            response["X-Client-Request-ID"] = request.client_request_id
+        if not request.path.startswith(settings.STATIC_URL) and "no-store" not in response.get("Cache-Control", ""):
+            # Pages and files of this site hold personal data: no browser or proxy keeps a copy.
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
         return response

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from towns import permissions
 from towns.scoping import AreaScoped, Scope
@@ -467,3 +468,37 @@ class RosterImport(AreaScoped):
     def can_confirm(self) -> bool:
         # Nothing to add or change: nothing to confirm either.
         return self.status == self.Status.READY and not self.errors and bool(self.to_create or self.to_update)
+
+
+class PersonAccess(AreaScoped):
+    """PIPL access log: who opened whose personal data, and how (towns/access_log.py).
+
+    Not part of the audit chain: a page view is not a change, and a chain lock per view would
+    serialise every reader. Rows are written in one INSERT per request, after the response.
+    """
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "查看人员信息"
+        HOUSEHOLD = "household", "查看户信息"
+        REVEAL_ID = "reveal_id", "查看完整身份证号"
+        RECEIPT = "receipt", "查看签领凭证"
+        ROSTER = "roster", "查看、打印发放花名册"
+
+    at = models.DateTimeField("时间", default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="查阅人")
+    person = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+", verbose_name="被查阅人")
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+", verbose_name="被查阅人所属镇")
+    kind = models.CharField("方式", max_length=12, choices=Kind.choices)
+    request_id = models.CharField("请求编号", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "个人信息查阅记录"
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["person", "-at"], name="access_person_time"),
+            models.Index(fields=["user", "-at"], name="access_user_time"),
+            models.Index(fields=["town", "-at"], name="access_town_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.person_id}"

@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "coi.declare": ("申报近亲属（亲情牌防范）", FIELD),
     "coi.view": ("查看本镇干部亲属申报情况", frozenset({TOWN_ADMIN})),
     "user.reset_password": ("重置本镇账号密码", frozenset({TOWN_ADMIN, SYSADMIN})),
+    # PIPL: who opened whose personal data (towns/access_log.py); town admins see their town's.
+    "access.log": ("查看个人信息查阅记录（谁看过）", frozenset({TOWN_ADMIN, INSPECTOR})),
 }
 
 READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})

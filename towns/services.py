@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from funds import audit
 from reports.rollups import refresh_town_campaigns
-from towns import idnumbers, visit_due
+from towns import idchecks, idnumbers, visit_due
 from towns.dates import cn_date
 from towns.models import (
     BENEFICIARY_AUDITED_FIELDS,
@@ -30,20 +30,27 @@ from towns.models import (
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
-from towns.scoping import cadre_of, mark_in_scope, unscoped
+from towns.scoping import cadre_of, mark_in_scope
 
 
 class DuplicateBeneficiary(ValidationError):
-    """The ID number is already on the registry. In the actor's town we point to the person;
-    elsewhere we say only which town, so no other town's record leaks."""
+    """The number points to a person the actor can see (towns/idchecks.py: for a user who may not
+    reveal ID numbers, "points to" means same masked number and birth date, never the full digest).
+    Numbers registered outside the actor's scope are refused with idchecks' sentence instead."""
 
-    def __init__(self, *, existing_id: int | None, town_name: str):
-        self.existing_id = existing_id
-        self.town_name = town_name
-        if existing_id is not None:
+    def __init__(self, *, existing, reveal: bool, count: int = 1):
+        self.existing_id = existing.pk
+        if reveal:
             message = "该身份证号已在本镇登记，请勿重复录入"
         else:
-            message = f"该人员已在{town_name}登记在册，不能重复登记"
+            message = (
+                f"本镇已有在册人员{existing.name}（{existing.id_number_masked}，{existing.birth_date.year}年{existing.birth_date.month}月{existing.birth_date.day}日出生）"
+                "的身份证号掩码和出生日期与此相同，可能是同一人，请勿重复录入；如确为不同的人，请由镇管理员登记"
+            )
+            if count > 1:
+                message = (
+                    f"本镇已有{count}名在册人员的身份证号掩码和出生日期与此相同，请勿重复录入；如确为不同的人，请由镇管理员登记"
+                )
         super().__init__({"id_number": [message]}, code="duplicate")
 
 
@@ -174,20 +181,24 @@ def household_create(*, actor, cell, address: str, head_name: str, phone: str = 
     return household
 
 
-def _find_duplicate(actor, digest: str, exclude_pk: int | None = None):
-    cadre = _actor_cadre(actor)
-    with unscoped():  # a duplicate anywhere in the county must be found
-        existing = (
-            Beneficiary.objects.filter(id_number_digest=digest, status=Beneficiary.Status.ACTIVE)
-            .exclude(pk=exclude_pk)
-            .select_related("town")
-            .first()
-        )
-    if existing is None:
-        return None
-    visible = Beneficiary.objects.for_user(actor).filter(pk=existing.pk).exists()
-    same_town = cadre.town_id is None or existing.town_id == cadre.town_id
-    return DuplicateBeneficiary(existing_id=existing.pk if (visible or same_town) else None, town_name=existing.town.name)
+def _find_duplicate(actor, parsed, digest: str, exclude_pk: int | None = None, *, where: str = "person_form"):
+    """Refuse a number already registered, telling the actor only what they may know.
+
+    Runs its own transaction for the audit records of "registered elsewhere" answers, so call
+    it before the write's transaction: a refused registration must still leave them.
+    """
+    matches = [p for p in idchecks.visible_matches(actor, parsed) if p.pk != exclude_pk]
+    if matches:
+        return DuplicateBeneficiary(existing=matches[0], reveal=idchecks.may_reveal(actor), count=len(matches))
+    limited = idchecks.refuse_new_while_limited(actor)
+    if limited:
+        return ValidationError({"id_number": [limited]}, code="limited")
+    hidden = {d: p for d, p in idchecks.registered_outside(actor, [digest]).items() if p.pk != exclude_pk}
+    if hidden:
+        with transaction.atomic():
+            answer = idchecks.answer_outside(actor, hidden, where=where)[digest]
+        return ValidationError({"id_number": [answer.message]}, code="duplicate")
+    return None
 
 
 def _validate_person(*, id_number, gender, birth_date, phone, categories, name):
@@ -213,7 +224,6 @@ def _validate_person(*, id_number, gender, birth_date, phone, categories, name):
     return parsed, phone, errors
 
 
-@transaction.atomic
 def beneficiary_create(
     *,
     actor,
@@ -246,9 +256,44 @@ def beneficiary_create(
     if errors:
         raise ValidationError(errors)
     digest = idnumbers.digest(parsed.number)
-    duplicate = _find_duplicate(actor, digest)
+    # Checked before the write's transaction: the audit of a "registered elsewhere" answer stays.
+    duplicate = _find_duplicate(actor, parsed, digest)
     if duplicate:
         raise duplicate
+    with transaction.atomic():
+        return _beneficiary_insert(
+            actor=actor,
+            household=household,
+            parsed=parsed,
+            digest=digest,
+            name=name,
+            phone=phone,
+            categories=categories,
+            relation_to_head=relation_to_head,
+            is_party_member=is_party_member,
+            party_branch=party_branch,
+            responsible_cadre=responsible_cadre,
+            registered_on=registered_on,
+            notes=notes,
+        )
+
+
+def _beneficiary_insert(
+    *,
+    actor,
+    household,
+    parsed,
+    digest,
+    name,
+    phone,
+    categories,
+    relation_to_head,
+    is_party_member,
+    party_branch,
+    responsible_cadre,
+    registered_on,
+    notes,
+) -> Beneficiary:
     person = Beneficiary(
         household=household,
         town_id=household.town_id,
@@ -275,7 +320,7 @@ def beneficiary_create(
             person.save()
     except IntegrityError:
         # Lost a race with another registration of the same number.
-        raise _find_duplicate(actor, digest) or ValidationError({"id_number": ["该身份证号已在册登记"]}) from None
+        raise ValidationError({"id_number": ["该身份证号刚刚已被登记，请刷新后核对"]}) from None
     person.categories.set(categories)
     visit_due.refresh_one(person)
     after = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
@@ -284,10 +329,23 @@ def beneficiary_create(
     return person
 
 
-@transaction.atomic
 def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
     """Edit a person. Status changes go through beneficiary_change_status (they need a reason)."""
     require(actor, "registry.edit")
+    parsed = idnumbers.parse_or_none(id_number) if id_number else None
+    if parsed is not None:
+        # A new number is checked before the write's transaction, so that the audit record of a
+        # "registered elsewhere" answer outlives the refusal (as in beneficiary_create).
+        person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+        if parsed.number != idnumbers.decrypt(person.id_number_encrypted):
+            duplicate = _find_duplicate(actor, parsed, idnumbers.digest(parsed.number), exclude_pk=person.pk, where="person_edit")
+            if duplicate:
+                raise duplicate
+    return _beneficiary_update(actor=actor, beneficiary=beneficiary, id_number=id_number, categories=categories, **changes)
+
+
+@transaction.atomic
+def _beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
     person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     allowed = {
         "name",
@@ -320,7 +378,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
         raise ValidationError(errors)
     if parsed.number != current_number:
         digest = idnumbers.digest(parsed.number)
-        duplicate = _find_duplicate(actor, digest, exclude_pk=person.pk)
+        duplicate = _find_duplicate(actor, parsed, digest, exclude_pk=person.pk, where="person_edit")
         if duplicate:
             raise duplicate
         person.id_number_encrypted = idnumbers.encrypt(parsed.number)
@@ -367,7 +425,9 @@ def beneficiary_change_status(*, actor, beneficiary, to_status: str, effective_o
     if errors:
         raise ValidationError(errors)
     if to_status == Beneficiary.Status.ACTIVE:
-        duplicate = _find_duplicate(actor, person.id_number_digest, exclude_pk=person.pk)
+        duplicate = _find_duplicate(
+            actor, idnumbers.parse(idnumbers.decrypt(person.id_number_encrypted)), person.id_number_digest, exclude_pk=person.pk
+        )
         if duplicate:
             raise duplicate
     before = {"status": person.status, "status_since": person.status_since}

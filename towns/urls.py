@@ -1,6 +1,6 @@
 from django.urls import path
 
-from towns.views import accounts, registry, zones
+from towns.views import accounts, privacy, registry, zones
 from towns.views import imports as import_views
 
 app_name = "towns"
@@ -19,6 +19,9 @@ urlpatterns = [
     path("households/new/", registry.household_create, name="household_create"),
     path("households/<int:pk>/", registry.household_detail, name="household_detail"),
     path("households/<int:household>/people/new/", registry.person_create, name="person_create"),
+    # privacy (issue 13 §1): who viewed whom, who checked ID numbers outside their town
+    path("access-log/", privacy.access_log, name="access_log"),
+    path("id-checks/", privacy.id_checks, name="id_checks"),
     # roster import (issue 4 §5)
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/template.xlsx", import_views.import_template, name="import_template"),

@@ -292,7 +292,7 @@ def test_each_kind_of_bad_row_gets_a_chinese_message(cadre_client, cast, django_
         by_row.setdefault(error["row"], []).append((error["column"], error["message"]))
     assert by_row[3] == [("C列 性别", "性别与身份证号不一致（身份证号第17位奇数为男，偶数为女）")]
     assert by_row[4] == [("D列 身份证号", "身份证号被Excel存成了数字且丢失了末尾数字，请将该列设为文本后重新录入")]
-    assert by_row[5] == [("D列 身份证号", "该人员已在铜城镇登记在册")]
+    assert by_row[5] == [("D列 身份证号", "该身份证号已在其他镇（街道）登记，请联系县级管理员核实")]
     assert 6 not in by_row and by_row[7] == [("D列 身份证号", "与第6行的身份证号重复，同一人只能出现一次")]
     assert by_row[8] == [("F列 村（社区）", "本镇没有名为“不存在村”的村（社区）")]
     assert by_row[9] == [("G列 网格", "“ys-B1”是大网格，请填写户所在的小网格")]
@@ -385,7 +385,7 @@ def test_registry_changes_between_preview_and_confirm_are_caught(cadre_client, c
     confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
     roster_import = latest_import()
     assert roster_import.status == RosterImport.Status.FAILED
-    assert roster_import.errors[0]["message"] == "该人员已在铜城镇登记在册"
+    assert roster_import.errors[0]["message"] == "该身份证号已在其他镇（街道）登记，请联系县级管理员核实"
     assert counts() == before
 
 

@@ -76,14 +76,16 @@ def test_duplicate_living_id_in_the_same_town_points_to_the_person(cast):
     with pytest.raises(services.DuplicateBeneficiary) as error:
         create(cast, name="王有福", household=cast.yeshan.household)
     assert error.value.existing_id == first.pk
-    assert "已在本镇登记" in error.value.message_dict["id_number"][0]
+    assert "可能是同一人" in error.value.message_dict["id_number"][0]
 
 
-def test_duplicate_in_another_town_names_only_that_town(cast):
-    with pytest.raises(services.DuplicateBeneficiary) as error:
+def test_duplicate_in_another_town_names_no_town_and_is_audited(cast):
+    with pytest.raises(ValidationError) as error:
         create(cast, id_number=CANARY_ID)
-    assert error.value.existing_id is None
-    assert error.value.message_dict["id_number"] == ["该人员已在铜城镇登记在册，不能重复登记"]
+    assert not isinstance(error.value, services.DuplicateBeneficiary)
+    record = AuditRecord.objects.get(action="id_check.elsewhere")
+    assert record.actor_id == cast.yeshan.cadre.pk and record.after["digest"] == idnumbers.digest(CANARY_ID)
+    assert error.value.message_dict["id_number"] == ["该身份证号已在其他镇（街道）登记，请联系县级管理员核实"]
 
 
 def test_duplicate_living_id_is_refused_by_the_database_too(cast):

@@ -6,10 +6,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from towns import selectors, services
+from towns import access_log, idchecks, idnumbers, selectors, services
 from towns.decorators import permission_required
+from towns.filters import id_query
 from towns.forms import BeneficiaryForm, HouseholdForm, StatusChangeForm
-from towns.models import Household
+from towns.models import Beneficiary, Household, PersonAccess
 from towns.permissions import can
 from towns.scoping import get_for_user_or_404
 
@@ -20,9 +21,40 @@ def _apply_errors(form, error: ValidationError):
         form.add_error(field if field in form.fields else None, messages_)
 
 
+def _id_redirect(request, params):
+    """A whole ID number in the search box becomes its digest (or masked form) before the query
+    reaches a URL: web server logs, browser history, export jobs and audit records never hold it."""
+    params = params.copy()
+    params.pop("csrfmiddlewaretoken", None)
+    replaced = id_query(request.user, params.get("q", ""))
+    if replaced is None:
+        return None
+    params.pop("q")
+    for key in ("idd", "idm", "born", "after", "before"):
+        params.pop(key, None)
+    params.update(replaced)
+    if not Beneficiary.objects.for_user(request.user).filter(**_id_lookup(replaced)).exists():
+        # Nothing the user may see: the check is recorded (digest only) for the inspectors.
+        idchecks.record_search_outside(request.user, idnumbers.search_digest(request.POST.get("q") or request.GET.get("q")))
+    return redirect(f"{reverse('towns:person_list')}?{params.urlencode()}")
+
+
+def _id_lookup(replaced: dict) -> dict:
+    if "idd" in replaced:
+        return {"id_number_digest": replaced["idd"]}
+    return {"id_number_masked": replaced["idm"], "birth_date": replaced["born"]}
+
+
 @permission_required("registry.view")
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def person_list(request):
+    if request.method == "POST":
+        # The search form posts: a whole ID number must not travel in a URL.
+        return _id_redirect(request, request.POST) or redirect(
+            f"{reverse('towns:person_list')}?{_without_token(request.POST).urlencode()}"
+        )
+    if request.GET.get("q") and (found := _id_redirect(request, request.GET)) is not None:
+        return found
     filterset, page = selectors.registry_page(request.user, request.GET)
     query = request.GET.copy()
     for key in ("after", "before"):
@@ -30,10 +62,17 @@ def person_list(request):
     return render(request, "towns/person_list.html", {"filter": filterset, "page": page, "query": query.urlencode()})
 
 
+def _without_token(params):
+    params = params.copy()
+    params.pop("csrfmiddlewaretoken", None)
+    return params
+
+
 @permission_required("registry.view")
 @require_safe
 def person_detail(request, pk):
     person = selectors.person(request.user, pk)
+    access_log.note(request, PersonAccess.Kind.PERSON, [person])
     return render(
         request,
         "towns/person_detail.html",
@@ -54,6 +93,7 @@ def person_detail(request, pk):
 def person_reveal_id(request, pk):
     person = selectors.person(request.user, pk)
     number = services.reveal_id_number(actor=request.user, beneficiary=person)
+    access_log.note(request, PersonAccess.Kind.REVEAL_ID, [person])
     return render(request, "towns/_revealed_id.html", {"person": person, "number": number})
 
 
@@ -76,7 +116,9 @@ def household_create(request):
 @require_safe
 def household_detail(request, pk):
     household = get_for_user_or_404(Household.objects.select_related("village", "cell", "town"), request.user, pk=pk)
-    return render(request, "towns/household_detail.html", {"household": household, "members": household.members.all()})
+    members = list(household.members.all())
+    access_log.note(request, PersonAccess.Kind.HOUSEHOLD, members)
+    return render(request, "towns/household_detail.html", {"household": household, "members": members})
 
 
 @permission_required("registry.edit")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from towns import idchecks, idnumbers
 from towns.decorators import permission_required
 from visits import log_selectors, services
 from visits.forms import VisitLogForm
@@ -26,10 +27,14 @@ def visit_create(request):
     # "1,234": a template that printed the id with {{ p.pk }} under USE_THOUSAND_SEPARATOR.
     pk = (source.get("beneficiary") or request.GET.get("beneficiary") or "").replace(",", "")
     if not pk:
-        if request.method == "POST":
+        if request.method == "POST" and "q" not in request.POST:
             raise Http404("未找到该慰问对象")
-        q = request.GET.get("q", "")
+        # The search posts: an ID number typed here must not travel in a URL (server logs, history).
+        q = source.get("q", "")
         people = log_selectors.person_search(request.user, q)
+        parsed = idnumbers.parse_or_none(q) if len(q.strip()) in (15, 18) else None
+        if parsed and not people:
+            idchecks.record_search_outside(request.user, idnumbers.digest(parsed.number), where="visit_search")
         context = {"q": q, "people": people, "today": timezone.localdate()}
         return render(request, "visits/visit_person_search.html", context)
 
