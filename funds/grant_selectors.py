@@ -10,11 +10,13 @@ from django.db.models import Q
 from funds import audit
 from funds.models import AuditRecord, Budget, Disbursement
 from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
-from towns.paging import KeysetPage, keyset_page
+from towns.paging import KeysetPage, capped_total, keyset_page
 from towns.permissions import ROLE_LABELS
 from towns.scoping import get_for_user_or_404
+from visits.targets import grant_off_list
 
 GRANT_PAGE_SIZE = 50
+LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)
 
 # What counts as handed out: issued, and not refused by the town admin. A voided grant was never
 # paid; a rejected one (未通过) stays on record but must not be counted in totals, budgets or
@@ -75,7 +77,9 @@ def grant_page(user, params) -> tuple[GrantFilter, KeysetPage]:
         "beneficiary", "goods_item", "handed_by", "campaign", "town", "cell__village"
     )
     filterset = GrantFilter(params or None, queryset=base, user=user)
-    return filterset, keyset_page(filterset.qs, params, GRANT_PAGE_SIZE)
+    page = keyset_page(filterset.qs, params, GRANT_PAGE_SIZE)
+    page.total = capped_total(filterset.qs, LEDGER_TOTAL_CAP)  # never a COUNT over every grant of the county
+    return filterset, page
 
 
 def grant_for_page(user, pk) -> Disbursement:
@@ -149,6 +153,7 @@ def approval_queue(user, limit: int = 200) -> list[Disbursement]:
     return list(
         Disbursement.objects.for_user(user)
         .filter(status=Disbursement.Status.ISSUED, approval_status=Disbursement.ApprovalStatus.PENDING)
+        .annotate(off_list=grant_off_list())  # 名单外: why it waits, beside the threshold
         .select_related("beneficiary", "goods_item", "handed_by", "recorded_by", "campaign", "cell__village")
         .order_by("handed_at", "id")[:limit]
     )

@@ -201,15 +201,11 @@ def _logged(visit: Visit, *, created: bool) -> VisitLogResult:
 
 
 def default_campaign(actor, person: Beneficiary, on: date) -> Campaign | None:
-    """The running campaign of the person's town that targets one of their categories, on that day."""
+    """The running campaign of the person's town that names them (their categories, or its approved list), on that day."""
     from visits.selectors import running_campaigns
+    from visits.targets import named_in_campaign
 
-    campaign = (
-        running_campaigns(actor, today=on)
-        .filter(towns=person.town_id, target_categories__in=person.categories.all())
-        .distinct()
-        .first()
-    )
+    campaign = running_campaigns(actor, today=on).filter(named_in_campaign(person)).distinct().first()
     return campaign and mark_in_scope(campaign, actor)
 
 
