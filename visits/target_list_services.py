@@ -236,9 +236,9 @@ DEMO_SHOWCASE_TOWN = "冶山镇"  # where the demo shows a proposal's removal an
 def demo_approve_lists(log=lambda line: None) -> int:
     """The demo county's towns decided their lists before each campaign began: for every campaign
     and town without a list, the categories' list is proposed by the town admin and approved at a
-    committee meeting a week before the start (seed data with historical timestamps, one audit
-    record per list). In 冶山镇 the proposal drops one person and a later addition names another,
-    each with its reason; with more than one campaign, the newest one's last town is left 待审定
+    committee meeting a week before the start (seed data with historical timestamps, covered by
+    the load's one demo.load audit record, like the rest of the demo). In 冶山镇 the proposal drops
+    one person and a later addition names another, each with its reason; with more than one campaign, the newest one's last town is left 待审定
     so the proposal and approval can be tried. Returns the number of lists approved."""
     from datetime import datetime as dt
     from datetime import time, timedelta
@@ -268,14 +268,6 @@ def demo_approve_lists(log=lambda line: None) -> int:
             tl = TargetList.objects.create(campaign_id=campaign_id, town_id=town_id, proposed_by=admin, proposed_at=proposed_at)
             count = _fill(tl, admin, proposed_at)
             if (campaign_id, town_id) == left_draft:
-                audit.record(
-                    actor=admin.user,
-                    action="targetlist.propose",
-                    obj=tl,
-                    after=_snapshot(tl, people=count),
-                    reason="演示数据：按慰问对象类别拟定，待镇党委审定",
-                    channel="shell",
-                )
                 continue
             showcase = admin.town.name == DEMO_SHOWCASE_TOWN
             if showcase:
@@ -285,14 +277,6 @@ def demo_approve_lists(log=lambda line: None) -> int:
             tl.decision_note = "按慰问对象类别拟定，经研究同意"
             tl.approved_by, tl.approved_at = admin, timezone.make_aware(dt.combine(decided, time(16, 0)))
             tl.save()
-            audit.record(
-                actor=admin.user,
-                action="targetlist.approve",
-                obj=tl,
-                after=_snapshot(tl, people=count),
-                reason="演示数据：镇党委研究审定慰问对象名单",
-                channel="shell",
-            )
             if showcase:
                 _demo_addition(tl, admin, tl.approved_at + timedelta(days=10))
             approved += 1
@@ -307,14 +291,6 @@ def _demo_removal(tl: TargetList, admin, at) -> int:
     entry.listed, entry.removed_at, entry.removed_by = False, at, admin
     entry.removed_reason = "子女已接至城区赡养，本人申请不再列入，经村两委核实"
     entry.save()
-    audit.record(
-        actor=admin.user,
-        action="targetlist.remove",
-        obj=entry,
-        after=_entry_snapshot(entry),
-        reason=entry.removed_reason,
-        channel="shell",
-    )
     return 1
 
 
@@ -328,7 +304,7 @@ def _demo_addition(tl: TargetList, admin, at) -> None:
     )
     if person is None:
         return
-    entry = TargetListEntry.objects.create(
+    TargetListEntry.objects.create(
         target_list=tl,
         beneficiary=person,
         town_id=tl.town_id,
@@ -338,12 +314,4 @@ def _demo_addition(tl: TargetList, admin, at) -> None:
         added_by=admin,
         added_after_approval=True,
         added_reason="突发重病住院，家庭临时困难，经村两委提名、镇党委同意增补",
-    )
-    audit.record(
-        actor=admin.user,
-        action="targetlist.add",
-        obj=entry,
-        after=_entry_snapshot(entry),
-        reason=entry.added_reason,
-        channel="shell",
     )

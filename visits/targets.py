@@ -102,10 +102,23 @@ def off_approved_list(campaign, person: Beneficiary) -> bool:
     now: a grant to them needs approval (funds.services) and is flagged (名单外发放). One query."""
     from towns.scoping import unscoped
 
+    known = getattr(campaign, "off_list_for", None)  # read with the campaign (campaign_off_list_q)
+    if known is not None and person.pk in known:
+        return known[person.pk]
     campaign_id = getattr(campaign, "pk", campaign)
     named = TargetListEntry.objects.filter(target_list_id=OuterRef("pk"), beneficiary_id=person.pk, listed=True)
     with unscoped():
         return approved_lists(campaign_id).filter(town_id=person.town_id).filter(~Exists(named)).exists()
+
+
+def campaign_off_list_q(person: Beneficiary):
+    """An annotation for Campaign: off_approved_list(campaign, person), read with the campaign
+    itself (the visit log picks its campaign anyway: the grants' check then costs no query)."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    approved = TargetList.objects.filter(campaign_id=OuterRef("pk"), town_id=person.town_id, status=TargetList.Status.APPROVED)
+    named = listed_entries(OuterRef("pk"), person=person.pk, town=person.town_id)
+    return ExpressionWrapper(Q(Exists(approved)) & ~Q(Exists(named)), output_field=BooleanField())
 
 
 def grant_off_list():
