@@ -178,6 +178,9 @@ def refresh_campaign(campaign_id: int) -> RollupRefresh:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, campaign_id])
+            # The targets statement's subplans push its cost estimate over jit_above_cost, and compiling
+            # took longer than it saved: at county scale the refresh is ~3.6 s without JIT, ~5.5 s with.
+            cursor.execute("SET LOCAL jit = off")
         for sql, uses in _statements(campaign_id):
             cursor.execute(sql, uses if isinstance(uses, list) else [campaign_id] * uses)
         took = int((time.perf_counter() - started) * 1000)
