@@ -1,6 +1,7 @@
 """Nuanxin settings: one file, every value from the environment through typed helpers."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -82,6 +83,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "towns.context_processors.nuanxin",
             ],
+            # |cn_date, |cn_datetime, |yuan, |cadre everywhere without {% load %}: one date style, one cadre label.
+            "builtins": ["towns.templatetags.nuanxin"],
         },
     },
 ]
@@ -154,6 +157,8 @@ USE_THOUSAND_SEPARATOR = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files served at the site's root by whitenoise (/favicon.ico): browsers ask for it on every first visit.
+WHITENOISE_ROOT = BASE_DIR / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": env_str("STATICFILES_BACKEND", "whitenoise.storage.CompressedManifestStaticFilesStorage")},
@@ -200,6 +205,18 @@ BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "各镇（街道）党（工）�
 # Where `manage.py bulletin_draft` writes the .docx (not served: the editor downloads through a view).
 BULLETIN_OUTPUT_DIR = Path(env_str("BULLETIN_OUTPUT_DIR", str(MEDIA_ROOT / "private" / "bulletins")))
 
+# Grant controls (funds/services.py), on for every town. A grant whose value (cash, or goods at
+# their unit value) exceeds the town's threshold waits for a town admin's approval (待审批); a town
+# without its own threshold uses the county default. Above the county ceiling a grant is refused.
+# Whole yuan.
+GRANT_APPROVAL_THRESHOLD_DEFAULT = Decimal(env_int("GRANT_APPROVAL_THRESHOLD_DEFAULT", 1000, minimum=1))
+GRANT_CEILING = Decimal(env_int("GRANT_CEILING", 10000, minimum=1))
+if GRANT_APPROVAL_THRESHOLD_DEFAULT > GRANT_CEILING:
+    raise ImproperlyConfigured("GRANT_APPROVAL_THRESHOLD_DEFAULT must not exceed GRANT_CEILING")
+# A person under this age (from the birth date in their ID number) receives cash only through a
+# recorded guardian (name and relation).
+GRANT_MINOR_AGE = env_int("GRANT_MINOR_AGE", 18, minimum=1)
+
 # Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
 INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant
 INSPECTION_RECEIPT_DAYS = env_int("INSPECTION_RECEIPT_DAYS", 15, minimum=1)  # cash and goods signed for within this
@@ -242,9 +259,11 @@ CELERY_BEAT_SCHEDULE["sweep-exports"] = {"task": "reports.tasks.sweep_exports", 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_client_error_tracebacks": {"()": "towns.log_filters.NoTracebackForClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # On the logger, not a handler: it must act before any handler (Django's own console one too) prints.
+    "loggers": {"axes": {"level": "WARNING"}, "django.request": {"filters": ["no_client_error_tracebacks"]}},
 }
 
 if env_bool("NUANXIN_TESTING", False):

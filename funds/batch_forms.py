@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from funds.models import Budget, Disbursement, GoodsItem
+from towns.cadre_labels import CadreChoiceField, with_place
 from towns.models import Cadre
 from visits.models import Campaign
 
@@ -29,7 +30,7 @@ class BatchForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         error_messages={"required": "请填写发放时间", "invalid": "时间格式应为 2024-01-09 10:00"},
     )
-    handed_by = forms.ModelChoiceField(
+    handed_by = CadreChoiceField(
         label="发放人",
         queryset=Cadre.objects.none(),
         empty_label="请选择",
@@ -84,7 +85,7 @@ class BatchForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.for_user(user).order_by("-starts_on")
-        self.fields["handed_by"].queryset = Cadre.objects.for_user(user).filter(is_active=True).order_by("name")
+        self.fields["handed_by"].queryset = with_place(Cadre.objects.for_user(user).filter(is_active=True)).order_by("name", "id")
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
             self.initial.setdefault("handed_at", timezone.localtime().replace(second=0, microsecond=0))

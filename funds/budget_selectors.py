@@ -11,15 +11,16 @@ from decimal import Decimal
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement, handed_out_q
 from towns.models import Town
 from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard
 
-# What counts as spent (stated on the page): grants issued and not voided, approved or needing no
-# approval; cash and transfers at their amount, goods at quantity × the item's unit value. Grants
-# waiting for approval are shown apart: committed, not yet spent.
-COUNTED = (Disbursement.ApprovalStatus.NOT_REQUIRED, Disbursement.ApprovalStatus.APPROVED)
+# What counts as spent (stated on the page) is what counts as handed out everywhere
+# (Disbursement.objects.handed_out(): issued, needing no approval or approved); cash and transfers
+# at their amount, goods at quantity × the item's unit value. Pending grants (待审批) are shown
+# apart: asked for, not yet agreed, so not spent.
+_PENDING = Q(approval_status=Disbursement.ApprovalStatus.PENDING)
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 _GOODS_VALUE = ExpressionWrapper(F("quantity") * F("goods_item__unit_value"), output_field=_MONEY)
 ZERO = Decimal("0.00")
@@ -111,12 +112,10 @@ def budget_overview(user, campaign: Campaign, towns: list[Town]) -> list[TownBud
             Disbursement.objects.filter(campaign=campaign, town_id__in=town_ids, status=Disbursement.Status.ISSUED)
             .values("town_id", "source")
             .annotate(
-                cash=Sum("amount", filter=Q(approval_status__in=COUNTED, kind__in=["cash", "transfer"])),
-                goods=Sum(_GOODS_VALUE, filter=Q(approval_status__in=COUNTED, kind="goods")),
-                pending_cash=Sum(
-                    "amount", filter=Q(approval_status=Disbursement.ApprovalStatus.PENDING, kind__in=["cash", "transfer"])
-                ),
-                pending_goods=Sum(_GOODS_VALUE, filter=Q(approval_status=Disbursement.ApprovalStatus.PENDING, kind="goods")),
+                cash=Sum("amount", filter=handed_out_q() & Q(kind__in=["cash", "transfer"])),
+                goods=Sum(_GOODS_VALUE, filter=handed_out_q() & Q(kind="goods")),
+                pending_cash=Sum("amount", filter=_PENDING & Q(kind__in=["cash", "transfer"])),
+                pending_goods=Sum(_GOODS_VALUE, filter=_PENDING & Q(kind="goods")),
             )
             .order_by()
         )

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from funds.audit import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
+from funds.audit_labels import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
 from funds.models import AuditRecord, Disbursement, Finding, InspectionFlag
 from towns.filtering import Styled
 from towns.models import Town
@@ -26,7 +26,7 @@ class AuditRecordFilter(django_filters.FilterSet):
     town = django_filters.ModelChoiceFilter(label="对象所属镇", queryset=_towns, empty_label="全部")
     actor = django_filters.CharFilter(label="操作人或账号", method="filter_actor")
     action = django_filters.ChoiceFilter(
-        label="操作", choices=sorted(ACTION_LABELS.items(), key=lambda kv: kv[0]), empty_label="全部"
+        label="操作", choices=sorted(ACTION_LABELS.items(), key=lambda kv: kv[1]), empty_label="全部"
     )
     object_type = django_filters.ChoiceFilter(label="对象类型", choices=list(OBJECT_TYPE_LABELS.items()), empty_label="全部")
     object_id = django_filters.CharFilter(label="对象编号", field_name="object_id")

@@ -68,6 +68,10 @@ class ReissueForm(forms.Form):
     account_holder = forms.CharField(
         label="收款账户户名", required=False, max_length=30, widget=_text(), help_text="银行转账时填写：本人姓名，或代领人姓名"
     )
+    guardian_name = forms.CharField(
+        label="监护人姓名", required=False, max_length=30, widget=_text(), help_text="慰问对象未成年、发放现金或转账时必填"
+    )
+    guardian_relation = forms.CharField(label="监护人与对象关系", required=False, max_length=20, widget=_text())
     reason = forms.CharField(
         label="更正原因",
         max_length=200,
@@ -89,6 +93,8 @@ class ReissueForm(forms.Form):
             "proxy_name": grant.proxy_name,
             "proxy_relation": grant.proxy_relation,
             "account_holder": grant.account_holder,
+            "guardian_name": grant.guardian_name,
+            "guardian_relation": grant.guardian_relation,
         }
 
     def service_kwargs(self) -> dict:
@@ -105,6 +111,8 @@ class ReissueForm(forms.Form):
             "proxy_name": data["proxy_name"],
             "proxy_relation": data["proxy_relation"],
             "account_holder": data["account_holder"],
+            "guardian_name": data["guardian_name"],
+            "guardian_relation": data["guardian_relation"],
         }
 
 

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import django_filters
-from django.db.models import Q
+from django.conf import settings
 
-from funds import audit
+from funds import audit_labels
 from funds.models import AuditRecord, Budget, Disbursement
 from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
-from towns.paging import KeysetPage, capped_total, keyset_page
-from towns.permissions import ROLE_LABELS
-from towns.scoping import get_for_user_or_404
-from visits.targets import grant_off_list
+from towns.paging import KeysetPage, capped_total, newest_first_page
+from towns.scoping import cadre_of, get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
 LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)
 
-# What counts as handed out: issued, and not refused by the town admin. A voided grant was never
-# paid; a rejected one (未通过) stays on record but must not be counted in totals, budgets or
-# rosters. A pending one (待审批) is counted: the money was handed over in the field and the
-# approval judges it afterwards, so leaving it out would hide spending until an admin acts.
-HANDED_OUT = Q(status=Disbursement.Status.ISSUED) & ~Q(approval_status=Disbursement.ApprovalStatus.REJECTED)
-
+# The 已发放 filter is Disbursement.objects.handed_out() (funds/models.py says what it counts
+# and why): a pending (待审批) grant has its own filter and badge, as on every page and in every file.
 UNSIGNED = "unsigned"
 STATE_CHOICES = [
     ("issued", "已发放"),
@@ -60,10 +55,12 @@ class GrantFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         if value == "issued":
-            return queryset.filter(HANDED_OUT)
-        if value == UNSIGNED:
-            return queryset.filter(status=Disbursement.Status.ISSUED, receipt__isnull=True)
-        if value in ("pending", "rejected"):
+            return queryset.handed_out()
+        if value == UNSIGNED:  # a receipt is collected for what was handed out, not for a request pending
+            return queryset.handed_out().filter(receipt__isnull=True)
+        if value == "pending":
+            return queryset.pending_approval()
+        if value == "rejected":
             return queryset.filter(status=Disbursement.Status.ISSUED, approval_status=value)
         if value == "voided":
             return queryset.filter(status=Disbursement.Status.VOIDED)
@@ -71,13 +68,13 @@ class GrantFilter(django_filters.FilterSet):
 
 
 def grant_page(user, params) -> tuple[GrantFilter, KeysetPage]:
-    """The filtered grants in the user's scope, one keyset page (by id) of them: page 500 costs
-    what page 1 costs, and nothing counts the whole table."""
+    """The filtered grants in the user's scope, newest handed out first, one keyset page of them:
+    page 500 costs what page 1 costs, and nothing counts the whole table."""
     base = Disbursement.objects.for_user(user).select_related(
         "beneficiary", "goods_item", "handed_by", "campaign", "town", "cell__village"
     )
     filterset = GrantFilter(params or None, queryset=base, user=user)
-    page = keyset_page(filterset.qs, params, GRANT_PAGE_SIZE)
+    page = newest_first_page(filterset.qs, params, GRANT_PAGE_SIZE, "handed_at")
     page.total = capped_total(filterset.qs, LEDGER_TOTAL_CAP)  # never a COUNT over every grant of the county
     return filterset, page
 
@@ -125,7 +122,7 @@ def person_grants(user, grant: Disbursement, limit: int = 200) -> PersonGrants:
     )
     counted: dict[tuple, list[int]] = {}
     for row in rows:
-        if row.campaign_id and row.status == Disbursement.Status.ISSUED and row.approval_status != "rejected":
+        if row.campaign_id and row.counts_as_handed_out:
             counted.setdefault((row.campaign_id, _content_key(row)), []).append(row.pk)
     duplicates = {pk for pks in counted.values() if len(pks) > 1 for pk in pks}
     same = [r for r in rows if r.pk != grant.pk and grant.campaign_id and r.campaign_id == grant.campaign_id]
@@ -142,18 +139,37 @@ def grant_history(user, grant: Disbursement) -> list[AuditRecord]:
         .defer("payload", "prev_hash")
         .order_by("id")
     )
-    for record in records:
-        record.action_label = audit.action_label(record.action)
-        record.role_label = ROLE_LABELS.get(record.actor_role, record.actor_role)
-        record.diff = audit.diff_rows(record, changed_only=True)
-    return records
+    return audit_labels.decorate(records, user=user, changed_only=True)
+
+
+@dataclass
+class ApprovalLimits:
+    threshold: Decimal  # what this town's grants are judged by
+    own: bool  # the town set its own value (else the county default applies)
+    county_default: Decimal
+    ceiling: Decimal
+    minor_age: int
+
+
+def approval_limits(user) -> ApprovalLimits | None:
+    """The rules the approval page states: the town's threshold (its own or the county default),
+    the county's hard ceiling and the age below which cash needs a guardian. No query: the user's
+    cadre is read with its town once per request."""
+    from funds.services import approval_threshold
+
+    cadre = cadre_of(user)
+    if cadre is None or cadre.town_id is None:
+        return None
+    threshold, own = approval_threshold(cadre.town_id, cadre.town)
+    return ApprovalLimits(
+        threshold, own, settings.GRANT_APPROVAL_THRESHOLD_DEFAULT, settings.GRANT_CEILING, settings.GRANT_MINOR_AGE
+    )
 
 
 def approval_queue(user, limit: int = 200) -> list[Disbursement]:
     return list(
         Disbursement.objects.for_user(user)
-        .filter(status=Disbursement.Status.ISSUED, approval_status=Disbursement.ApprovalStatus.PENDING)
-        .annotate(off_list=grant_off_list())  # 名单外: why it waits, beside the threshold
+        .pending_approval()
         .select_related("beneficiary", "goods_item", "handed_by", "recorded_by", "campaign", "cell__village")
         .order_by("handed_at", "id")[:limit]
     )

@@ -67,6 +67,8 @@ def grant_detail(request, pk):
             "history": grant_selectors.grant_history(request.user, grant),
             "own": _is_own(request.user, grant),
             "actions": grant_can(request.user, grant),
+            # A receipt row whose file is not on disk is shown as 待补, never as a link to nothing.
+            "receipt_missing": grant.receipt_id is not None and not grant.receipt.file.storage.exists(grant.receipt.file.name),
         },
     )
 
@@ -134,7 +136,9 @@ def approval_queue(request):
     grants = grant_selectors.approval_queue(request.user)
     for grant in grants:
         grant.own = _is_own(request.user, grant)
-    return render(request, "funds/approval_queue.html", {"grants": grants})
+    return render(
+        request, "funds/approval_queue.html", {"grants": grants, "limits": grant_selectors.approval_limits(request.user)}
+    )
 
 
 def _selected_grants(request) -> list[Disbursement]:

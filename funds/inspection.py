@@ -7,9 +7,11 @@ on SQLite alike — and returns candidate flags naming the rule, the records and
 ones no longer produced are marked cleared (their findings stay). It is a county-wide job, so it
 runs inside ``unscoped()``; one audit record per run says what it found.
 
-What counts as handed out: issued grants that need no approval or were approved. Pending grants
-have not been handed yet and rejected ones never will be; voided grants count only for the
-"voided and reissued to someone else" half of rule 8.
+What counts as handed out is Disbursement.objects.handed_out() (funds/models.py), as on every page
+and in every file: pending grants (待审批) wait for the decision, rejected and voided ones are not
+counted. Two rules read other grants on purpose: the "voided and reissued to someone else" half of
+rule 8 reads voided grants, and rule 9 (集中代签) counts entries as they were recorded, pending and
+voided ones included, because the burst of entries is what it looks for.
 """
 
 from __future__ import annotations
@@ -24,18 +26,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django.utils import timezone
 
 from funds import audit
 from funds.models import Budget, DeclaredRelative, Disbursement, InspectionFlag, Receipt
-from towns.models import Beneficiary, BeneficiaryStatusChange
+from towns.dates import cn_date, cn_datetime
+from towns.models import Beneficiary, BeneficiaryStatusChange, Category
 from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard, TargetList, TargetListEntry, Visit
 
 Rule = InspectionFlag.Rule
 MONEY = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
-HANDED_APPROVAL = (Disbursement.ApprovalStatus.NOT_REQUIRED, Disbursement.ApprovalStatus.APPROVED)
 GONE = (Beneficiary.Status.DECEASED, Beneficiary.Status.MOVED)
 # Cash and goods are signed for (签领); a bank transfer's proof is the bank's record, not a signature.
 NEEDS_RECEIPT = (Disbursement.Kind.CASH, Disbursement.Kind.GOODS)
@@ -49,17 +51,25 @@ VALUE = Coalesce(
     output_field=DecimalField(max_digits=14, decimal_places=2),
 )
 
+# Rule 9 finds two things; the flag page explains the one it found (InspectionFlag.title).
+BULK_ENTRY_HELP = (
+    "集中录入：同一干部在几分钟内登记了大量发放记录（超过下方阈值）。当面发放、当场签领的记录是逐笔登记的，"
+    "短时间内录入几十笔，多半是事后照名单补录，需核实每笔是否本人当面领取、本人签领。"
+)
+SAME_IMAGE_HELP = "签领雷同：同一张签领照片（文件摘要相同）用在了不同的人身上，可能是代签或重复使用凭证。"
+
 # Shown on the flag page: what the rule looks for, in the inspectors' words.
 RULE_HELP: dict[str, str] = {
     Rule.DUPLICATE: "同一身份证号在同一专项活动中领取慰问金两次以上，或在两个以上镇（街道）的登记下都领取了慰问金（品）。",
-    Rule.ABOVE_STANDARD: "同一人在一个专项活动中领取的现金、转账和慰问品折价合计，超过其所属人群类别中最高的慰问标准。",
+    Rule.ABOVE_STANDARD: "同一人在一个专项活动中领取的现金、转账和慰问品折价合计，超过其所属人群类别中最高的慰问标准；"
+    "专项活动以外的发放，按自然年合计，超过其所属人群类别中最高的日常慰问标准（每年）。",
     Rule.RELATIVE: "领取人是发放人或审批人申报的近亲属，或与其申报的近亲属同户（亲情牌、优亲厚友）。",
     Rule.NOT_TARGETED: "名单未经审定的镇，领取人不属于专项活动的慰问对象类别；或发放当天已故、已迁出。",
     Rule.NO_VISIT: "发放前后规定天数内没有对领取人的走访记录。",
     Rule.NO_RECEIPT: "现金或慰问品发放后超过规定天数仍没有签领凭证（签字、手印或签领花名册扫描页）。银行转账以银行记录为凭，不在此列。",
     Rule.OVER_BUDGET: "某镇（街道）某一经费来源在专项活动中的发放合计超过预算；未列预算的来源按预算为0计。",
     Rule.LATE_ENTRY: "发放记录在发放日之后超过规定天数才登记（事后补录），或作废后改发给了另一个人。",
-    Rule.BULK_SIGNING: "同一干部在短时间内集中登记大量发放记录，或同一张签领图片（文件摘要相同）被用于不同的人。",
+    Rule.BULK_SIGNING: BULK_ENTRY_HELP + SAME_IMAGE_HELP,
     Rule.OFF_LIST: "本镇慰问对象名单经镇党委审定后，发给不在名单上的人（含发放后才增补进名单的）。",
 }
 
@@ -67,9 +77,26 @@ THRESHOLD_LABELS = {
     "INSPECTION_NO_VISIT_DAYS": "走访时间窗（发放前后天数）",
     "INSPECTION_RECEIPT_DAYS": "签领期限（天）",
     "INSPECTION_LATE_ENTRY_DAYS": "补录期限（天）",
-    "INSPECTION_BULK_COUNT": "集中登记笔数上限",
-    "INSPECTION_BULK_MINUTES": "集中登记时间窗（分钟）",
+    "INSPECTION_BULK_COUNT": "集中录入笔数上限",
+    "INSPECTION_BULK_MINUTES": "集中录入时间窗（分钟）",
 }
+
+
+def threshold_text(thresholds: dict) -> str:
+    """The thresholds a flag used, as a reader says them ("阈值：10分钟内30笔"), never the setting names."""
+    t = thresholds or {}
+    parts = []
+    if "INSPECTION_BULK_COUNT" in t:
+        parts.append(f"{t.get('INSPECTION_BULK_MINUTES', '?')}分钟内{t['INSPECTION_BULK_COUNT']}笔")
+    if "INSPECTION_NO_VISIT_DAYS" in t:
+        parts.append(f"发放前后{t['INSPECTION_NO_VISIT_DAYS']}天内应有走访")
+    if "INSPECTION_RECEIPT_DAYS" in t:
+        parts.append(f"发放后{t['INSPECTION_RECEIPT_DAYS']}天内应签领")
+    if "INSPECTION_LATE_ENTRY_DAYS" in t:
+        parts.append(f"发放后{t['INSPECTION_LATE_ENTRY_DAYS']}天内应登记")
+    known = set(THRESHOLD_LABELS)
+    parts += [f"{k}：{v}" for k, v in t.items() if k not in known]
+    return "阈值：" + "；".join(parts) if parts else ""
 
 
 @dataclass
@@ -95,7 +122,7 @@ class Context:
         return qs.filter(campaign_id=self.campaign_id) if self.campaign_id else qs
 
     def handed(self):
-        return self.grants().filter(status=Disbursement.Status.ISSUED, approval_status__in=HANDED_APPROVAL)
+        return self.grants().handed_out()
 
 
 # ------------------------------------------------------------------ helpers
@@ -113,11 +140,12 @@ def _yuan(value) -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    # Summaries are text, stored and read in later years: the date style of text, always with the year.
+    return cn_datetime(moment, full=True) if moment else ""
 
 
 def _day(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else ""
+    return cn_date(moment, full=True) if moment else ""
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -246,7 +274,71 @@ def rule_duplicate(ctx: Context) -> list[Candidate]:
 
 
 def rule_above_standard(ctx: Context) -> list[Candidate]:
-    """2. 超标准: a person's cash + transfer + goods value in a campaign above the highest standard of their categories."""
+    """2. 超标准: a person's cash + transfer + goods value in a campaign above the highest standard of their
+    categories in that campaign; outside campaigns, in a calendar year above their categories' 日常慰问标准."""
+    return _above_campaign_standard(ctx) + _above_yearly_standard(ctx)
+
+
+def _above_yearly_standard(ctx: Context) -> list[Candidate]:
+    """Grants outside any campaign, summed per person and local calendar year, against the highest
+    Category.standard (元/年) of the person's categories. A person none of whose categories has a
+    standard is not judged; a run for one campaign reads no grants outside campaigns."""
+    if ctx.campaign_id:
+        return []
+    standard = (
+        Category.objects.filter(beneficiaries=OuterRef("beneficiary_id"), standard__isnull=False)
+        .order_by("-standard")
+        .values("standard")[:1]
+    )
+    base = ctx.handed().filter(campaign__isnull=True)
+    totals = list(
+        base.annotate(year=ExtractYear("handed_at"))
+        .values("beneficiary_id", "year")
+        .annotate(total=Sum(VALUE), standard=Subquery(standard))
+        .filter(standard__isnull=False, total__gt=F("standard"))
+        .values_list("beneficiary_id", "year", "total", "standard")
+    )
+    if not totals:
+        return []
+    wanted = {(person, year): (total, std) for person, year, total, std in totals}
+    rows = []
+    for chunk in _chunks(sorted({person for person, _ in wanted})):
+        rows += _grant_rows(base.filter(beneficiary_id__in=chunk))
+    groups: dict = defaultdict(list)
+    for row in rows:
+        key = (row["beneficiary_id"], timezone.localtime(row["handed_at"]).year)
+        if key in wanted:
+            groups[key].append(row)
+    out = []
+    for (person_id, year), grants in groups.items():
+        total, std = wanted[(person_id, year)]
+        over = Decimal(total) - Decimal(std)
+        out.append(
+            Candidate(
+                rule=Rule.ABOVE_STANDARD,
+                key=f"year-{year}-{person_id}",
+                town_id=grants[-1]["town_id"],
+                beneficiary_id=person_id,
+                disbursement_ids=[g["id"] for g in grants],
+                summary=_clip(
+                    f"{_person(grants[0])}{year}年在专项活动以外共领取{_yuan(total)}，超过其类别日常慰问标准"
+                    f"每年{_yuan(std)}（多{_yuan(over)}）：" + "；".join(_grant_line(g) for g in grants)
+                ),
+                details={
+                    "thresholds": {},
+                    "values": {
+                        "年度": year,
+                        "领取合计（元）": str(total),
+                        "日常慰问标准（元/年）": str(std),
+                        "超出（元）": str(over),
+                    },
+                },
+            )
+        )
+    return out
+
+
+def _above_campaign_standard(ctx: Context) -> list[Candidate]:
     standard = (
         GrantStandard.objects.filter(campaign_id=OuterRef("campaign_id"), category__beneficiaries=OuterRef("beneficiary_id"))
         .order_by("-amount")
@@ -602,7 +694,7 @@ def rule_late_entry(ctx: Context) -> list[Candidate]:
 
 
 def rule_bulk_signing(ctx: Context) -> list[Candidate]:
-    """9. 集中代签: one cadre records more than INSPECTION_BULK_COUNT grants within INSPECTION_BULK_MINUTES, or one
+    """9. 集中录入、签领雷同: one cadre records more than INSPECTION_BULK_COUNT grants within INSPECTION_BULK_MINUTES, or one
     receipt image (same SHA-256) is used for different people."""
     limit, minutes = settings.INSPECTION_BULK_COUNT, settings.INSPECTION_BULK_MINUTES
     window = timedelta(minutes=minutes)

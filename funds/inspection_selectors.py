@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
 from funds.filters import InspectionFlagFilter, RosterFilter
-from funds.inspection import HANDED_APPROVAL, RULE_HELP, THRESHOLD_LABELS
-from funds.models import Disbursement, Finding, InspectionFlag
+from funds.inspection import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
+from funds.models import Disbursement, Finding, InspectionFlag, handed_out_q
+from towns.cadre_labels import with_place
 from towns.models import Cadre
 from towns.permissions import TOWN_ROLES
 from towns.scoping import scope_of
@@ -70,11 +71,12 @@ def flag_detail(flag: InspectionFlag) -> dict:
     )
     findings = list(flag.findings.select_related("inspector").order_by("-created_at", "-id"))
     details = flag.details or {}
-    thresholds = [(THRESHOLD_LABELS.get(k, k), k, v) for k, v in (details.get("thresholds") or {}).items()]
+    thresholds = [(THRESHOLD_LABELS.get(k, "阈值"), v) for k, v in (details.get("thresholds") or {}).items()]
     return {
         "flag": flag,
-        "help": RULE_HELP.get(flag.rule, ""),
+        "help": {"集中录入": BULK_ENTRY_HELP, "签领雷同": SAME_IMAGE_HELP}.get(flag.title) or RULE_HELP.get(flag.rule, ""),
         "thresholds": thresholds,
+        "threshold_text": threshold_text(details.get("thresholds")),
         "values": list((details.get("values") or {}).items()),
         "grants": grants,
         "findings": findings,
@@ -123,11 +125,12 @@ def roster(user, params) -> Roster:
     chosen = filterset.qs
     counts = chosen.order_by().aggregate(
         voided=Count("id", filter=Q(status=Disbursement.Status.VOIDED)),
-        pending=Count("id", filter=Q(status=Disbursement.Status.ISSUED) & ~Q(approval_status__in=HANDED_APPROVAL)),
+        # Issued but not handed out: waiting for approval, or refused (both left out of the roster).
+        pending=Count("id", filter=Q(status=Disbursement.Status.ISSUED) & ~handed_out_q()),
     )
     result.voided, result.pending = counts["voided"], counts["pending"]
     handed = (
-        chosen.filter(status=Disbursement.Status.ISSUED, approval_status__in=HANDED_APPROVAL)
+        chosen.handed_out()
         .select_related("town", "cell", "cell__village", "beneficiary", "goods_item", "handed_by")
         .prefetch_related("beneficiary__categories")
         .order_by("town__code", "cell__village__code", "cell__code", "handed_at", "id")
@@ -150,7 +153,7 @@ def roster(user, params) -> Roster:
 def declarations_of_town(user) -> dict:
     """Every active cadre of the admin's town with their declaration (or none): one query."""
     cadres = list(
-        Cadre.objects.for_user(user)
+        with_place(Cadre.objects.for_user(user))
         .filter(role__in=sorted(TOWN_ROLES), is_active=True)
         .select_related("conflict_declaration")
         .annotate(relatives_count=Count("conflict_declaration__relatives"))

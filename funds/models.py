@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from towns.models import Beneficiary, Cadre, GridCell, Town
-from towns.scoping import AreaScoped, ScopedManager
+from towns.scoping import AreaScoped, ScopedManager, ScopedQuerySet
 from visits.models import Campaign, Visit
 
 
@@ -49,6 +49,48 @@ class GoodsItem(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.unit}）"
+
+
+# What "handed out" means, once for every page, file and rule (see DisbursementQuerySet.handed_out).
+HANDED_OUT_STATUS = "issued"
+HANDED_OUT_APPROVAL = ("not_required", "approved")
+
+
+def handed_out_sql(alias: str = "d") -> str:
+    """The same definition as SQL, for the dashboard rollups' raw statements (reports/rollups.py).
+
+    Built from the constants above, so the two cannot drift apart silently; a test
+    (tests/funds/test_handed_out.py) also compares the rollups with the queryset on data holding
+    pending, rejected, voided and reissued grants."""
+    approvals = ", ".join(f"'{value}'" for value in HANDED_OUT_APPROVAL)
+    return f"{alias}.status = '{HANDED_OUT_STATUS}' AND {alias}.approval_status IN ({approvals})"
+
+
+class DisbursementQuerySet(ScopedQuerySet):
+    def handed_out(self):
+        """Grants that count as handed out: issued (not voided), and needing no approval or approved.
+
+        - 待审批 (pending): not counted until a town admin approves it. A grant above the threshold
+          is a request to hand out that much; counting it before the decision would put in totals,
+          budgets, the bulletin and the roster money nobody has agreed to. Pages show pending grants
+          apart (their own 待审批 column, filter or note), never inside the totals.
+        - 未通过 (rejected): never counted; the record stays, as every grant does.
+        - 已作废 (voided): never counted; the money went back (a wrong entry) and a correction, if
+          any, is its own grant (``replaces``) counted like any other. Only the 事后补录 rule reads
+          voided grants, to find one "reissued" to somebody else.
+
+        The dashboard rollups' SQL is ``handed_out_sql()``, built from the same constants.
+        """
+        return self.filter(handed_out_q())
+
+    def pending_approval(self):
+        """Issued grants waiting for a town admin's decision: shown apart, not counted as handed out."""
+        return self.filter(status=HANDED_OUT_STATUS, approval_status="pending")
+
+
+def handed_out_q(prefix: str = "") -> Q:
+    """handed_out() as a Q, for filtered aggregates (``Sum(..., filter=handed_out_q())``) and joins."""
+    return Q(**{f"{prefix}status": HANDED_OUT_STATUS, f"{prefix}approval_status__in": HANDED_OUT_APPROVAL})
 
 
 class Disbursement(AreaScoped):
@@ -111,6 +153,13 @@ class Disbursement(AreaScoped):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name="更正自"
     )
     idempotency_key = models.UUIDField("提交编号", unique=True, editable=False)
+    # A cash grant to a minor is handed to, or signed for by, a guardian (disbursement_create).
+    guardian_name = models.CharField("监护人", max_length=30, blank=True)
+    guardian_relation = models.CharField("监护人与对象关系", max_length=20, blank=True)
+    # Why the grant waits for approval (funds.services.approval_reasons), for the approver to read.
+    approval_reason = models.CharField("待审批原因", max_length=200, blank=True)
+
+    objects = ScopedManager.from_queryset(DisbursementQuerySet)()
 
     scope_cell_path = "cell_id"
     scope_household_path = "beneficiary__household_id"
@@ -136,6 +185,11 @@ class Disbursement(AreaScoped):
                 violation_error_message="代领须填写代领人与对象的关系",
             ),
             models.CheckConstraint(
+                condition=Q(guardian_name="") | ~Q(guardian_relation=""),
+                name="disbursement_guardian_has_relation",
+                violation_error_message="须填写监护人与对象的关系",
+            ),
+            models.CheckConstraint(
                 condition=Q(approval_status__in=["not_required", "pending"]) | Q(approved_by__isnull=False),
                 name="disbursement_decision_has_approver",
             ),
@@ -151,10 +205,17 @@ class Disbursement(AreaScoped):
             models.Index(fields=["campaign", "town", "status"], name="disb_campaign_town_status"),
             models.Index(fields=["beneficiary", "campaign"], name="disb_person_campaign"),
             models.Index(fields=["town", "handed_at"], name="disb_town_time"),
-            # Keyset pages of the grant list (ORDER BY id within a town or a cell).
+            # Id order within a town or a cell (the grant list itself pages newest first: disb_town_time, disb_time).
             models.Index(fields=["town", "id"], name="disb_town_id"),
             models.Index(fields=["cell", "id"], name="disb_cell_id"),
+            # The county's grant list, newest handed out first (towns use disb_town_time).
+            models.Index(fields=["handed_at"], name="disb_time"),
         ]
+
+    @property
+    def counts_as_handed_out(self) -> bool:
+        """The row-level twin of Disbursement.objects.handed_out()."""
+        return self.status == HANDED_OUT_STATUS and self.approval_status in HANDED_OUT_APPROVAL
 
     def __str__(self):
         what = f"¥{self.amount}" if self.amount else f"{self.goods_item} ×{self.quantity}"
@@ -279,7 +340,7 @@ class InspectionFlag(AreaScoped):
         NO_RECEIPT = "no_receipt", "无签领"
         OVER_BUDGET = "over_budget", "超预算"
         LATE_ENTRY = "late_entry", "事后补录"
-        BULK_SIGNING = "bulk_signing", "集中代签"
+        BULK_SIGNING = "bulk_signing", "集中录入、签领雷同"
         OFF_LIST = "off_list", "名单外发放"
 
     class Status(models.TextChoices):
@@ -310,7 +371,14 @@ class InspectionFlag(AreaScoped):
         indexes = [models.Index(fields=["town", "rule", "status"], name="flag_town_rule_status")]
 
     def __str__(self):
-        return f"{self.get_rule_display()}：{self.summary}"
+        return f"{self.title}：{self.summary}"
+
+    @property
+    def title(self) -> str:
+        """What this flag found, in words: rule 9 finds two different things (its key says which)."""
+        if self.rule == self.Rule.BULK_SIGNING:
+            return "签领雷同" if self.key.startswith("image-") else "集中录入"
+        return self.get_rule_display()
 
 
 class Finding(AreaScoped):

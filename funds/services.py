@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
@@ -43,6 +44,8 @@ def disbursement_create(
     proxy_relation: str = "",
     replaces=None,
     account_holder: str = "",
+    guardian_name: str = "",
+    guardian_relation: str = "",
     reason: str = "",
     key_checked: bool = False,
 ) -> tuple[Disbursement, bool]:
@@ -83,26 +86,36 @@ def disbursement_create(
         errors["handed_at"] = ["发放时间不能晚于现在"]
     if proxy_name and not proxy_relation:
         errors["proxy_relation"] = ["代领须填写代领人与对象的关系"]
+    guardian_name, guardian_relation = (guardian_name or "").strip(), (guardian_relation or "").strip()
+    errors.update(_guardian_errors(person, kind, handed_at, guardian_name, guardian_relation))
     account_holder = (account_holder or "").strip()
     if kind == Disbursement.Kind.TRANSFER:
-        if not _account_holder_allowed(account_holder, person.name, proxy_name, proxy_relation):
-            errors["account_holder"] = ["转账户名须为慰问对象本人，或填写代领人及关系"]
+        if not _account_holder_allowed(account_holder, person.name, proxy_name, proxy_relation, guardian_name):
+            errors["account_holder"] = ["转账户名须为慰问对象本人，或填写代领人及关系；未成年人可转入所登记监护人的账户"]
     else:
         account_holder = ""  # only a transfer goes to an account
     if visit is not None and visit.beneficiary_id != person.pk:
         errors["visit"] = ["走访记录与慰问对象不一致"]
     if handed_by.town_id != person.town_id:
         errors["handed_by"] = ["发放人须为本镇干部"]
+    # The grant's value (cash, or goods at their unit value), judged with the other errors so all show at once.
+    value = None
+    if kind in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER) and "amount" not in errors:
+        value = amount
+    elif kind == Disbursement.Kind.GOODS and goods_item is not None and quantity and quantity > 0:
+        value = goods_item.unit_value * quantity
+    if value is not None and value > settings.GRANT_CEILING:
+        # A hard county limit: no approval makes it right, so nothing is written.
+        errors["amount" if kind != Disbursement.Kind.GOODS else "quantity"] = [
+            f"单笔发放{_yuan(value)}，超过全市单笔发放上限{_yuan(settings.GRANT_CEILING)}，不能登记。请核对金额或数量"
+        ]
     if errors:
         raise ValidationError(errors)
     if kind == Disbursement.Kind.GOODS:
         # Taken out before the grant is written, in the same transaction: a refusal writes nothing.
         stock_after = _stock_take(town_id=person.town_id, goods_item=goods_item, quantity=quantity)
-    approval = _approval_needed(person, amount if amount is not None else goods_item.unit_value * quantity)
-    if approval == Disbursement.ApprovalStatus.NOT_REQUIRED and campaign is not None and off_approved_list(campaign, person):
-        # A reason of its own beside the threshold: the town's approved 慰问对象名单 does not name the
-        # person (visits/targets.py), so a town admin decides; the 名单外发放 rule flags it too.
-        approval = Disbursement.ApprovalStatus.PENDING
+    reasons = approval_reasons(person=person, value=value, campaign=campaign)
+    approval = Disbursement.ApprovalStatus.PENDING if reasons else Disbursement.ApprovalStatus.NOT_REQUIRED
     audit.mark_service_write()
     grant = Disbursement.objects.create(
         town_id=person.town_id,
@@ -123,7 +136,10 @@ def disbursement_create(
         replaces=replaces,
         idempotency_key=idempotency_key,
         account_holder=account_holder,
+        guardian_name=guardian_name,
+        guardian_relation=guardian_relation,
         approval_status=approval,
+        approval_reason="；".join(reasons)[:200],
     )
     audit.record(
         actor=actor,
@@ -147,27 +163,61 @@ def disbursement_create(
     return grant, True
 
 
-def _account_holder_allowed(holder: str, person_name: str, proxy_name: str, proxy_relation: str) -> bool:
-    """A transfer goes to the person's own account, or to a named proxy's whose relation is given:
-    money sent to anyone else's account (a cadre's, a stranger's) is the abuse this rule stops."""
+def _account_holder_allowed(holder: str, person_name: str, proxy_name: str, proxy_relation: str, guardian: str = "") -> bool:
+    """A transfer goes to the person's own account, their recorded guardian's, or a named proxy's whose
+    relation is given: money sent to anyone else's account (a cadre's, a stranger's) is the abuse this rule stops."""
     if not holder:
         return False
-    if holder == person_name.strip():
+    if holder == person_name.strip() or (guardian and holder == guardian):
         return True
     return bool(proxy_name.strip()) and holder == proxy_name.strip() and bool(proxy_relation.strip())
 
 
-def _approval_needed(person: Beneficiary, value: Decimal) -> str:
-    """Pending when the town has set a threshold and the grant's value (cash, or goods at their
-    unit value) exceeds it; the threshold is read now, so a later change does not re-judge old grants.
-    A person read with its town (the visit form's) answers without another query."""
-    if Beneficiary.town.is_cached(person):
-        threshold = person.town.grant_approval_threshold
+def _yuan(value) -> str:
+    return f"¥{Decimal(value):,.2f}"
+
+
+def _guardian_errors(person: Beneficiary, kind: str, handed_at: datetime, name: str, relation: str) -> dict:
+    """Cash or a transfer to a minor is handed to a guardian, who is recorded by name and relation."""
+    errors = {}
+    if name and not relation:
+        errors["guardian_relation"] = ["请填写监护人与慰问对象的关系（如：母亲、祖父）"]
+    money = kind in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
+    if money and not name and person.is_minor_on(timezone.localtime(handed_at).date()):
+        errors["guardian_name"] = [f"{person.name}未满{settings.GRANT_MINOR_AGE}周岁，发放慰问金须登记监护人姓名及与其关系"]
+    return errors
+
+
+def approval_threshold(town_id: int, town: Town | None = None) -> tuple[Decimal, bool]:
+    """The threshold a town's grants are judged by, and whether it is the town's own value (else
+    the county default, GRANT_APPROVAL_THRESHOLD_DEFAULT). Read now, so a later change does not
+    re-judge old grants. A town already read (the visit form's person comes with it) costs no query."""
+    if town is not None:
+        own = town.grant_approval_threshold
     else:
-        threshold = Town._base_manager.filter(pk=person.town_id).values_list("grant_approval_threshold", flat=True).first()
-    if threshold is not None and value > threshold:
-        return Disbursement.ApprovalStatus.PENDING
-    return Disbursement.ApprovalStatus.NOT_REQUIRED
+        own = Town._base_manager.filter(pk=town_id).values_list("grant_approval_threshold", flat=True).first()
+    if own is None:
+        return settings.GRANT_APPROVAL_THRESHOLD_DEFAULT, False
+    return own, True
+
+
+def approval_reasons(*, person: Beneficiary, value: Decimal, campaign=None) -> list[str]:
+    """Why a grant must wait for a town admin's approval (待审批); an empty list: it need not.
+
+    The one decision for every way a grant is made (a visit, a batch, a correction). Each reason is
+    a short Chinese sentence stored on the grant (``approval_reason``) and shown to the approver.
+    Add a check here, returning its own reason, rather than deciding approval anywhere else.
+    ``campaign`` is the grant's campaign (None outside one)."""
+    reasons = []
+    town = person.town if Beneficiary.town.is_cached(person) else None
+    threshold, own = approval_threshold(person.town_id, town)
+    if value > threshold:
+        which = "本镇审批限额" if own else "全市默认审批限额"
+        reasons.append(f"单笔{_yuan(value)}超过{which}{_yuan(threshold)}")
+    if campaign is not None and off_approved_list(campaign, person):
+        # 名单外 (issue 12 §2): the town's approved 慰问对象名单 does not name the person (visits/targets.py).
+        reasons.append("不在本镇经镇党委审定的慰问对象名单上")
+    return reasons
 
 
 @transaction.atomic
@@ -213,9 +263,9 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
 
 # --- approval, reissue, receipts (issue 5 §2) ------------------------------------------------
 #
-# A grant above its town's threshold is created 待审批 (pending). A town admin approves or
-# rejects it. A rejected grant stays on record (never deleted) but counts as not handed out:
-# totals, budgets and rosters count HANDED_OUT only (funds/grant_selectors.py).
+# A grant for which approval_reasons() gives a reason is created 待审批 (pending). A town admin
+# approves or rejects it. Neither a pending nor a rejected grant counts as handed out (a rejected
+# one stays on record, never deleted): every total reads Disbursement.objects.handed_out().
 
 
 @transaction.atomic
@@ -270,6 +320,8 @@ REISSUE_FIELDS = frozenset(
         "proxy_name",
         "proxy_relation",
         "account_holder",
+        "guardian_name",
+        "guardian_relation",
     }
 )
 
@@ -304,6 +356,8 @@ def disbursement_reissue(*, actor, original, reason: str, idempotency_key: uuid.
         "proxy_name": grant.proxy_name,
         "proxy_relation": grant.proxy_relation,
         "account_holder": grant.account_holder,
+        "guardian_name": grant.guardian_name,
+        "guardian_relation": grant.guardian_relation,
         **new_values,
     }
     voided = disbursement_void(actor=actor, disbursement=grant, reason=reason)
@@ -640,6 +694,8 @@ class BatchRow:
     beneficiary: object  # a Beneficiary or its id
     amount: Decimal | None = None
     quantity: int | None = None
+    guardian_name: str = ""  # a minor's guardian, for cash (disbursement_create requires one)
+    guardian_relation: str = ""
 
 
 @transaction.atomic
@@ -702,6 +758,8 @@ def disbursement_batch(
                 handed_by=handed_by,
                 source=source,
                 account_holder=holder,
+                guardian_name=row.guardian_name,
+                guardian_relation=row.guardian_relation,
             )
         except ValidationError as error:
             by_field = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
@@ -851,7 +909,7 @@ def finding_record(*, actor, flag, verdict: str, notes: str):
         action="finding.create",
         obj=finding,
         town=flag.town_id,
-        object_repr=f"{flag.get_rule_display()} #{flag.pk}：{finding.get_verdict_display()}",
+        object_repr=f"{flag.title} #{flag.pk}：{finding.get_verdict_display()}",
         after={"flag": flag.pk, "rule": flag.rule, "verdict": verdict, "notes": notes},
     )
     return finding

@@ -1,11 +1,10 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from funds import audit
+from funds import audit_labels
 from funds.filters import AuditRecordFilter
 from funds.models import AuditRecord
 from towns.decorators import permission_required
-from towns.permissions import ROLE_LABELS
 from towns.scoping import get_for_user_or_404
 
 PAGE_SIZE = 50
@@ -17,14 +16,6 @@ def _positive_int(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
-
-
-def _decorate(record: AuditRecord, *, changed_only: bool) -> AuditRecord:
-    record.action_label = audit.action_label(record.action)
-    record.object_type_label = audit.object_type_label(record.object_type) if record.object_type else ""
-    record.role_label = ROLE_LABELS.get(record.actor_role, record.actor_role)
-    record.diff = audit.diff_rows(record, changed_only=changed_only)
-    return record
 
 
 @permission_required("audit.view")
@@ -39,7 +30,7 @@ def audit_list(request):
         records = records.filter(id__lt=older_than)
     page = list(records[: PAGE_SIZE + 1])
     has_next = len(page) > PAGE_SIZE
-    page = [_decorate(r, changed_only=True) for r in page[:PAGE_SIZE]]
+    page = audit_labels.decorate(page[:PAGE_SIZE], user=request.user, changed_only=True)
 
     params = request.GET.copy()
     params.pop("before", None)
@@ -65,4 +56,6 @@ def audit_list(request):
 @require_safe
 def audit_detail(request, pk):
     record = get_for_user_or_404(AuditRecord.objects.select_related("town"), request.user, pk=pk)
-    return render(request, "funds/audit_detail.html", {"record": _decorate(record, changed_only=False)})
+    return render(
+        request, "funds/audit_detail.html", {"record": audit_labels.decorate([record], user=request.user, changed_only=False)[0]}
+    )

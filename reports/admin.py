@@ -4,6 +4,7 @@ from reports.models import (
     Bulletin,
     BulletinItem,
     BulletinSequence,
+    BulletinSeries,
     BulletinSubmission,
     CadreDay,
     CadreZone,
@@ -30,13 +31,19 @@ class BulletinItemAdmin(ReadOnlyAdmin):
 
 @admin.register(BulletinSubmission)
 class BulletinSubmissionAdmin(ReadOnlyAdmin):
-    list_display = ["town", "week_start", "headline", "submitted_by", "submitted_at"]
+    list_display = ["town", "week_start", "headline", "submitted_by", "submitted_at", "withdrawn_at"]
     list_filter = ["week_start"]
 
 
 @admin.register(BulletinSequence)
 class BulletinSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
+
+
+# Set by the editor on the bulletin list (audited there); read-only here.
+@admin.register(BulletinSeries)
+class BulletinSeriesAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "updated_by", "updated_at"]
 
 
 # Dashboard rollups (reports/rollups.py): derived, rebuilt by the refresh job; read-only here.

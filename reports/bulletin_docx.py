@@ -45,6 +45,11 @@ LINE_PT = 28  # fixed line pitch of the body
 # Width between the margins: 210 − 28 − 26 mm.
 TEXT_WIDTH = Cm(21 - 2.8 - 2.6)
 BOLD = re.compile(r"\*\*(.+?)\*\*")
+DRAFT_MARK = "草稿 · 期号暂定"
+
+
+def _lines(text: str) -> list[str]:
+    return [t.strip() for t in (text or "").split("\n") if t.strip()]
 
 
 def fonts() -> dict[str, tuple[str, str]]:
@@ -237,6 +242,11 @@ def build(bulletin: Bulletin, items: list[BulletinItem], number: int) -> bytes:
     _run(p, bulletin.title, title_font, 42, color=RED)
     p = document.add_paragraph(style=s_number)
     _run(p, f"第 {number} 期", body_font, BODY_PT)
+    if not bulletin.is_published:
+        # Until publication the number is only the next free one: a printed draft must not pass for the issue.
+        header = section.header.paragraphs[0]
+        header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _run(header, DRAFT_MARK, heading_font, FOOTER_PT, color=RED)
 
     p = document.add_paragraph(style=s_meta)
     p.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
@@ -252,6 +262,8 @@ def build(bulletin: Bulletin, items: list[BulletinItem], number: int) -> bytes:
         _run(p, f"{item.town.name}：{item.headline}", toc_font, BODY_PT)
     if items:
         document.add_paragraph(style=normal)
+    for text in _lines(bulletin.lead):
+        _text_runs(document.add_paragraph(style=s_item), text, body_font)
 
     for item in items:
         paragraphs = [t.strip() for t in item.body.split("\n") if t.strip()] or [""]
@@ -260,6 +272,9 @@ def build(bulletin: Bulletin, items: list[BulletinItem], number: int) -> bytes:
         _text_runs(p, paragraphs[0], body_font)
         for text in paragraphs[1:]:
             _text_runs(document.add_paragraph(style=s_item), text, body_font)
+
+    for text in _lines(bulletin.closing):
+        _text_runs(document.add_paragraph(style=s_item), text, body_font)
 
     document.add_paragraph(style=normal)
     _footer_table(document, s_footer, body_font, [f"报：{bulletin.report_to}", f"送：{bulletin.copy_to}"])

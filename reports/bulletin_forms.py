@@ -8,6 +8,7 @@ from django import forms
 
 from reports.bulletin_selectors import recent_mondays
 from reports.models import HEADLINE_MAX_CHARS, SUBMISSION_MAX_CHARS, Bulletin
+from towns.dates import cn_date
 
 
 class TextField(forms.CharField):
@@ -33,13 +34,33 @@ class DraftForm(forms.Form):
 class HeaderForm(forms.ModelForm):
     class Meta:
         model = Bulletin
-        fields = ["title", "topic", "issuing_unit", "issue_date", "report_to", "copy_to"]
+        fields = ["title", "topic", "issuing_unit", "issue_date", "report_to", "copy_to", "lead", "closing"]
         widgets = {
             "issue_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "report_to": forms.Textarea(attrs={"rows": 2}),
             "copy_to": forms.Textarea(attrs={"rows": 2}),
+            "lead": forms.Textarea(attrs={"rows": 4}),
+            "closing": forms.Textarea(attrs={"rows": 3}),
         }
-        help_texts = {"topic": "印作【“专题”专题】，如“双节慰问”；不需要专题行就留空。"}
+        help_texts = {
+            "topic": "印作【“专题”专题】，如“双节慰问”；不需要专题行就留空。",
+            "lead": "印在目录之后、各镇条目之前：全市本周的总体情况。改过之后，重新生成不再覆盖。",
+            "closing": "印在各镇条目之后：未单独成条的镇（街道）合为一句。改过之后，重新生成不再覆盖。",
+        }
+
+
+class NumberingForm(forms.Form):
+    next_number = forms.IntegerField(
+        label="下一期期号", min_value=1, help_text="如本刊已出到第118期，填119；设一次即可，以后发布自动顺延。"
+    )
+    restart_yearly = forms.BooleanField(label="每年从第1期重新编号", required=False)
+
+    @classmethod
+    def current(cls):
+        from reports.bulletin_selectors import numbering
+
+        figures = numbering()
+        return cls(initial={"next_number": figures["next_number"], "restart_yearly": figures["series"].restart_yearly})
 
 
 class ItemForm(forms.Form):
@@ -64,6 +85,5 @@ class SubmissionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["week_start"].choices = [
-            (m.isoformat(), f"{m.month}月{m.day}日—{(m + timedelta(days=6)).month}月{(m + timedelta(days=6)).day}日")
-            for m in recent_mondays()
+            (m.isoformat(), f"{cn_date(m)}—{cn_date(m + timedelta(days=6))}") for m in recent_mondays()
         ]

@@ -8,18 +8,43 @@ from datetime import date, timedelta
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSubmission
+from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSeries, BulletinSubmission
 
 
-def next_number(year: int) -> int:
-    """The number the next issue of the year would get if published now (a draft shows it, 暂定)."""
-    last = BulletinSequence.objects.filter(year=year).values_list("last_number", flat=True).first() or 0
-    published = Bulletin.objects.filter(year=year, number__isnull=False).aggregate(m=Max("number"))["m"] or 0
-    return max(last, published) + 1
+def published_max(series: BulletinSeries, year: int) -> int:
+    """The highest number printed in the series (the year's, when it restarts yearly)."""
+    published = Bulletin.objects.filter(number__isnull=False)
+    if series.restart_yearly:
+        published = published.filter(year=year)
+    return published.aggregate(m=Max("number"))["m"] or 0
+
+
+def next_number(year: int, series: BulletinSeries | None = None) -> int:
+    """The number the next issue would get if published now (a draft shows it, 暂定): the county's
+    running series (第118期 → 第119期), or the year's when the editor chose to restart each year."""
+    series = series or BulletinSeries.current()
+    key = series.sequence_key(year)
+    last = BulletinSequence.objects.filter(year=key).values_list("last_number", flat=True).first() or 0
+    return max(last, published_max(series, year)) + 1
+
+
+def numbering() -> dict:
+    """What the list page says about the series: the next number and whether it restarts each year."""
+    series = BulletinSeries.current()
+    return {"series": series, "next_number": next_number(timezone.localdate().year, series)}
 
 
 def display_number(bulletin: Bulletin) -> int:
     return bulletin.number if bulletin.number is not None else next_number(bulletin.year)
+
+
+def readable_bulletins(user):
+    """The issues a user may open: the editor every draft and issue, other readers published ones only
+    (drafts stay with the editor)."""
+    from towns.permissions import can
+
+    qs = Bulletin.objects.all()
+    return qs if can(user, "bulletin.edit") else qs.filter(status=Bulletin.Status.PUBLISHED)
 
 
 def printed_items(bulletin: Bulletin) -> list[BulletinItem]:
@@ -32,10 +57,10 @@ def editor_items(bulletin: Bulletin) -> list[BulletinItem]:
 
 
 def week_submissions(user, week_start: date) -> list[BulletinSubmission]:
-    """The towns' submissions for the week, through the editor's scope."""
+    """The towns' submissions for the week, through the editor's scope (withdrawn ones left out)."""
     return list(
         BulletinSubmission.objects.for_user(user)
-        .filter(week_start=week_start)
+        .filter(week_start=week_start, withdrawn_at__isnull=True)
         .select_related("town", "submitted_by__cadre")
         .order_by("town__code", "-id")
     )

@@ -8,7 +8,7 @@ PostgreSQL the triggers of migration reports 0002 refuse a write that skips the 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,19 +16,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from funds import audit
+from reports import bulletin_selectors
+from reports.bulletin_selectors import published_max
 from reports.models import (
     HEADLINE_MAX_CHARS,
     SUBMISSION_MAX_CHARS,
     Bulletin,
     BulletinItem,
     BulletinSequence,
+    BulletinSeries,
     BulletinSubmission,
 )
-from reports.services import BulletinPublished, bulletin_draft
+from reports.services import BulletinPublished, bulletin_draft, refresh_closing
 from towns.permissions import require
 from towns.scoping import cadre_of
 
-HEADER_FIELDS = ("title", "topic", "issuing_unit", "issue_date", "report_to", "copy_to")
+HEADER_FIELDS = ("title", "topic", "issuing_unit", "issue_date", "report_to", "copy_to", "lead", "closing")
 ITEM_FIELDS = ("order", "headline", "body", "source", "included", "submission")
 
 
@@ -79,12 +82,27 @@ def draft(*, actor, week_start: date) -> Bulletin:
 
 @transaction.atomic
 def update_header(
-    *, actor, bulletin, title: str, topic: str, issuing_unit: str, issue_date: date, report_to: str, copy_to: str
+    *,
+    actor,
+    bulletin,
+    title: str,
+    topic: str,
+    issuing_unit: str,
+    issue_date: date,
+    report_to: str,
+    copy_to: str,
+    lead: str | None = None,
+    closing: str | None = None,
 ) -> Bulletin:
+    """lead / closing None: left as they are (callers that edit only the header)."""
     bulletin = _load(actor, bulletin)
     before = audit.snapshot(bulletin, fields=[*HEADER_FIELDS, "year"])
     bulletin.title, bulletin.topic, bulletin.issuing_unit = title.strip(), topic.strip(), issuing_unit.strip()
     bulletin.issue_date, bulletin.report_to, bulletin.copy_to = issue_date, _clean_text(report_to), _clean_text(copy_to)
+    for field, value in (("lead", lead), ("closing", closing)):
+        if value is not None and _clean_text(value) != getattr(bulletin, field):
+            setattr(bulletin, field, _clean_text(value))
+            bulletin.text_edited = True  # a redraft keeps the editor's lead and closing
     bulletin.year = issue_date.year  # numbered in the year it is issued
     bulletin.full_clean(exclude=["created_by", "number"])
     bulletin.save()
@@ -148,7 +166,7 @@ def move_item(*, actor, item, direction: str) -> BulletinItem:
 
 @transaction.atomic
 def set_included(*, actor, item, included: bool) -> BulletinItem:
-    _, item = _load_item(actor, item)
+    bulletin, item = _load_item(actor, item)
     if item.included == included:
         return item
     item.included = included
@@ -160,6 +178,7 @@ def set_included(*, actor, item, included: bool) -> BulletinItem:
         before={"included": not included},
         after={"included": included},
     )
+    refresh_closing(bulletin)
     return item
 
 
@@ -169,6 +188,7 @@ def remove_item(*, actor, item) -> None:
     before = audit.snapshot(item, fields=list(ITEM_FIELDS))
     audit.record(actor=actor, action="bulletin.item_remove", obj=item, before=before, after=None)
     item.delete()
+    refresh_closing(bulletin)
 
 
 @transaction.atomic
@@ -179,6 +199,8 @@ def use_submission(*, actor, bulletin, submission) -> BulletinItem:
     sub = BulletinSubmission.objects.for_user(actor).select_related("town").filter(pk=pk).first()
     if sub is None:
         raise ValidationError("报送稿不存在或不在您的管辖范围内")
+    if sub.withdrawn_at is not None:
+        raise ValidationError(f"{sub.town.name}已撤回这篇报送稿")
     if sub.week_start != bulletin.week_start:
         raise ValidationError("报送稿不是本期所涵盖那一周的")
     item = bulletin.items.filter(town_id=sub.town_id).first()
@@ -196,27 +218,82 @@ def use_submission(*, actor, bulletin, submission) -> BulletinItem:
         before=before,
         after=audit.snapshot(item, fields=list(ITEM_FIELDS)),
     )
+    refresh_closing(bulletin)
     return item
 
 
+def _locked_series() -> BulletinSeries:
+    BulletinSeries.objects.bulk_create([BulletinSeries(pk=1)], ignore_conflicts=True)
+    return BulletinSeries.objects.select_for_update().get(pk=1)
+
+
+def _locked_sequence(key: int) -> BulletinSequence:
+    BulletinSequence.objects.bulk_create([BulletinSequence(year=key)], ignore_conflicts=True)
+    return BulletinSequence.objects.select_for_update().get(year=key)
+
+
 def _next_number(year: int) -> int:
-    """Locks the year's sequence row until commit: a second publisher waits and takes the next number."""
-    BulletinSequence.objects.bulk_create([BulletinSequence(year=year)], ignore_conflicts=True)
-    sequence = BulletinSequence.objects.select_for_update().get(year=year)
+    """Locks the series and its sequence row until commit: a second publisher waits and takes the next number."""
+    series = _locked_series()
+    sequence = _locked_sequence(series.sequence_key(year))
     # Issues numbered by hand before the sequence existed (an import) still count.
-    published = Bulletin.objects.filter(year=year, number__isnull=False).aggregate(m=Max("number"))["m"] or 0
-    number = max(sequence.last_number, published) + 1
+    number = max(sequence.last_number, published_max(series, year)) + 1
     sequence.last_number = number
     sequence.save(update_fields=["last_number"])
     return number
 
 
 @transaction.atomic
-def publish(*, actor, bulletin) -> Bulletin:
+def set_numbering(*, actor, next_number: int, restart_yearly: bool) -> BulletinSeries:
+    """The editor sets once where the series stands (the next issue is 第119期) and whether it restarts
+    each year. A number already printed in the series is refused: no two issues share a number."""
+    require(actor, "bulletin.edit")
+    series = _locked_series()
+    before = {"restart_yearly": series.restart_yearly, "next_number": bulletin_selectors.next_number(_this_year(), series)}
+    series.restart_yearly = restart_yearly
+    year = _this_year()
+    used = published_max(series, year)
+    if next_number < 1:
+        raise ValidationError({"next_number": ["期号从1开始"]})
+    if next_number <= used:
+        scope = f"{year}年" if restart_yearly else "本刊"
+        raise ValidationError({"next_number": [f"{scope}已发布到第{used}期，下一期至少是第{used + 1}期"]})
+    sequence = _locked_sequence(series.sequence_key(year))
+    sequence.last_number = next_number - 1
+    sequence.save(update_fields=["last_number"])
+    series.updated_by, series.updated_at = actor, timezone.now()
+    series.save()
+    audit.record(
+        actor=actor,
+        action="bulletin.numbering",
+        obj=series,
+        before=before,
+        after={"restart_yearly": restart_yearly, "next_number": next_number},
+    )
+    return series
+
+
+def _this_year() -> int:
+    return timezone.localdate().year
+
+
+def week_not_ended_message(bulletin: Bulletin) -> str | None:
+    """Said before publishing an issue whose week is still running: its figures may still grow."""
+    last_day = bulletin.week_start + timedelta(days=6)
+    if last_day >= timezone.localdate():
+        return f"本期涵盖的一周到{last_day.year}年{last_day.month}月{last_day.day}日才结束，数字可能还会变化。确认现在发布吗？"
+    return None
+
+
+@transaction.atomic
+def publish(*, actor, bulletin, confirm_unfinished: bool = False) -> Bulletin:
+    """confirm_unfinished: the editor confirmed publishing a week that has not ended yet."""
     bulletin = _load(actor, bulletin)
     items = list(bulletin.items.filter(included=True).select_related("town").order_by("order", "id"))
     if not items:
         raise ValidationError("本期没有编入任何条目，不能发布")
+    if not confirm_unfinished and (message := week_not_ended_message(bulletin)):
+        raise ValidationError(message, code="week_not_ended")
     bulletin.year = bulletin.issue_date.year
     bulletin.number = _next_number(bulletin.year)
     bulletin.status = Bulletin.Status.PUBLISHED
@@ -263,5 +340,31 @@ def submit(*, actor, week_start: date, headline: str, body: str) -> BulletinSubm
     )
     audit.record(
         actor=actor, action="bulletin.submit", obj=sub, after={"week_start": week_start, "headline": headline, "chars": len(body)}
+    )
+    return sub
+
+
+@transaction.atomic
+def withdraw(*, actor, submission) -> BulletinSubmission:
+    """A town takes back its submission before the editor uses it. Kept with its withdrawal time
+    (the audit and the town's list still show it), no longer offered to the editor."""
+    require(actor, "bulletin.submit")
+    pk = getattr(submission, "pk", submission)
+    sub = BulletinSubmission.objects.for_user(actor).select_for_update().filter(pk=pk).first()
+    if sub is None:
+        raise ValidationError("报送稿不存在或不在您的管辖范围内")
+    if sub.withdrawn_at is not None:
+        raise ValidationError("这篇报送稿已经撤回")
+    used = BulletinItem.objects.filter(submission_id=sub.pk).select_related("bulletin").first()
+    if used is not None:
+        raise ValidationError(f"这篇报送稿已被组织部采用（{used.bulletin}），不能撤回；如需更正请联系组织部")
+    sub.withdrawn_at = timezone.now()
+    sub.save(update_fields=["withdrawn_at"])
+    audit.record(
+        actor=actor,
+        action="bulletin.submission_withdraw",
+        obj=sub,
+        before={"withdrawn": False},
+        after={"withdrawn": True, "headline": sub.headline, "week_start": sub.week_start},
     )
     return sub

@@ -15,8 +15,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
-from reports.bulletin_forms import DraftForm, HeaderForm, ItemForm, SubmissionForm
+from reports.bulletin_forms import DraftForm, HeaderForm, ItemForm, NumberingForm, SubmissionForm
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
+from reports.views import list_context
+from towns.dates import cn_date
 from towns.decorators import permission_required
 from towns.permissions import can
 from towns.scoping import get_for_user_or_404
@@ -38,6 +40,7 @@ def _editor_context(request, bulletin, *, header_form=None) -> dict:
         "draft_form": DraftForm(initial={"week": bulletin.week_start}),
         "submissions": bulletin_selectors.week_submissions(request.user, bulletin.week_start),
         "header_form": header_form or HeaderForm(instance=bulletin),
+        "week_not_ended": bulletin_services.week_not_ended_message(bulletin),
     }
 
 
@@ -52,10 +55,27 @@ def bulletin_draft_new(request):
             for message in _errors(error):
                 form.add_error(None, message)
         else:
-            messages.success(request, f"已生成{form.monday():%Y年%m月%d日}起一周的组工信息草稿。")
+            messages.success(request, f"已生成{cn_date(form.monday())}起一周的组工信息草稿。")
             return redirect("reports:bulletin_edit", pk=bulletin.pk)
-    bulletins = Bulletin.objects.order_by("-week_start")[:200]
-    return render(request, "reports/bulletin_list.html", {"bulletins": bulletins, "draft_form": form}, status=400)
+    return render(request, "reports/bulletin_list.html", list_context(request, draft_form=form), status=400)
+
+
+@permission_required("bulletin.edit")
+@require_POST
+def bulletin_numbering(request):
+    """The editor sets where the series stands (下一期为第119期) and whether it restarts each year."""
+    form = NumberingForm(request.POST)
+    if form.is_valid():
+        try:
+            bulletin_services.set_numbering(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, msgs in error.message_dict.items():
+                for message in msgs:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, f"已设置：下一期为第{form.cleaned_data['next_number']}期。")
+            return redirect("reports:bulletin_list")
+    return render(request, "reports/bulletin_list.html", list_context(request, numbering_form=form), status=400)
 
 
 @permission_required("bulletin.edit")
@@ -133,7 +153,9 @@ def bulletin_use_submission(request, pk, submission_pk):
 def bulletin_publish(request, pk):
     bulletin = get_object_or_404(Bulletin, pk=pk)
     try:
-        bulletin = bulletin_services.publish(actor=request.user, bulletin=bulletin)
+        bulletin = bulletin_services.publish(
+            actor=request.user, bulletin=bulletin, confirm_unfinished=request.POST.get("confirm_unfinished") == "1"
+        )
     except ValidationError as error:
         for message in _errors(error):
             messages.error(request, message)
@@ -142,10 +164,11 @@ def bulletin_publish(request, pk):
     return redirect("reports:bulletin_detail", pk=pk)
 
 
-@permission_required("bulletin.edit")
+@permission_required("bulletin.read")
 @require_safe
 def bulletin_docx_download(request, pk):
-    bulletin = get_object_or_404(Bulletin, pk=pk)
+    """Every reader downloads a published issue; a draft (草稿 · 期号暂定 in its header) only the editor."""
+    bulletin = get_object_or_404(bulletin_selectors.readable_bulletins(request.user), pk=pk)
     number = bulletin_selectors.display_number(bulletin)
     data = bulletin_docx.build(bulletin, bulletin_selectors.printed_items(bulletin), number)
     response = HttpResponse(data, content_type=DOCX)
@@ -183,3 +206,18 @@ def submission_detail(request, pk):
     sub = get_for_user_or_404(BulletinSubmission.objects.select_related("town", "submitted_by__cadre"), request.user, pk=pk)
     row = bulletin_selectors.submission_row(sub)
     return render(request, "reports/submission_detail.html", {"row": row, "sub": sub})
+
+
+@permission_required("bulletin.submit")
+@require_POST
+def submission_withdraw(request, pk):
+    """撤回: a town takes back a submission the editor has not used."""
+    sub = get_for_user_or_404(BulletinSubmission, request.user, pk=pk)
+    try:
+        bulletin_services.withdraw(actor=request.user, submission=sub)
+    except ValidationError as error:
+        for message in _errors(error):
+            messages.error(request, message)
+    else:
+        messages.success(request, f"已撤回“{sub.headline}”。")
+    return redirect("reports:submission_detail", pk=pk)

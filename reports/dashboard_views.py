@@ -8,6 +8,7 @@ ECharts charts draw from the same figures (json_script) and the page works witho
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django import forms
@@ -21,9 +22,11 @@ from django.views.decorators.http import require_safe
 
 from funds.budget_selectors import campaigns_for
 from reports import selectors
+from towns.cadre_labels import place_and_post, with_place
+from towns.dates import cn_date
 from towns.decorators import permission_required
 from towns.models import Cadre, GridCell, Town
-from towns.permissions import ROLE_LABELS, TOWN_ROLES, can
+from towns.permissions import TOWN_ROLES, can
 from towns.scoping import cadre_of, get_for_user_or_404
 from visits import targets
 
@@ -75,7 +78,7 @@ def _require_dashboard(user) -> None:
 def _trend_chart(weeks) -> dict:
     return {
         "kind": "trend",
-        "labels": [f"{w.monday.month}月{w.monday.day}日" for w in weeks],
+        "labels": [cn_date(w.monday) for w in weeks],
         "visits": [w.visits for w in weeks],
         "covered": [w.covered for w in weeks],
     }
@@ -178,10 +181,9 @@ def _cadre_rows(user, campaign, place, *, start, end, today) -> list[dict]:
     logged = selectors.cadre_visits(campaign.pk, place.pk, start=start, end=end)
     owned = selectors.followups_by_owner(user, campaign, today, place)
     cadres = (
-        Cadre.objects.for_user(user)
-        .filter(town=place, role__in=sorted(TOWN_ROLES))
+        with_place(Cadre.objects.for_user(user).filter(town=place, role__in=sorted(TOWN_ROLES)))
         .order_by("role", "name")
-        .values("pk", "name", "role", "is_active")
+        .values("pk", "name", "role", "title", "place_name", "is_active")
     )
     rows = []
     for c in cadres:
@@ -193,7 +195,7 @@ def _cadre_rows(user, campaign, place, *, start, end, today) -> list[dict]:
         rows.append(
             {
                 "name": c["name"],
-                "role": ROLE_LABELS.get(c["role"], c["role"]),
+                "role": place_and_post(SimpleNamespace(**c)),
                 "targeted": targeted,
                 "reached": reached,
                 "unreached": targeted - reached,

@@ -306,7 +306,11 @@ class Exporter:
             yield row
         self.row_count = count
         if totals and count:
-            yield Totals(totals.get(i, self.totals_label if i == 0 else None) for i in range(len(self.columns)))
+            yield Totals(self.totals_row(totals))
+
+    def totals_row(self, totals: dict) -> tuple:
+        """The 合计 row: the summed columns and the label; a subclass adds what derives from the sums."""
+        return tuple(totals.get(i, self.totals_label if i == 0 else None) for i in range(len(self.columns)))
 
     def write(self, out: str | IO[bytes], progress: Callable[[int], None] | None = None) -> int:
         """Write the workbook to a path or binary file; returns the number of data rows."""
@@ -464,13 +468,13 @@ class RosterExporter(Exporter):
         return self._filterset
 
     def queryset(self):
-        from funds.inspection import HANDED_APPROVAL
         from funds.models import Disbursement
 
         filterset = self.filterset()
         if not filterset.is_valid():
             return Disbursement.objects.for_user(self.user).none()
-        return filterset.qs.filter(status=Disbursement.Status.ISSUED, approval_status__in=HANDED_APPROVAL)
+        # As the printed roster: handed out only (pending, rejected and voided grants are left out).
+        return filterset.qs.handed_out()
 
     def filters(self) -> dict:
         chosen = super().filters()
@@ -774,6 +778,13 @@ class CoverageExporter(Exporter):
         cells = self.cells().order_by("town__code", "village__code", "parent__code", "code")
         for batch in self.stream(cells, ("town__name", "village__name", "parent__name", "name", "pk")):
             yield batch, counts
+
+    def totals_row(self, totals: dict) -> tuple:
+        # The county's rate is visited over targeted of the totals, not an average of the cells' rates.
+        row = list(super().totals_row(totals))
+        targeted, visited = totals[4], totals[5]
+        row[6] = (visited / targeted) if targeted else None
+        return tuple(row)
 
     def shape(self, batch):
         rows, counts = batch

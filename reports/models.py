@@ -55,6 +55,12 @@ class Bulletin(models.Model):
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
     report_to = models.TextField("报", default=default_report_to)
     copy_to = models.TextField("送", default=default_copy_to)
+    # The county paragraph before the towns' items and the sentence after them that names the towns
+    # with nothing singled out (issue 12 §4). Drafted from the figures; once the editor changes
+    # either (text_edited), a redraft keeps the editor's text.
+    lead = models.TextField("导语", blank=True)
+    closing = models.TextField("结尾", blank=True)
+    text_edited = models.BooleanField("导语结尾已由编辑修改", default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="起草人"
     )
@@ -97,6 +103,33 @@ class BulletinSequence(models.Model):
         return f"{self.year}年已编至第{self.last_number}期"
 
 
+class BulletinSeries(models.Model):
+    """How issues are numbered: one row (pk 1), set by the county editor (issue 12 §4).
+
+    restart_yearly False (the county's own series, 第118期 → 第119期): one running sequence, kept in
+    BulletinSequence's row year=0; True: each year starts again at 第1期 (its row is the year).
+    """
+
+    restart_yearly = models.BooleanField("每年重新编号", default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="设置人"
+    )
+    updated_at = models.DateTimeField("设置时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "组工信息编号规则"
+
+    def __str__(self):
+        return "每年重新编号" if self.restart_yearly else "连续编号"
+
+    @classmethod
+    def current(cls) -> "BulletinSeries":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+    def sequence_key(self, year: int) -> int:
+        return year if self.restart_yearly else 0
+
+
 class BulletinSubmission(AreaScoped):
     """A town's own text for a week (经验做法), submitted by its cadres; the editor may use it as the town's item."""
 
@@ -106,6 +139,8 @@ class BulletinSubmission(AreaScoped):
     body = models.TextField("正文", max_length=SUBMISSION_MAX_CHARS)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="报送人")
     submitted_at = models.DateTimeField("报送时间", auto_now_add=True)
+    # A town takes back a submission the editor has not used (kept, not deleted: the audit refers to it).
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "镇（街道）报送"

@@ -29,13 +29,15 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from funds.models import handed_out_sql
 from reports.models import RollupRefresh
 from towns.scoping import unscoped
 
-# What is counted (the same rules as the budgets page, funds/budget_selectors.py): grants issued,
-# not voided, needing no approval or approved; cash and transfers at their amount, goods at
-# quantity × unit value. Rejected follow-ups (不予受理) are not work taken on.
-_COUNTED_GRANT = "d.status = 'issued' AND d.approval_status IN ('not_required', 'approved')"
+# Grants counted: those handed out, the one definition (Disbursement.objects.handed_out(); its SQL
+# is generated from the same constants, and tests/funds/test_handed_out.py compares the rollups with
+# the queryset): pending, rejected and voided grants are not. Cash and transfers at their amount,
+# goods at quantity × unit value. Rejected follow-ups (不予受理) are not work taken on.
+_COUNTED_GRANT = handed_out_sql("d")
 _ADVISORY_NAMESPACE = 7107  # pg_advisory_xact_lock(namespace, campaign id): one refresh per campaign at a time
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin_detail"),
     # The bulletin editor and the towns' submissions (issue 7 §2).
     path("bulletins/draft/", bulletin_views.bulletin_draft_new, name="bulletin_draft"),
+    path("bulletins/numbering/", bulletin_views.bulletin_numbering, name="bulletin_numbering"),
     path("bulletins/<int:pk>/edit/", bulletin_views.bulletin_edit, name="bulletin_edit"),
     path("bulletins/<int:pk>/items/<int:item_pk>/", bulletin_views.bulletin_item, name="bulletin_item"),
     path(
@@ -20,6 +21,7 @@ urlpatterns = [
     path("bulletins/<int:pk>/docx/", bulletin_views.bulletin_docx_download, name="bulletin_docx"),
     path("bulletins/submissions/", bulletin_views.submission_list, name="submission_list"),
     path("bulletins/submissions/<int:pk>/", bulletin_views.submission_detail, name="submission_detail"),
+    path("bulletins/submissions/<int:pk>/withdraw/", bulletin_views.submission_withdraw, name="submission_withdraw"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/town/<int:pk>/", dashboard_views.town, name="dashboard_town"),
     path("dashboard/cell/<int:pk>/", dashboard_views.cell, name="dashboard_cell"),

@@ -22,6 +22,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_directory(tmp_path_factory):
+    """Files the code writes (receipts, the demo's generated receipt pages) go to a directory of the
+    run's own, never the working tree's media/."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 # --- audit triggers vs. the flush of transactional tests (funds migration 0002) -------------
 _TRIGGER_GUARDED_TABLES = ("funds_auditrecord", "funds_disbursement", "funds_budget")
 
@@ -53,3 +63,31 @@ def _flush_past_audit_triggers():
     TransactionTestCase._fixture_teardown = _fixture_teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+# --- every audit record a test writes has a Chinese label (issue 12 §3) ----------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After each database test, while its transaction is still open: any action written without a
+    label in funds/audit_labels.py fails the test that wrote it (services, jobs, the admin, triggers)."""
+    result = yield
+    if not {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
+        return result
+    from django.db import DatabaseError, connection
+    from django.db.transaction import TransactionManagementError
+
+    from funds.audit_labels import has_label
+    from funds.models import AuditRecord
+
+    if connection.connection is None or connection.needs_rollback:
+        return result
+    try:
+        actions = set(AuditRecord._base_manager.values_list("action", flat=True).distinct())
+    except (DatabaseError, TransactionManagementError):
+        return result
+    missing = sorted(a for a in actions if not has_label(a))
+    if missing:
+        pytest.fail(f"audit actions without a Chinese label in funds/audit_labels.py: {missing}")
+    return result

@@ -88,6 +88,28 @@ def _a_bulletin(cast):
     return {"pk": bulletin.pk}
 
 
+def _a_published_bulletin(cast):
+    """A published issue: what every reader on the 送 list opens (a draft is the editor's: a 404 to them)."""
+    from django.utils import timezone
+
+    from reports.models import Bulletin
+
+    n = Bulletin.objects.count()
+    bulletin = Bulletin.objects.create(
+        year=2024,
+        number=n + 1,
+        issue_date=date(2024, 1, 15),
+        week_start=date(2024, 1, 8) - timedelta(weeks=n),
+        topic="双节慰问",
+        status=Bulletin.Status.PUBLISHED,
+        published_at=timezone.now(),
+    )
+    return {"pk": bulletin.pk}
+
+
+BULLETIN_READERS = {"town_cadre": 200, "town_admin": 200, "county_viewer": 200, "inspector": 200, "sysadmin": 200}
+
+
 def _tongcheng_person(cast):
     return {"pk": cast.tongcheng.person.pk}
 
@@ -360,9 +382,22 @@ MATRIX: dict[str, Row] = {
     # Everyone signed in sees their own town's board; county roles pick any town (or the county
     # list of 县级督办 items). Another town asked for is a 404 to town roles.
     "visits:board": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), query=tongcheng_town_query),
-    # -- the weekly bulletin (issue 7 §2): read by its county editors and the system admin; read-only for now
-    "reports:bulletin_list": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405)),
-    "reports:bulletin_detail": Row(get=logged_in(403, county_viewer=200, sysadmin=200), post=logged_in(405), kwargs=_a_bulletin),
+    # -- the weekly bulletin (issue 7 §2, issue 12 §4): published issues are read and downloaded by every
+    # town's cadres and admins, the county and inspectors (bulletin.read); grid workers are not on its 送 list.
+    "reports:bulletin_list": Row(
+        get=logged_in(403, **BULLETIN_READERS), post=logged_in(403, **{r: 405 for r in BULLETIN_READERS})
+    ),
+    "reports:bulletin_detail": Row(
+        get=logged_in(403, **BULLETIN_READERS),
+        post=logged_in(403, **{r: 405 for r in BULLETIN_READERS}),
+        kwargs=_a_published_bulletin,
+    ),
+    # The editor sets where the numbering stands (下一期为第N期) and whether it restarts each year.
+    "reports:bulletin_numbering": Row(
+        get=logged_in(403, county_viewer=405),
+        post=logged_in(403, county_viewer=302),
+        post_data=lambda cast: {"next_number": "200"},
+    ),
     # The editor (组织部, bulletin.edit): draft any week, edit, order, use a town's text, publish, download.
     # Towns submit their own text (bulletin.submit: town cadres and admins) and see only their own:
     # another town's submission is a 404; the county editor reads every town's.
@@ -387,12 +422,20 @@ MATRIX: dict[str, Row] = {
         get=logged_in(403, county_viewer=405), post=logged_in(403, county_viewer=302), kwargs=_a_bulletin
     ),
     "reports:bulletin_docx": Row(
-        get=logged_in(403, county_viewer=200), post=logged_in(403, county_viewer=405), kwargs=_a_bulletin
+        get=logged_in(403, **BULLETIN_READERS),
+        post=logged_in(403, **{r: 405 for r in BULLETIN_READERS}),
+        kwargs=_a_published_bulletin,
     ),
     "reports:submission_list": Row(
         get=logged_in(403, town_cadre=200, town_admin=200),
         post=logged_in(403, town_cadre=302, town_admin=302),
         post_data=submission_form,
+    ),
+    # 撤回: a town's own unused submission; another town's is a 404.
+    "reports:submission_withdraw": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_submission,
     ),
     "reports:submission_detail": Row(
         get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=200), post=logged_in(405), kwargs=tongcheng_submission

@@ -13,7 +13,6 @@ the load time (which would make every grant look "entered long after the fact").
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 import uuid
@@ -29,6 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from funds import audit
 from funds.models import (
@@ -77,12 +77,15 @@ class Scale:
     routine_from: date  # routine (non-campaign) visits from this day to AS_OF
     activity_factor: int = 1
     seed_figures: bool = False  # 张铺镇 / 仁和集镇 follow-up counts from the bulletin
+    # A running campaign placed relative to the load day (build_running_campaign). Not at county
+    # scale: the bench measures the 2024 history, and the load stays a fixed workload.
+    alive: bool = True
 
 
 SCALES = {
     "tiny": Scale("tiny", 320, (1, 2), date(2023, 11, 1)),
     "demo": Scale("demo", 5_000, (3, 8), date(2023, 11, 1), seed_figures=True),
-    "county": Scale("county", 150_000, (22, 35), date(2023, 2, 1), activity_factor=12),
+    "county": Scale("county", 150_000, (22, 35), date(2023, 2, 1), activity_factor=12, alive=False),
 }
 
 # (town code, name, kind, login prefix, villages, communities, share of the demo's 5,000 people).
@@ -125,6 +128,9 @@ CATEGORIES = [
     ("elderly_party_member", "高龄党员", 60, False, 300),
 ]
 STANDARD = {code: Decimal(amount) for code, _, _, _, amount in CATEGORIES if amount}
+# 日常慰问标准 (元/年, Category.standard): what one person may receive outside campaigns in a year;
+# the 超标准 rule checks it. Twice the campaign standard, and ¥400 for the untargeted 60岁以上.
+YEARLY_STANDARD = {code: Decimal(amount or 200) * 2 for code, _, _, _, amount in CATEGORIES}
 INTERVAL = {code: days for code, _, days, _, _ in CATEGORIES}
 PARTY_CATS = {"poor_party_member", "elderly_party_member", "retired_cadre"}
 CIVIL_CATS = {"dibao", "extreme_poverty", "widowed_elderly", "disabled"}
@@ -445,6 +451,9 @@ def build(scale: str = "demo", log: Callable[[str], None] = lambda line: None) -
         audit.mark_service_write()
         builder = _Builder(spec, log)
         logins = builder.run()
+        today = timezone.localdate()
+        if spec.alive and running_window(today) is not None:
+            builder.build_running_campaign(today)
         builder.writer.reset_sequences()
         log("计算每人下次应访日期")
         visit_due.refresh_all()
@@ -460,6 +469,8 @@ def build(scale: str = "demo", log: Callable[[str], None] = lambda line: None) -
             after={"scale": scale, "seed": SEED, "counts": counts},
             channel="shell",
         )
+        if spec.alive and running_window(today) is not None:
+            draft_last_week(today, log)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -525,8 +536,8 @@ class _Builder:
         rows = []
         for order, (code, name, days, sensitive, _) in enumerate(CATEGORIES, start=1):
             self.category_ids[code] = w.new_id(Category)
-            rows.append((self.category_ids[code], code, name, days, sensitive, order * 10))
-        w.insert(Category, ["id", "code", "name", "visit_interval_days", "sensitive", "sort_order"], rows)
+            rows.append((self.category_ids[code], code, name, days, sensitive, order * 10, YEARLY_STANDARD.get(code)))
+        w.insert(Category, ["id", "code", "name", "visit_interval_days", "sensitive", "sort_order", "standard"], rows)
         rows = []
         for name, unit, value in GOODS:
             pk = w.new_id(GoodsItem)
@@ -1248,7 +1259,23 @@ class _Builder:
                     cell_worker[person.cell_id],
                     self.campaign_id,
                 )
-        if town.name == "铜城镇":  # 集中代签: one cadre enters 32 grants of a roster in eight minutes
+        if town.name == "永丰镇":  # 超标准 outside a campaign: ¥800 cash against 60岁以上's ¥400 a year
+            untargeted = [p for p in town.people if p.status == "active" and p.cats == ["age60"]]
+            if untargeted:
+                person = untargeted[len(untargeted) // 3]
+                grant(
+                    person,
+                    None,
+                    gen.moment(date(2023, 12, 20)),
+                    "cash",
+                    Decimal("800.00"),
+                    None,
+                    None,
+                    "town_finance",
+                    cell_worker[person.cell_id],
+                    None,
+                )
+        if town.name == "铜城镇":  # 集中录入: one cadre enters 32 grants of a roster in eight minutes
             money = sorted(
                 (r for r in rows if r["campaign_id"] and r["status"] == "issued" and r["kind"] == "cash"),
                 key=lambda r: (r["handed_at"], r["id"]),
@@ -1524,24 +1551,44 @@ class _Builder:
             if r["status"] == "issued" and r["kind"] in ("cash", "goods"):
                 groups[(r["handed_by_id"], r["handed_at"].astimezone(TZ).date())].append(r)
         receipt_rows = []
+        names = {p.id: p.name for p in town.people}
         for (cadre, day), grants in sorted(groups.items()):
             if rng.random() < 0.015:
                 continue
             pk = self.writer.new_id(Receipt)
-            sha = hashlib.sha256(f"{SEED}-receipt-{pk}".encode()).hexdigest()
             uploaded = max(g["handed_at"] for g in grants) + timedelta(hours=rng.randint(2, 72))
-            receipt_rows.append(
-                [pk, town.id, "roster_page", f"receipts/demo/{pk}.jpg", sha, f"签领花名册{day:%m%d}.jpg", cadre, uploaded]
-            )
+            # A real file behind every receipt (a generated roster page), stored as an upload is.
+            name, sha = self._receipt_file(town, names, pk, day, grants, uploaded)
+            receipt_rows.append([pk, town.id, "roster_page", name, sha, f"签领花名册{day:%m%d}.pdf", cadre, uploaded])
             for g in grants:
                 g["receipt_id"] = pk
         if town.name == "秦栏镇" and len(receipt_rows) > 1:
-            receipt_rows[1][4] = receipt_rows[0][4]  # the same image as another day's page (集中代签)
+            # The same file as another day's page (签领雷同): same path, same SHA-256.
+            receipt_rows[1][3:5] = receipt_rows[0][3:5]
         self.writer.insert(
             Receipt,
             ["id", "town_id", "kind", "file", "sha256", "original_name", "uploaded_by_id", "uploaded_at"],
             [tuple(r) for r in receipt_rows],
         )
+
+    def _receipt_file(self, town: _TownState, names: dict, pk: int, day: date, grants: list, uploaded) -> tuple[str, str]:
+        """The roster page's PDF under MEDIA_ROOT; its path and SHA-256."""
+        from funds import receipt_files
+
+        goods = {g[0]: g[1] for g in self.goods}
+        rows = []
+        for g in grants:
+            what = f"{goods[g['goods_item_id']]}×{g['quantity']}" if g["kind"] == "goods" else f"现金 ¥{g['amount']:,.2f}"
+            person = names.get(g["beneficiary_id"], "")
+            rows.append((person, what, g["proxy_name"] or person))
+        content = receipt_files.roster_page_pdf(
+            title="慰问金（品）签领花名册",
+            header=f"{town.name}　发放日期：{day.year}年{day.month}月{day.day}日　共{len(grants)}人",
+            rows=rows,
+            note="演示数据：系统生成的样张，并非真实签字",
+        )
+        name = f"receipts/{uploaded.astimezone(TZ):%Y/%m}/demo-{pk}.pdf"
+        return name, receipt_files.store(name, content)
 
     # -------------------------------------------------------- follow-ups
     def build_followups(self, town: _TownState, gen: _Gen, visits: list) -> int:
@@ -1577,7 +1624,7 @@ class _Builder:
         self.writer.insert(FollowUpEvent, ["id", "followup_id", "actor_id", "at", "from_status", "to_status", "note"], event_rows)
         return len(followup_rows)
 
-    def _followup(self, gen, town, kind, visit, forced, followup_rows, event_rows):
+    def _followup(self, gen, town, kind, visit, forced, followup_rows, event_rows, as_of: date = AS_OF):
         w, rng = self.writer, gen.rng
         vid, person, at, team, campaign, _vkind = visit
         fid = w.new_id(FollowUp)
@@ -1621,14 +1668,14 @@ class _Builder:
         importance = rng.choice([1, 1, 2, 2, 3])
         reopened = 0
         satisfaction = ""
-        # History: 登记 → 受理/交办 → 办结 → 回访 → 销号, at increasing times but never after AS_OF.
+        # History: 登记 → 受理/交办 → 办结 → 回访 → 销号, at increasing times but never after as_of.
         moments = [at + timedelta(minutes=5)]
         handler = owner or team[0]
 
         def event(to_status, note, actor, days_later):
             moment = min(
                 moments[-1] + timedelta(days=days_later, hours=rng.randint(1, 6)),
-                datetime(AS_OF.year, AS_OF.month, AS_OF.day, 17, 30, tzinfo=TZ),
+                datetime(as_of.year, as_of.month, as_of.day, 17, 30, tzinfo=TZ),
             )
             moment = max(moment, moments[-1] + timedelta(minutes=1))
             moments.append(moment)
@@ -1878,6 +1925,394 @@ class _Builder:
             movement_rows,
         )
         self.writer.insert(GoodsStock, ["id", "town_id", "goods_item_id", "quantity"], stock_rows)
+
+    # -------------------------------------------------------- the running campaign (issue 12 §5)
+    def build_running_campaign(self, today: date):
+        """A campaign under way on the load day: started four weeks ago, people due this week and
+        some overdue by days, visits and grants of the last weeks, open follow-ups with near
+        deadlines (those already late are escalated as the nightly job would have done) and a few
+        activities. Placed relative to ``today``, so the demo looks at work on any date; random
+        choices come from the fixed seed, so two loads on the same day give the same data."""
+        w = self.writer
+        start, end = running_window(today)
+        campaign_id = w.new_id(Campaign)
+        w.insert(
+            Campaign,
+            ["id", "name", "starts_on", "ends_on", "description", "created_at"],
+            [
+                (
+                    campaign_id,
+                    running_campaign_name(start),
+                    start,
+                    end,
+                    "常态化走访慰问重点人群：网格员按周期入户，镇村干部包保到户，发现诉求当场登记、限时办结。",
+                    datetime.combine(start - timedelta(days=5), datetime.min.time(), TZ).replace(hour=9),
+                )
+            ],
+        )
+        w.insert(
+            Campaign.target_categories.through,
+            ["campaign_id", "category_id"],
+            [(campaign_id, self.category_ids[c]) for c in STANDARD],
+        )
+        w.insert(Campaign.towns.through, ["campaign_id", "town_id"], [(campaign_id, t.id) for t in self.towns])
+        w.insert(
+            GrantStandard,
+            ["id", "campaign_id", "category_id", "amount"],
+            [(w.new_id(GrantStandard), campaign_id, self.category_ids[c], amount) for c, amount in STANDARD.items()],
+        )
+        people = self._people_now()
+        spend: dict = defaultdict(Decimal)
+        totals = Counter()
+        for town in self.towns:
+            totals += self._town_now(town, people.get(town.id, []), today, start, campaign_id, spend)
+        rng = random.Random(f"{SEED}-now-budgets")
+        budget_rows = []
+        for town in self.towns:
+            for source in ("town_finance", "party_fees", "civil_affairs"):
+                spent = spend.get((town.id, source), Decimal(0))
+                if spent:
+                    # Four weeks into a nine-week campaign: about half of the budget is spent.
+                    amount = Decimal(int(float(spent) * rng.uniform(1.7, 2.3) / 1000 + 1) * 1000)
+                    budget_rows.append(
+                        (w.new_id(Budget), campaign_id, town.id, source, amount, datetime.combine(start, datetime.min.time(), TZ))
+                    )
+        w.insert(Budget, ["id", "campaign_id", "town_id", "source", "amount", "created_at"], budget_rows)
+        escalated = self._escalate_as_of(today)
+        self.step(
+            f"进行中的专项活动“{running_campaign_name(start)}”（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）："
+            f"{totals['visits']:,} 次走访，{totals['grants']:,} 笔发放，{totals['followups']:,} 件诉求，"
+            f"{totals['activities']} 场活动；已逾期事项按督办规则升级 {escalated:,} 件"
+        )
+
+    def _people_now(self) -> dict[int, list[_Person]]:
+        """The registry as loaded (the towns' people lists are freed after each town): active people by town."""
+        code_of = {pk: code for code, pk in self.category_ids.items()}
+        cats = defaultdict(list)
+        for person_id, category_id in Beneficiary.categories.through._default_manager.order_by("id").values_list(
+            "beneficiary_id", "category_id"
+        ):
+            cats[person_id].append(code_of[category_id])
+        by_town = defaultdict(list)
+        rows = (
+            Beneficiary._base_manager.filter(status="active")
+            .order_by("id")
+            .values_list(
+                "id",
+                "name",
+                "gender",
+                "birth_date",
+                "household_id",
+                "cell_id",
+                "household__village_id",
+                "is_party_member",
+                "town_id",
+            )
+        )
+        for pk, name, gender, birth, household, cell, village, party, town in rows:
+            by_town[town].append(_Person(pk, name, gender, birth, cats[pk], household, cell, village, party))
+        return by_town
+
+    def _town_now(self, town: _TownState, people: list, today: date, start: date, campaign_id: int, spend: dict) -> Counter:
+        w = self.writer
+        gen = _Gen(f"{SEED}-now-{town.code}")
+        rng = gen.rng
+        yesterday = today - timedelta(days=1)
+        since = today - timedelta(days=42)  # visits of the last six weeks
+        cell_worker = {c.id: c.grid_worker for c in town.small_cells}
+        login_worker = town.grid_workers[0] if town.grid_workers else None  # the town's {prefix}_grid account
+        # The demo login's own people show every section of its home page: one overdue by a few
+        # days, one due this week, one target the campaign has not reached yet.
+        roles: dict[int, str] = {}
+        shown = [p for p in people if login_worker and cell_worker.get(p.cell_id) == login_worker]
+        for person, role in zip(shown, ("overdue", "due"), strict=False):
+            roles[person.id] = role
+        target = next((p for p in shown if p.id not in roles and any(c in STANDARD for c in p.cats)), None)
+        if target is not None:
+            roles[target.id] = "unreached"
+        coverage = rng.uniform(0.5, 0.75)
+        visits = []
+        for person in people:
+            interval = min(INTERVAL[c] for c in person.cats)
+            is_target = any(c in STANDARD for c in person.cats)
+            role = roles.get(person.id)
+            campaign_day = None
+            if role is None and is_target and rng.random() < coverage:
+                campaign_day = gen.day(start, yesterday)
+            if role == "overdue":
+                last = today - timedelta(days=interval + rng.randint(2, 6))
+            elif role == "due":
+                last = today - timedelta(days=interval - rng.randint(1, 5))
+            elif campaign_day is not None:
+                last = campaign_day
+            else:
+                # Next due somewhere from ten days ago to the end of the person's interval.
+                last = today - timedelta(days=rng.randint(1, interval + 10))
+            if campaign_day is not None:
+                r = rng.random()
+                if town.name == "铜城镇" and PARTY_CATS & set(person.cats) and r < 0.5:
+                    kind = "study"
+                elif r < 0.08:
+                    kind = "health"
+                elif r < 0.18:
+                    kind = "group"
+                elif r < 0.24:
+                    kind = "phone"
+                else:
+                    kind = "home"
+                visits.append(self._visit(gen, town, person, campaign_day, kind, campaign_id, cell_worker))
+            else:
+                kind = "phone" if rng.random() < 0.15 else "home"
+                visits.append(self._visit(gen, town, person, last, kind, None, cell_worker))
+            day = last - timedelta(days=max(3, int(interval * rng.uniform(0.85, 1.1))))
+            while day >= since:
+                if rng.random() < 0.8:
+                    visits.append(
+                        self._visit(gen, town, person, day, "phone" if rng.random() < 0.15 else "home", None, cell_worker)
+                    )
+                day -= timedelta(days=max(3, int(interval * rng.uniform(0.85, 1.1))))
+        now = timezone.now()
+        fixed = []
+        for vid, person, at, team, campaign, kind, extra in visits:
+            volunteers, systolic, diastolic, notes, key, created = extra
+            if created >= now:  # 补录 in the next days, but never later than the load
+                created = at + timedelta(minutes=15)
+            fixed.append((vid, person, at, team, campaign, kind, (volunteers, systolic, diastolic, notes, key, created)))
+        visits = sorted(fixed, key=lambda v: (v[2], v[0]))
+        rows, visitor_rows = [], []
+        for vid, person, at, team, campaign, kind, extra in visits:
+            rows.append((vid, person.id, person.household_id, town.id, person.cell_id, campaign, kind, at, team[0], *extra))
+            visitor_rows += [(vid, c) for c in team]
+        w.insert(
+            Visit,
+            [
+                "id",
+                "beneficiary_id",
+                "household_id",
+                "town_id",
+                "cell_id",
+                "campaign_id",
+                "kind",
+                "visited_at",
+                "recorded_by_id",
+                "volunteers_count",
+                "bp_systolic",
+                "bp_diastolic",
+                "notes",
+                "idempotency_key",
+                "created_at",
+            ],
+            rows,
+        )
+        w.insert(Visit.visitors.through, ["visit_id", "cadre_id"], visitor_rows)
+        visits = [v[:6] for v in visits]
+        grants = self._grants_now(town, gen, visits, spend)
+        followups = self._followups_now(town, gen, visits, today, login_worker, roles)
+        activities = self._activities_now(town, gen, people, start, yesterday, campaign_id)
+        return Counter(visits=len(visits), grants=grants, followups=followups, activities=activities)
+
+    def _grants_now(self, town: _TownState, gen: _Gen, visits: list, spend: dict) -> int:
+        """The standard's cash (some by bank transfer) on most campaign visits, signed for on the day's roster."""
+        rng = gen.rng
+        rows = []
+        for vid, person, at, team, campaign, kind in visits:
+            if not campaign or kind == "phone" or rng.random() >= 0.7:
+                continue
+            standard = max(STANDARD[c] for c in person.cats if c in STANDARD)
+            source = (
+                "party_fees"
+                if PARTY_CATS & set(person.cats)
+                else ("civil_affairs" if CIVIL_CATS & set(person.cats) else "town_finance")
+            )
+            proxy_name = proxy_relation = ""
+            if "left_behind_child" in person.cats:  # a minor's money goes to the guardian
+                proxy_name, proxy_relation = gen.name(rng.choice("MF"), "old", person.name[0]), rng.choice(["祖父", "祖母"])
+            handed = at + timedelta(minutes=rng.randint(5, 30))
+            rows.append(
+                {
+                    "id": self.writer.new_id(Disbursement),
+                    "town_id": town.id,
+                    "cell_id": person.cell_id,
+                    "beneficiary_id": person.id,
+                    "campaign_id": campaign,
+                    "visit_id": vid,
+                    "kind": "cash" if rng.random() < 0.85 else "transfer",
+                    "source": source,
+                    "amount": standard,
+                    "goods_item_id": None,
+                    "quantity": None,
+                    "proxy_name": proxy_name,
+                    "proxy_relation": proxy_relation,
+                    "handed_by_id": team[0],
+                    "handed_at": handed,
+                    "recorded_by_id": team[0],
+                    "recorded_at": handed + timedelta(minutes=rng.randint(2, 90)),
+                    "receipt_id": None,
+                    "status": "issued",
+                    "void_reason": "",
+                    "voided_by_id": None,
+                    "voided_at": None,
+                    "replaces_id": None,
+                    "idempotency_key": gen.uuid(),
+                }
+            )
+            spend[(town.id, source)] += standard
+        self._receipts(town, rows, random.Random(f"{SEED}-now-receipts-{town.code}"))
+        self.writer.insert(Disbursement, list(rows[0]) if rows else [], [tuple(r.values()) for r in rows])
+        return len(rows)
+
+    def _followups_now(self, town, gen, visits, today, login_worker, roles) -> int:
+        """Items raised on the last weeks' visits; the newest still open. The demo login owns two open
+        ones with near deadlines (the board shows orange, and red for ys_grid and tc_grid)."""
+        rng = gen.rng
+        followup_rows, event_rows = [], []
+        yesterday = today - timedelta(days=1)
+        recent = today - timedelta(days=5)
+        own = []
+        for visit in visits:
+            vid, person, at, team, campaign, _kind = visit
+            mine = login_worker and team[0] == login_worker and at.date() >= today - timedelta(days=21) and len(own) < 2
+            if not mine and rng.random() >= (0.1 if campaign else 0.03):
+                continue
+            kind = "demand" if mine else rng.choice(["demand", "demand", "demand", "wish", "measure", "suggestion"])
+            forced = "open" if (mine or at.date() >= recent) else None
+            self._followup(gen, town, kind, visit, forced, followup_rows, event_rows, as_of=yesterday)
+            if mine:
+                row = followup_rows[-1]
+                row["owner_id"] = login_worker
+                row["owner_department"] = ""
+                # ys_grid and tc_grid (the docs' logins) get one due soon and one a day late; the
+                # other towns' spread over the coming nights, so no one night escalates all of them.
+                if not own:
+                    offset = rng.randint(1, 6)
+                elif town.prefix in ("ys", "tc"):
+                    offset = -1
+                else:
+                    offset = rng.randint(-2, 6)
+                row["deadline"] = max(row["raised_on"], today + timedelta(days=offset))
+                row["tracked"] = True
+                own.append(row["id"])
+        if followup_rows:
+            self.writer.insert(FollowUp, list(followup_rows[0]), [tuple(r.values()) for r in followup_rows])
+        self.writer.insert(FollowUpEvent, ["id", "followup_id", "actor_id", "at", "from_status", "to_status", "note"], event_rows)
+        return len(followup_rows)
+
+    def _activities_now(self, town, gen, people, start, last_day, campaign_id) -> int:
+        """A few activities of the campaign, each linking people of its own village only."""
+        w, rng = self.writer, gen.rng
+        by_village = defaultdict(list)
+        for p in people:
+            by_village[p.village_id].append(p.id)
+        rows, linked = [], []
+        for _ in range(rng.randint(2, 4)):
+            kind = rng.choice(["group_visit", "group_visit", "lecture", "health", "volunteer"])
+            day = gen.day(start, last_day)
+            pk = w.new_id(Activity)
+            vid, vname, *_ = rng.choice(town.villages)
+            team_id, team_name = town.teams[rng.randrange(len(town.teams))]
+            reached = rng.randint(8, 60)
+            title = GENERIC_ACTIVITIES[kind]
+            rows.append(
+                (
+                    pk,
+                    town.id,
+                    vid,
+                    campaign_id,
+                    kind,
+                    f"{vname}{title}",
+                    day,
+                    team_id,
+                    team_name,
+                    reached // 4 + rng.randint(3, 10),
+                    reached,
+                    rng.randint(0, 60),
+                    rng.choice(town.cadres),
+                    f"{vname}开展{title}，惠及群众{reached}人。",
+                    datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=18),
+                )
+            )
+            pool = by_village.get(vid, [])
+            for person_id in rng.sample(pool, min(len(pool), reached // 2)):
+                linked.append((pk, person_id))
+        rows.sort(key=lambda r: (r[6], r[0]))
+        w.insert(
+            Activity,
+            [
+                "id",
+                "town_id",
+                "village_id",
+                "campaign_id",
+                "kind",
+                "title",
+                "held_on",
+                "organiser_id",
+                "organiser_name",
+                "participants_count",
+                "reached_count",
+                "gifts_count",
+                "recorded_by_id",
+                "notes",
+                "created_at",
+            ],
+            rows,
+        )
+        w.insert(Activity.beneficiaries.through, ["activity_id", "beneficiary_id"], linked)
+        return len(rows)
+
+    def _escalate_as_of(self, today: date) -> int:
+        """What the nightly 督办 job would have done by today: every open item past its deadline sits at
+        the level its lateness calls for, with the job's events on the nights it rose. Without this the
+        first night's run would move every item left open since 2024 at once."""
+        from visits.followup_escalation import ESCALATING_STATUSES, LEVEL_LABELS, thresholds
+
+        limits = thresholds()
+        late = list(
+            FollowUp._base_manager.filter(
+                status__in=ESCALATING_STATUSES, deadline__lte=today - timedelta(days=min(limits.values()))
+            )
+            .order_by("id")
+            .only("id", "deadline", "escalation_level")
+        )
+        event_rows = []
+        for item in late:
+            for level, days in sorted(limits.items()):
+                night = item.deadline + timedelta(days=days)
+                if night > today or item.escalation_level >= level:
+                    continue
+                item.escalation_level = level
+                item.escalated_at = datetime.combine(night, datetime.min.time(), TZ).replace(hour=1, minute=30)
+                note = f"逾期{days}天以上，升级至{LEVEL_LABELS[level]}级督办"
+                event_rows.append((self.writer.new_id(FollowUpEvent), item.id, "escalate", None, item.escalated_at, "", "", note))
+        FollowUp._base_manager.bulk_update(late, ["escalation_level", "escalated_at"], batch_size=2000)
+        self.writer.insert(
+            FollowUpEvent, ["id", "followup_id", "kind", "actor_id", "at", "from_status", "to_status", "note"], event_rows
+        )
+        return len(late)
+
+
+def running_window(today: date) -> tuple[date, date] | None:
+    """The running campaign's dates: begun four weeks before the load day, five weeks still to go.
+    None while the 2024 campaign itself would still be recent (a load dated early 2024)."""
+    start = today - timedelta(days=27)
+    if start <= CAMPAIGN_END + timedelta(days=30):
+        return None
+    return start, today + timedelta(days=34)
+
+
+def running_campaign_name(start: date) -> str:
+    season = {12: "冬季", 1: "冬季", 2: "冬季", 3: "春季", 4: "春季", 5: "春季", 6: "夏季", 7: "夏季", 8: "夏季"}.get(
+        start.month, "秋季"
+    )
+    return f"{start.year}年{season}走访慰问"
+
+
+def draft_last_week(today: date, log: Callable[[str], None]) -> None:
+    """The Monday job's draft of last week's bulletin, as the county editor would find it."""
+    from reports.services import bulletin_draft
+
+    monday = today - timedelta(days=today.weekday() + 7)
+    bulletin = bulletin_draft(week_start=monday)
+    log(f"组工信息草稿：{monday:%Y-%m-%d} 起一周，{bulletin.items.count()} 条")
 
 
 VISIT_NOTES = {

@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from towns import idnumbers
+from towns.cadre_labels import cadre_label, with_place
 from towns.filtering import cached_choices, set_area_choices
 from towns.models import Beneficiary, Cadre, Category, GridCell
 from towns.phones import normalize_phone
@@ -68,7 +69,11 @@ class BeneficiaryFilter(django_filters.FilterSet):
             if scope.everything:
                 cadres = cadres.filter(town_id=int(town_chosen))
             filters["responsible_cadre"].extra["choices"] = cached_choices(
-                user, f"cadre-{town_chosen or ''}", lambda: list(cadres.order_by("name").values_list("pk", "name"))
+                user,
+                f"cadre-label-{town_chosen or ''}",
+                lambda: [
+                    (c.pk, cadre_label(c)) for c in with_place(cadres).only("id", "name", "role", "title").order_by("name", "id")
+                ],
             )
         else:
             filters["responsible_cadre"].extra["choices"] = []

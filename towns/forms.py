@@ -112,11 +112,12 @@ class BeneficiaryForm(forms.Form):
 
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
+        from towns.cadre_labels import cadre_label, with_place
         from towns.models import Cadre, Category
 
         self.fields["categories"].choices = list(Category.objects.values_list("pk", "name"))
-        cadres = Cadre.objects.for_user(user).filter(is_active=True, town__isnull=False).order_by("name")
-        self.fields["responsible_cadre"].choices = [("", "未指定")] + [(c.pk, c.name) for c in cadres]
+        cadres = with_place(Cadre.objects.for_user(user).filter(is_active=True, town__isnull=False)).order_by("name", "id")
+        self.fields["responsible_cadre"].choices = [("", "未指定")] + [(c.pk, cadre_label(c)) for c in cadres]
         if editing:
             # The whole number is never sent to the browser; an empty field keeps the stored one.
             self.fields["id_number"].required = False

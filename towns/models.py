@@ -35,6 +35,16 @@ class Town(AreaScoped):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # A town's own threshold above the county ceiling would promise approvals the ceiling refuses.
+        from django.core.exceptions import ValidationError
+
+        ceiling = settings.GRANT_CEILING
+        if self.grant_approval_threshold is not None and self.grant_approval_threshold > ceiling:
+            raise ValidationError(
+                {"grant_approval_threshold": f"审批限额不能高于全市单笔发放上限¥{ceiling:,.2f}（超过上限的发放不能登记）"}
+            )
+
 
 class Village(AreaScoped):
     class Kind(models.TextChoices):
@@ -114,6 +124,16 @@ class Category(models.Model):
         "敏感个人信息", default=False, help_text="健康、残疾、低保、未成年人等（个人信息保护法第28条）"
     )
     sort_order = models.PositiveSmallIntegerField("排序", default=0)
+    # Outside a campaign (a campaign has its own 慰问标准 per category): the most one person of this
+    # category may receive in a year, cash and goods at their value; the 超标准 rule checks it.
+    standard = models.DecimalField(
+        "日常慰问标准（元/年）",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="专项活动以外每人每年慰问金（品）合计上限；不填则不检查",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "人群类别"
@@ -318,6 +338,12 @@ class Beneficiary(AreaScoped):
 
         today = date.today()
         return today.year - self.birth_date.year - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+
+    def is_minor_on(self, day) -> bool:
+        """Under GRANT_MINOR_AGE on that day, by the birth date (taken from the ID number when the
+        person is registered): cash to a minor goes through a recorded guardian."""
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day)) < settings.GRANT_MINOR_AGE
 
 
 class BeneficiaryStatusChange(AreaScoped):

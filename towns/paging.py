@@ -1,13 +1,16 @@
 """Keyset pagination: page N costs what page 1 costs (no OFFSET walk, no COUNT)."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Q
 
 
 @dataclass
 class KeysetPage:
     items: list
-    next_after: int | None  # ?after= for the next page
-    prev_before: int | None  # ?before= for the previous page
+    next_after: int | str | None  # ?after= for the next page (an id, or a ledger's cursor)
+    prev_before: int | str | None  # ?before= for the previous page
 
     def __iter__(self):
         return iter(self.items)
@@ -38,6 +41,53 @@ def keyset_page(queryset, params, size: int = 50) -> KeysetPage:
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(rows, rows[-1].pk if rows and has_more else None, rows[0].pk if rows and after is not None else None)
+
+
+# Ledgers (走访台账, 发放记录) list newest first by their date, then by id: the cursor carries both,
+# as "<microseconds since 1970 UTC>_<id>" (exact integers, URL-safe).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _cursor(row, field: str) -> str:
+    return f"{(getattr(row, field) - _EPOCH) // timedelta(microseconds=1)}_{row.pk}"
+
+
+def _parse_cursor(value) -> tuple[datetime, int] | None:
+    try:
+        micros, pk = str(value).split("_")
+        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def newest_first_page(queryset, params, size: int, field: str) -> KeysetPage:
+    """Rows newest first by ``field`` (a datetime), ties by id; ``after``/``before`` carry cursors.
+
+    The ``field <= t`` bound alongside the OR lets the (…, field) indexes start the scan at the
+    cursor, so page N costs what page 1 costs."""
+    after, before = _parse_cursor(params.get("after")), _parse_cursor(params.get("before"))
+    newest = (f"-{field}", "-pk")
+    if before is not None:
+        moment, pk = before
+        newer = Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "pk__gt": pk})
+        rows = list(queryset.filter(**{f"{field}__gte": moment}).filter(newer).order_by(field, "pk")[: size + 1])
+        has_more_before = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        return KeysetPage(
+            rows, _cursor(rows[-1], field) if rows else None, _cursor(rows[0], field) if rows and has_more_before else None
+        )
+    if after is not None:
+        moment, pk = after
+        older = Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk})
+        queryset = queryset.filter(**{f"{field}__lte": moment}).filter(older)
+    rows = list(queryset.order_by(*newest)[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    return KeysetPage(
+        rows,
+        _cursor(rows[-1], field) if rows and has_more else None,
+        _cursor(rows[0], field) if rows and after is not None else None,
+    )
 
 
 @dataclass

@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "dashboard.town": ("查看本镇看板", OFFICE),
     "bulletin.edit": ("编辑、发布组工信息", frozenset({COUNTY_VIEWER})),
     "bulletin.submit": ("报送本镇组工信息稿件（经验做法）", OFFICE),
+    # The 送 list is every town's party committee: published issues are theirs to read (drafts stay with the editor).
+    "bulletin.read": ("阅读、下载已发布的组工信息", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     "export.personal": ("导出含个人信息的台账（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),
     "audit.view": ("查看审计日志", frozenset({INSPECTOR, SYSADMIN})),
     "inspection.review": ("处理监督预警、记录核查结论", frozenset({INSPECTOR})),

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from towns.cadre_labels import with_place
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Household
 from towns.permissions import ROLE_LABELS, TOWN_ROLES
 from visits.models import FollowUp, Visit
@@ -36,7 +37,7 @@ def scope_summary(user) -> dict:
 
 def town_cadres(user):
     """Accounts a town admin manages (their own town only); all accounts for a system admin."""
-    return Cadre.objects.for_user(user).select_related("user", "town").order_by("town__code", "role", "name")
+    return with_place(Cadre.objects.for_user(user).select_related("user", "town")).order_by("town__code", "role", "name")
 
 
 # --- responsibility zones (issue 4 §6) -------------------------------------------------------
@@ -64,8 +65,7 @@ def zone_overview(user, town, *, today=None) -> dict:
     today = today or timezone.localdate()
     soon = today + timedelta(days=DUE_SOON_DAYS)
     cadres = list(
-        Cadre.objects.for_user(user)
-        .filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES))
+        with_place(Cadre.objects.for_user(user).filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES)))
         .select_related("user")
         .order_by("role", "name", "id")
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from funds import audit
 from reports.rollups import refresh_town_campaigns
 from towns import idnumbers, visit_due
+from towns.dates import cn_date
 from towns.models import (
     BENEFICIARY_AUDITED_FIELDS,
     Assignment,
@@ -202,7 +203,7 @@ def _validate_person(*, id_number, gender, birth_date, phone, categories, name):
         if gender and gender != parsed.gender:
             errors["gender"] = ["性别与身份证号不一致（身份证号第17位奇数为男，偶数为女）"]
         if birth_date and birth_date != parsed.birth_date:
-            errors["birth_date"] = [f"出生日期与身份证号不一致（身份证号为 {parsed.birth_date:%Y年%m月%d日}）"]
+            errors["birth_date"] = [f"出生日期与身份证号不一致（身份证号为 {cn_date(parsed.birth_date)}）"]
     try:
         phone = normalize_phone(phone)
     except ValidationError as error:
@@ -436,14 +437,14 @@ def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignme
     assignment = Assignment._base_manager.select_for_update().get(pk=assignment.pk)
     errors = {}
     if assignment.ends_on is not None:
-        errors["ends_on"] = [f"该责任区已于{assignment.ends_on:%Y年%m月%d日}结束"]
+        errors["ends_on"] = [f"该责任区已于{cn_date(assignment.ends_on)}结束"]
     elif ends_on is None:
         errors["ends_on"] = ["请填写结束日期"]
     elif ends_on > timezone.localdate():
         # An end date in the future would end it today anyway: scopes read "ends_on is empty".
         errors["ends_on"] = ["结束日期不能晚于今天"]
     elif ends_on < assignment.starts_on:
-        errors["ends_on"] = [f"结束日期不能早于开始日期（{assignment.starts_on:%Y年%m月%d日}）"]
+        errors["ends_on"] = [f"结束日期不能早于开始日期（{cn_date(assignment.starts_on)}）"]
     if not (reason or "").strip():
         errors["reason"] = ["请填写结束原因"]
     if errors:

@@ -3,16 +3,11 @@
 from django import forms
 from django.utils import timezone
 
+from towns.cadre_labels import CadreChoiceField, with_place
 from towns.models import Cadre, GridCell, Household
-from towns.permissions import ROLE_LABELS, TOWN_ROLES
+from towns.permissions import TOWN_ROLES
 
 _DATE = {"required": "请填写日期", "invalid": "日期格式应为 2024-01-09"}
-
-
-class CadreChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        # Role names from the one table (towns/permissions.py), as everywhere else.
-        return f"{obj.name}（{ROLE_LABELS.get(obj.role, obj.role)}{'，' + obj.title if obj.title else ''}）"
 
 
 class AssignForm(forms.Form):
@@ -42,11 +37,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, user, town, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cadre"].queryset = (
-            Cadre.objects.for_user(user)
-            .filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES))
-            .order_by("role", "name", "id")
-        )
+        self.fields["cadre"].queryset = with_place(
+            Cadre.objects.for_user(user).filter(town=town, is_active=True, role__in=sorted(TOWN_ROLES))
+        ).order_by("role", "name", "id")
         self.fields["cell"].queryset = (
             GridCell.objects.for_user(user)
             .filter(town=town, level=GridCell.Level.SMALL)

@@ -80,6 +80,11 @@ class ActivityForm(forms.Form):
         error_messages={"invalid_choice": _OUT_OF_SCOPE.format("专项活动")},
     )
     notes = forms.CharField(label="情况记录", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    other_villages_confirmed = forms.BooleanField(
+        label="确认跨村参加",
+        required=False,
+        help_text="活动在本村（社区）举办，勾选的对象中有外村（社区）的在册人员参加时勾选",
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, user, *args, **kwargs):

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from funds import audit
 from reports.rollups import refresh_soon
+from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, PartyBranch, Village
 from towns.permissions import require
 from towns.services import _actor_cadre, _in_scope
@@ -288,7 +289,7 @@ def followup_track(*, actor, followup, deadline: date, milestones=None, note: st
         item.owner = recorder
     old = item.status
     item.status = S.IN_PROGRESS  # putting it on the board is accepting it
-    plan = "；".join(f"{t} {d:%m月%d日}" for t, d in steps)
+    plan = "；".join(f"{t} {cn_date(d)}" for t, d in steps)
     return _commit(
         item,
         actor=actor,
@@ -298,7 +299,7 @@ def followup_track(*, actor, followup, deadline: date, milestones=None, note: st
         kind=Ev.PROGRESS,
         from_status=old,
         to_status=item.status,
-        note=f"挂图作战，{deadline:%Y年%m月%d日}前办结：{plan}" + (f"。{note.strip()}" if note.strip() else ""),
+        note=f"挂图作战，{cn_date(deadline)}前办结：{plan}" + (f"。{note.strip()}" if note.strip() else ""),
     )
 
 
@@ -313,7 +314,7 @@ def milestone_done(*, actor, milestone, followup=None, note: str = "") -> Follow
     item = _load(actor, step.followup_id)
     _refuse(item, "完成节点", [S.IN_PROGRESS])
     if step.done_on is not None:
-        raise ValidationError({"__all__": [f"节点“{step.title}”已于{step.done_on:%Y年%m月%d日}完成"]})
+        raise ValidationError({"__all__": [f"节点“{step.title}”已于{cn_date(step.done_on)}完成"]})
     recorder = _actor_cadre(actor)
     step.done_on = timezone.localdate()
     step.note = note.strip()[:200]
@@ -454,9 +455,23 @@ def followup_close(*, actor, followup, note: str = "") -> FollowUp:
     recorder = _actor_cadre(actor)
     before = _snap(item)
     item.closed_on = timezone.localdate()
-    return _status(
-        item, S.CLOSED, actor=actor, recorder=recorder, action="followup.close", before=before, note=note.strip() or "销号"
-    )
+    settled = settle_milestones(item, item.closed_on)
+    note = note.strip() or "销号"
+    if settled:
+        note += f"（{'、'.join(settled)}随销号完成）"
+    return _status(item, S.CLOSED, actor=actor, recorder=recorder, action="followup.close", before=before, note=note)
+
+
+SETTLED_NOTE = "随销号完成"
+
+
+def settle_milestones(item: FollowUp, day: date) -> list[str]:
+    """销号 ends the board's plan: a step still open (回访核实 is usually the last) is done on that day,
+    so a closed item never shows a step waiting. Returns the titles settled."""
+    open_steps = list(item.milestones.filter(done_on__isnull=True).order_by("due_on", "id"))
+    if open_steps:
+        FollowUpMilestone.objects.filter(pk__in=[m.pk for m in open_steps]).update(done_on=day, note=SETTLED_NOTE)
+    return [m.title for m in open_steps]
 
 
 @transaction.atomic
@@ -553,10 +568,12 @@ def wish_fulfil(*, actor, followup, note: str = "") -> FollowUp:
 
 
 def owner_choices(actor):
-    """Cadres of the actor's town who can own an item (active field roles)."""
-    return (
+    """Cadres of the actor's town who can own an item (active field roles), with their village for the label."""
+    from towns.cadre_labels import with_place
+
+    return with_place(
         Cadre.objects.for_user(actor)
         .filter(is_active=True)
         .filter(Q(role__in=["grid_worker", "town_cadre", "town_admin"]))
-        .order_by("name")
+        .order_by("name", "id")
     )

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from funds.models import Disbursement, GoodsItem
+from towns.cadre_labels import cadre_label, with_place
 from towns.models import Cadre
 from visits.models import Visit
 
@@ -120,6 +121,9 @@ class VisitLogForm(forms.Form):
     )
     proxy_name = forms.CharField(label="代领人姓名", required=False, max_length=30, help_text="本人领取则不填")
     proxy_relation = forms.CharField(label="代领人与对象关系", required=False, max_length=20)
+    # Shown when the person is a minor: cash to a minor needs a guardian (the service refuses without).
+    guardian_name = forms.CharField(label="监护人姓名", required=False, max_length=30)
+    guardian_relation = forms.CharField(label="监护人与对象关系", required=False, max_length=20, help_text="如：母亲、祖父")
     goods_item = ListedModelChoiceField(
         label="慰问品",
         required=False,
@@ -158,6 +162,7 @@ class VisitLogForm(forms.Form):
     def __init__(self, *args, user, person, goods=None, **kwargs):
         self.user = user
         self.person = person
+        self.minor = person.is_minor_on(timezone.localdate())  # the guardian fields are shown
         me = user.cadre
         self.me = me
         initial = kwargs.setdefault("initial", {})
@@ -167,13 +172,12 @@ class VisitLogForm(forms.Form):
         initial.setdefault("visitors", [me.pk])
         super().__init__(*args, **kwargs)
         # Choices only from the user's scope: active cadres of the person's own town.
-        colleagues = list(
-            Cadre.objects.for_user(user)
-            .filter(town_id=person.town_id, is_active=True)
-            .exclude(pk=me.pk)
-            .order_by("name")
-            .values_list("pk", "name")
-        )
+        colleagues = [
+            (c.pk, cadre_label(c))
+            for c in with_place(Cadre.objects.for_user(user).filter(town_id=person.town_id, is_active=True).exclude(pk=me.pk))
+            .only("id", "name", "role", "title")
+            .order_by("name", "id")
+        ]
         visitors = self.fields["visitors"]
         visitors.choices = [(me.pk, f"{me.name}（本人）"), *colleagues]
         visitors.widget = VisitorsWidget(me=me.pk, choices=visitors.choices)
@@ -222,6 +226,8 @@ class VisitLogForm(forms.Form):
             "proxy_name": data["proxy_name"],
             "proxy_relation": data["proxy_relation"],
             "account_holder": data["account_holder"],
+            "guardian_name": data["guardian_name"],
+            "guardian_relation": data["guardian_relation"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:

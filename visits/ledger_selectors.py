@@ -6,7 +6,7 @@ rows the page lists.
 
 from __future__ import annotations
 
-from towns.paging import KeysetPage, capped_total, keyset_page
+from towns.paging import KeysetPage, capped_total, newest_first_page
 from visits.filters import VisitFilter
 from visits.models import Visit
 
@@ -42,6 +42,6 @@ def ledger_page(user, params) -> tuple[VisitFilter, KeysetPage]:
         )
     )
     filterset = ledger_filter(user, params, base)
-    page = keyset_page(filterset.qs, params, LEDGER_PAGE_SIZE)
+    page = newest_first_page(filterset.qs, params, LEDGER_PAGE_SIZE, "visited_at")
     page.total = capped_total(filterset.qs, LEDGER_TOTAL_CAP)
     return filterset, page

@@ -14,6 +14,7 @@ from django.utils import timezone
 from funds import audit
 from reports.rollups import refresh_soon
 from towns import visit_due
+from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from towns.permissions import require
 from towns.scoping import mark_in_scope, unscoped
@@ -65,7 +66,7 @@ def visit_create(
     if visited_at > now + timezone.timedelta(minutes=5):
         errors["visited_at"] = ["走访时间不能晚于现在"]
     if timezone.localtime(visited_at).date() < person.registered_on:
-        errors["visited_at"] = [f"走访时间不能早于该对象的建档日期（{person.registered_on:%Y年%m月%d日}）"]
+        errors["visited_at"] = [f"走访时间不能早于该对象的建档日期（{cn_date(person.registered_on)}）"]
     if person.status != Beneficiary.Status.ACTIVE:
         errors["beneficiary"] = [f"该对象状态为“{person.get_status_display()}”，不能登记走访"]
     if kind not in Visit.Kind.values:
@@ -260,6 +261,8 @@ def visit_log(
     proxy_name: str = "",
     proxy_relation: str = "",
     account_holder: str = "",
+    guardian_name: str = "",
+    guardian_relation: str = "",
 ) -> VisitLogResult:
     """A visit with what was handed over and what the person asked for, all or nothing.
 
@@ -318,7 +321,13 @@ def visit_log(
         return _logged(visit, created=False)
 
     grants = []
-    proxy = {"proxy_name": proxy_name, "proxy_relation": proxy_relation}
+    # The guardian of a minor is recorded on the visit's grants; the service requires one for cash.
+    proxy = {
+        "proxy_name": proxy_name,
+        "proxy_relation": proxy_relation,
+        "guardian_name": guardian_name,
+        "guardian_relation": guardian_relation,
+    }
     handed = []
     if cash_amount is not None:
         handed.append(("cash", {"kind": cash_kind, "amount": cash_amount, "account_holder": account_holder, **proxy}))
@@ -395,7 +404,7 @@ def _activity_people(actor, beneficiary_ids) -> tuple[list[Beneficiary], list[st
         return [], ["受益对象编号无效"]
     if len(ids) > ACTIVITY_MAX_PICKED:
         return [], [f"一次最多勾选{ACTIVITY_MAX_PICKED}位受益对象，更多人员请填写惠及人数"]
-    people = list(Beneficiary.objects.for_user(actor).filter(pk__in=ids)) if ids else []
+    people = list(Beneficiary.objects.for_user(actor).filter(pk__in=ids).select_related("household__village")) if ids else []
     if len(people) != len(ids):
         return [], ["受益对象不存在或不在您的管辖范围内"]
     gone = [p.name for p in people if p.status != Beneficiary.Status.ACTIVE]
@@ -421,12 +430,17 @@ def activity_create(
     gifts_count: int = 0,
     campaign=None,
     notes: str = "",
+    other_villages_confirmed: bool = False,
 ) -> tuple[Activity, bool]:
     """Log a group activity of the actor's town; returns (activity, created).
 
     reached_count counts everyone the activity reached; the picked people are those of them on
     the registry, so the stored figure is never below the number picked. The same idempotency
-    key answers with the first activity."""
+    key answers with the first activity.
+
+    An activity held in one village may reach people of other villages (a 集中慰问 in the activity
+    room draws the neighbours), but a name picked from the wrong village is the likelier slip: they
+    are named with their villages and saved only once the cadre confirms (other_villages_confirmed)."""
     require(actor, "activity.log")
     existing = _existing_activity(actor, idempotency_key)
     if existing is not None:
@@ -439,6 +453,14 @@ def activity_create(
     errors: dict[str, list[str]] = {}
     if people_errors:
         errors["beneficiaries"] = people_errors
+    others = [p for p in people if village is not None and p.household.village_id != village.pk]
+    if others and not other_villages_confirmed:
+        named = "、".join(f"{p.name}（{p.household.village.name}）" for p in others[:10])
+        more = f"等{len(others)}人" if len(others) > 10 else ""
+        errors["other_villages_confirmed"] = [
+            f"以下对象不是{village.name}的：{named}{more}。如确为跨村参加本次活动，请勾选“确认跨村参加”后保存；"
+            "否则请移除他们，或把村（社区）改为“全镇”。"
+        ]
     if kind not in Activity.Kind.values:
         errors["kind"] = ["请选择活动类型"]
     if held_on is None:
@@ -446,9 +468,7 @@ def activity_create(
     elif held_on > timezone.localdate():
         errors["held_on"] = ["活动日期不能晚于今天"]
     elif campaign is not None and not (campaign.starts_on <= held_on <= campaign.ends_on):
-        errors["campaign"] = [
-            f"活动日期不在该专项活动期间内（{campaign.starts_on:%Y年%m月%d日}至{campaign.ends_on:%Y年%m月%d日}）"
-        ]
+        errors["campaign"] = [f"活动日期不在该专项活动期间内（{cn_date(campaign.starts_on)}至{cn_date(campaign.ends_on)}）"]
     counts = {"participants_count": participants_count, "reached_count": reached_count or 0, "gifts_count": gifts_count}
     labels = {"participants_count": "参与人数", "reached_count": "惠及人数", "gifts_count": "发放慰问品份数"}
     for field, value in counts.items():
@@ -489,6 +509,8 @@ def activity_create(
     activity.beneficiaries.set(people)
     after = audit.snapshot(activity, exclude=("idempotency_key",))
     after["beneficiaries"] = sorted(p.pk for p in people)
+    if others:
+        after["other_villages"] = sorted(p.pk for p in others)
     audit.record(actor=actor, action="activity.create", obj=activity, after=after)
     refresh_soon(activity.campaign_id)
     return activity, True

@@ -1,5 +1,6 @@
-"""The weekly bulletin in a browser (issue 7 §2): a town cadre submits the town's text on a phone;
-the county editor drafts the week, uses that text, reorders, publishes, and reads the issue."""
+"""The weekly bulletin in a browser (issue 7 §2, issue 12 §4): a town cadre submits the town's text on a
+phone; the county editor sets the series' next number, drafts the week (the town's own text first,
+the towns with nothing singled out in one closing sentence), publishes, and the town reads the issue."""
 
 from datetime import date
 
@@ -57,16 +58,18 @@ def test_a_town_submits_and_the_editor_publishes(page, desktop_page, browser_cas
     ed.on("dialog", lambda dialog: dialog.accept())
     log_in(ed, "county_viewer", PASSWORD)
     ed.goto("/reports/bulletins/")
+    ed.get_by_label("下一期期号").fill("119")  # the county's series is at 第118期
+    ed.get_by_role("button", name="保存期号设置").click()
+    expect(ed.get_by_role("alert")).to_contain_text("下一期为第119期")
     ed.get_by_label("所涵盖的一周").fill("2024-01-10")
     ed.get_by_role("button", name="按该周数据生成草稿").click()
     expect(ed.get_by_test_id("bulletin-editor")).to_contain_text("（暂定）")
     bulletin = Bulletin.objects.get(week_start=date(2024, 1, 8))
-    expect(ed.get_by_test_id(f"item-{cast.tongcheng.town.code}")).to_be_visible()
-
-    ed.get_by_role("button", name="采用为冶山镇条目").click()
-    expect(ed.get_by_test_id(f"item-{cast.yeshan.town.code}")).to_contain_text(SEED_HEADLINE)
-    ed.get_by_role("button", name="冶山镇上移").click()
-    expect(ed.get_by_test_id("bulletin-editor").locator("[data-testid^=item-]").first).to_contain_text("冶山镇")
+    expect(ed.get_by_test_id(f"item-{cast.tongcheng.town.code}")).to_contain_text("不编入")
+    # The town's own text is used first; 铜城镇, with nothing singled out, waits in the closing sentence.
+    first = ed.get_by_test_id("bulletin-editor").locator("[data-testid^=item-]").first
+    expect(first).to_contain_text(f"□冶山镇：{SEED_HEADLINE}")
+    expect(first).to_contain_text("镇（街道）报送")
 
     header = ed.get_by_test_id("header-form")
     header.get_by_label("印发日期").fill("2024-01-09")
@@ -75,12 +78,14 @@ def test_a_town_submits_and_the_editor_publishes(page, desktop_page, browser_cas
 
     screenshot(ed, "bulletin-editor")
     ed.get_by_test_id("publish").click()
-    expect(ed.get_by_role("alert")).to_contain_text("已发布2024年第1期")
+    expect(ed.get_by_role("alert")).to_contain_text("已发布2024年第119期")
     bulletin.refresh_from_db()
-    assert (bulletin.status, bulletin.number) == ("published", 1)
+    assert (bulletin.status, bulletin.number) == ("published", 119)
 
     article = ed.get_by_test_id("bulletin")
-    expect(article).to_contain_text("第 1 期")
+    expect(article).to_contain_text("第 119 期")
+    expect(article).to_contain_text("1月8日至14日，围绕“双节慰问”，全市2个镇（街道）共入户走访2户")
+    expect(article).to_contain_text("此外，铜城镇本周共入户走访1户")
     expect(article).to_contain_text("2024年1月9日")
     expect(article).to_contain_text("【“双节慰问”专题】")
     expect(article).to_contain_text(f"□冶山镇：{SEED_HEADLINE}。")
@@ -88,6 +93,9 @@ def test_a_town_submits_and_the_editor_publishes(page, desktop_page, browser_cas
     expect(article.locator("strong", has_text="高位谋划")).to_be_visible()
     screenshot(ed, "bulletin-page")
 
-    # The town sees its text was used in 第1期.
+    # The town sees its text was used in 第119期, and reads the issue itself.
     page.goto("/reports/bulletins/submissions/")
-    expect(page.get_by_text("已采用 · 2024年第1期")).to_be_visible()
+    expect(page.get_by_text("已采用 · 2024年第119期")).to_be_visible()
+    page.goto("/reports/bulletins/")
+    page.get_by_role("link", name="第119期").click()
+    expect(page.get_by_test_id("bulletin")).to_contain_text(f"□冶山镇：{SEED_HEADLINE}。")

@@ -1,5 +1,6 @@
-"""Approval above the town's threshold (issue 5 §2): grants above it wait for a town admin; nobody
-approves a grant they handed out or recorded — the service says so, the database refuses it too."""
+"""Approval above the town's threshold (issue 5 §2, issue 12 §2): grants above it wait for a town admin
+(every town has one: its own or the county default); above the county ceiling a grant is refused;
+nobody approves a grant they handed out or recorded — the service says so, the database refuses it too."""
 
 import uuid
 from decimal import Decimal
@@ -11,7 +12,6 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from funds import services
-from funds.grant_selectors import HANDED_OUT
 from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock
 from tests.cast import at
 from tests.funds.grant_objects import make_grant, private_cache_and_media  # noqa: F401 - a fixture
@@ -47,8 +47,28 @@ def test_goods_are_judged_at_their_unit_value(cast):
     assert make_grant(cast.yeshan, kind="goods", goods_item=oil, quantity=5).approval_status == "pending"  # ¥600
 
 
-def test_a_town_without_a_threshold_needs_no_approval(cast):
-    assert make_grant(cast.tongcheng, amount="5000.00").approval_status == "not_required"
+def test_a_town_without_its_own_threshold_uses_the_county_default(cast, settings):
+    settings.GRANT_APPROVAL_THRESHOLD_DEFAULT = Decimal("1000")
+    assert cast.tongcheng.town.grant_approval_threshold is None
+    assert make_grant(cast.tongcheng, amount="1000.00").approval_status == "not_required"
+    grant = make_grant(cast.tongcheng, amount="5000.00")
+    assert grant.approval_status == "pending"
+    assert grant.approval_reason == "单笔¥5,000.00超过全市默认审批限额¥1,000.00"
+    assert make_grant(cast.yeshan, amount="600.00").approval_reason == "单笔¥600.00超过本镇审批限额¥500.00"
+
+
+def test_a_grant_above_the_county_ceiling_is_refused_and_nothing_is_written(cast, settings):
+    settings.GRANT_CEILING = Decimal("10000")
+    with unscoped():
+        before = Disbursement.objects.count()
+    with pytest.raises(ValidationError) as error:
+        make_grant(cast.tongcheng, amount="10000.01")
+    assert error.value.message_dict["amount"] == [
+        "单笔发放¥10,000.01，超过全市单笔发放上限¥10,000.00，不能登记。请核对金额或数量"
+    ]
+    with unscoped():
+        assert Disbursement.objects.count() == before
+    assert make_grant(cast.tongcheng, amount="10000.00").approval_status == "pending"  # at the ceiling: approval
 
 
 def test_the_admin_approves_a_cadres_grant_and_the_note_is_the_audit_reason(cast):
@@ -75,7 +95,7 @@ def test_a_rejected_grant_stays_on_record_but_is_not_counted_as_handed_out(cast)
     assert reload(grant).approval_status == "rejected"
     with unscoped():
         assert Disbursement.objects.filter(pk=grant.pk).exists()
-        assert not Disbursement.objects.filter(HANDED_OUT, pk=grant.pk).exists()
+        assert not Disbursement.objects.handed_out().filter(pk=grant.pk).exists()
     with pytest.raises(ValidationError):  # decided once
         services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True)
 

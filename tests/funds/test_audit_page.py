@@ -182,7 +182,7 @@ def test_the_detail_page_shows_every_field_and_the_signature(client, trail):
     with unscoped():
         record = AuditRecord.objects.get(pk=record_id)
     assert record.hash in body and record.prev_hash in body and "本人于2024年1月去世" in body
-    assert 'class="diff-before">active<' in body and 'class="diff-after">deceased<' in body
+    assert 'class="diff-before">在册<' in body and 'class="diff-after">已故<' in body
     assert f"object_id={trail.tongcheng.person.pk}" in body  # link to the object's whole history
 
 

@@ -48,7 +48,9 @@ def transfer(cast, **overrides):
 def test_transfer_needs_the_account_holder(cast):
     with pytest.raises(ValidationError) as error:
         transfer(cast)
-    assert error.value.message_dict["account_holder"] == ["转账户名须为慰问对象本人，或填写代领人及关系"]
+    assert error.value.message_dict["account_holder"] == [
+        "转账户名须为慰问对象本人，或填写代领人及关系；未成年人可转入所登记监护人的账户"
+    ]
 
 
 def test_transfer_to_the_persons_own_account(cast):
@@ -245,7 +247,7 @@ def busy_grant(cast):
     return corrected
 
 
-GRANT_PAGE_QUERIES = 7  # user, cadre, the grant, the person's grants, corrections, history (+ a grid worker's cells)
+GRANT_PAGE_QUERIES = 8  # user, cadre, the grant, the person's grants, corrections, history, the names its ids stand for (one UNION) (+ a grid worker's cells)
 
 
 @pytest.mark.parametrize("role", ["inspector", "town_cadre", "grid_worker"])

@@ -407,7 +407,7 @@ def test_finding_is_recorded_by_inspectors_only_and_audited(client, flagged, dja
     with django_assert_max_num_queries(14):
         response = client.get(url)
     body = response.content.decode()
-    assert "阈值" in body and "INSPECTION_RECEIPT_DAYS" in body and "记录核查结论" in body
+    assert "阈值：发放后15天内应签领" in body and "INSPECTION_RECEIPT_DAYS" not in body and "记录核查结论" in body
     assert client.post(url, {"verdict": "confirmed", "notes": ""}).status_code == 400
     response = client.post(url, {"verdict": "confirmed", "notes": "核实：签领表未交回，已责令补正"})
     assert response.status_code == 302
@@ -439,7 +439,7 @@ def test_run_inspection_command_prints_counts(cast, capsys):
 
     call_command("run_inspection")
     out = capsys.readouterr().out
-    assert "重复发放" in out and "集中代签" in out and "共 0 条" in out
+    assert "重复发放" in out and "集中录入、签领雷同" in out and "共 0 条" in out
 
 
 def test_beat_schedule_runs_nightly_at_half_past_two():

@@ -115,7 +115,7 @@ def test_a_photo_is_for_one_grant_and_voided_or_other_towns_grants_are_refused(c
 
 
 def test_the_same_image_for_different_people_has_the_same_fingerprint(cast):
-    """What the inspection rule 集中代签 looks for: one signature photo reused for several people."""
+    """What the inspection rule 集中录入、签领雷同 (签领雷同) looks for: one signature photo reused for several people."""
     first = attach(cast, [make_grant(cast.yeshan, person=cast.yeshan.person)], name="a.jpg")
     second = attach(cast, [make_grant(cast.yeshan, person=cast.yeshan.person_other_cell)], name="b.jpg")
     assert first.pk != second.pk and first.sha256 == second.sha256

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from celery.schedules import crontab
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,8 +16,8 @@ from django.urls import reverse
 
 from funds.models import AuditRecord
 from reports.bulletin_selectors import next_number
-from reports.bulletin_services import publish
-from reports.models import Bulletin, BulletinItem
+from reports.bulletin_services import publish, set_numbering
+from reports.models import Bulletin, BulletinItem, BulletinSeries
 from reports.phrasing import approx, approx_yuan
 from reports.services import BulletinPublished, bulletin_draft
 from reports.tasks import previous_week_start
@@ -139,7 +140,11 @@ def build_week_data(cast):
             _followup(ys, FollowUp.Kind.DEMAND, status, date(2024, 1, 11))
         _activity(tc, date(2024, 1, 4), reached=40)
         _visit(tc, tc.person, at(2024, 1, 5))
-    make_grant(ys, amount="247000.00", handed_at=at(2024, 1, 9, 10, 30))
+    # ¥247,000 in grants the town need not approve (each below its threshold and the county ceiling).
+    ys.town.grant_approval_threshold = Decimal("10000.00")
+    ys.town.save(update_fields=["grant_approval_threshold"])
+    for _ in range(25):
+        make_grant(ys, amount="9880.00", handed_at=at(2024, 1, 9, 10, 30))
     make_grant(ys, amount="300.00", handed_at=at(2024, 1, 11, 10, 30))
     return cast
 
@@ -170,13 +175,16 @@ def test_one_item_per_town_with_activity_and_figures_from_independent_counts(wee
     households = len({v.household_id for v in visits})
     people = len({v.beneficiary_id for v in visits})
     assert (len(visits), households, people, len(acts), reached, gifts, demands, measures) == (3, 2, 2, 2, 724, 1437, 11, 12)
-    assert f"入户走访{households}户，慰问群众{people}人" in body
-    assert "开展慰问活动2次，惠及群众700余人" in body
-    assert "发放慰问品1400余份" in body
-    assert "发放慰问金24万余元" in body
-    assert "截至目前，制定慰问帮扶措施10余条，帮助解决群众诉求10余个。" in body
+    # Every visit here is a door visit: households, named 入户走访 (no other kind of contact to name).
+    assert f"入户走访{households}户，开展集中慰问活动2次，惠及群众700余人" in body
+    assert "发放慰问金24万余元、慰问品1400余份" in body
+    assert "截至目前，制定慰问帮扶措施10余条，帮助解决群众诉求10余个，办结“事项”等事项。" in body
+    assert "电话慰问" not in body and "慰问群众" not in body
     assert "超" not in body
-    assert items[0].headline == "“双节慰问”解民忧，为民办事见实效"
+    assert items[0].headline == "问需于民解难题，“双节慰问”见行见效"
+    assert items[0].included
+    assert bulletin.lead.startswith("1月8日至14日，围绕“双节慰问”，全市1个镇（街道）共入户走访2户")
+    assert bulletin.closing == ""
     assert bulletin.topic == "双节慰问"
     assert AuditRecord.objects.filter(action="bulletin.draft", object_id=str(bulletin.pk)).count() == 1
 
@@ -187,30 +195,58 @@ def test_a_town_active_only_another_week_gets_its_own_issue(week_data):
     bulletin = bulletin_draft(week_start=date(2024, 1, 1))
     # 冶山镇's follow-ups of 2024-01-03 are activity of that week too.
     assert {i.town_id for i in bulletin.items.all()} == {cast.tongcheng.town.pk, cast.yeshan.town.pk}
-    body = bulletin.items.get(town=cast.tongcheng.town).body
-    assert body.startswith("本周，入户走访1户，慰问群众1人，开展慰问活动1次，惠及群众40人。")
+    tongcheng = bulletin.items.get(town=cast.tongcheng.town)
+    assert tongcheng.included and "本周，入户走访1户，开展集中慰问活动1次，惠及群众40人。" in tongcheng.body
+    # 冶山镇 only planned its measures that week: nothing singled out, named in the closing sentence instead.
+    assert not bulletin.items.get(town=cast.yeshan.town).included
+    assert bulletin.closing.startswith("此外，冶山镇本周")
 
 
 @pytest.mark.django_db
-def test_numbering_per_year_at_publication(week_data):
+def test_numbering_continues_the_countys_series_from_the_number_the_editor_sets(week_data):
     cast = week_data
     first = bulletin_draft(week_start=date(2024, 1, 1))
     abandoned = bulletin_draft(week_start=date(2023, 12, 25))  # issued 2024-01-01, never published
     second = bulletin_draft(week_start=WEEK)
     assert (first.year, first.number, abandoned.number) == (2024, None, None)  # drafts are not numbered
     assert next_number(2024) == 1
+    set_numbering(actor=cast.county_viewer, next_number=119, restart_yearly=False)  # the series is at 第118期
+    assert next_number(2024) == 119
     first = publish(actor=cast.county_viewer, bulletin=first)
     second = publish(actor=cast.county_viewer, bulletin=second)
-    assert (first.year, first.number) == (2024, 1)
-    assert (second.year, second.number) == (2024, 2)  # no gap for the abandoned draft
-    assert str(second) == "天长组工信息 2024年第2期"
+    assert (first.year, first.number) == (2024, 119)
+    assert (second.year, second.number) == (2024, 120)  # no gap for the abandoned draft
+    assert str(second) == "天长组工信息 2024年第120期"
+    with pytest.raises(ValidationError, match="已发布到第120期，下一期至少是第121期"):
+        set_numbering(actor=cast.county_viewer, next_number=120, restart_yearly=False)
     with unscoped():
         _visit(cast.yeshan, cast.yeshan.person, at(2025, 1, 2))
-    across = bulletin_draft(week_start=date(2024, 12, 30))  # issued Monday 2025-01-06: the new year restarts
+    across = bulletin_draft(week_start=date(2024, 12, 30))  # issued Monday 2025-01-06: the series runs on
     across = publish(actor=cast.county_viewer, bulletin=across)
-    assert (across.year, across.number) == (2025, 1)
-    assert next_number(2024) == 3 and next_number(2025) == 2
+    assert (across.year, across.number) == (2025, 121)
     assert abandoned.pk and Bulletin.objects.get(pk=abandoned.pk).number is None
+    assert AuditRecord.objects.filter(action="bulletin.numbering").count() == 1
+
+
+@pytest.mark.django_db
+def test_numbering_may_restart_each_year_when_the_editor_says_so(week_data, monkeypatch):
+    from reports import bulletin_services
+
+    cast = week_data
+    monkeypatch.setattr(bulletin_services.timezone, "localdate", lambda: date(2024, 1, 20))
+    set_numbering(actor=cast.county_viewer, next_number=5, restart_yearly=True)
+    assert BulletinSeries.objects.get().restart_yearly  # stored, not an environment setting
+    first = publish(actor=cast.county_viewer, bulletin=bulletin_draft(week_start=WEEK))
+    assert first.number == 5
+    with unscoped():
+        _visit(cast.yeshan, cast.yeshan.person, at(2025, 1, 2))
+    across = bulletin_draft(week_start=date(2024, 12, 30))
+    # Seen from 2024-01-20 that week has not ended: publishing it asks first.
+    with pytest.raises(ValidationError, match="才结束，数字可能还会变化。确认现在发布吗"):
+        publish(actor=cast.county_viewer, bulletin=across)
+    across = publish(actor=cast.county_viewer, bulletin=across, confirm_unfinished=True)
+    assert (across.year, across.number) == (2025, 1)
+    assert next_number(2024) == 6 and next_number(2025) == 2
 
 
 @pytest.mark.django_db
@@ -288,12 +324,20 @@ def test_the_page_reads_like_the_seed(client, week_data):
         "中共天长市委组织部研究室",
         "2024年1月15日",
         "【“双节慰问”专题】",
-        "□冶山镇：“双节慰问”解民忧，为民办事见实效。",
+        "□冶山镇：问需于民解难题，“双节慰问”见行见效。",
+        "草稿 · 期号暂定",
+        "1月8日至14日，围绕“双节慰问”，全市1个镇（街道）共入户走访2户",
         "报：部领导",
         "送：各镇（街道）党（工）委",
     ]:
         assert text in page
     listing = client.get(reverse("reports:bulletin_list")).content.decode()
-    assert "2024年（草稿，未编号）" in listing
+    assert "草稿（期号暂定）" in listing
+    # A town reads published issues only: the draft stays with the editor.
     client.force_login(cast.yeshan.admin)
+    listing = client.get(reverse("reports:bulletin_list")).content.decode()
+    assert "草稿" not in listing and "尚无已发布的组工信息" in listing
+    assert client.get(reverse("reports:bulletin_detail", args=[bulletin.pk])).status_code == 404
+    assert client.get(reverse("reports:bulletin_docx", args=[bulletin.pk])).status_code == 404
+    client.force_login(cast.yeshan.grid_worker)
     assert client.get(reverse("reports:bulletin_list")).status_code == 403

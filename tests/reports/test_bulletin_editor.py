@@ -140,7 +140,7 @@ def test_the_database_refuses_writes_to_a_published_issue(week_data):
     ):
         with pytest.raises(DatabaseError, match="已发布的组工信息"), transaction.atomic():
             write()
-    assert BulletinItem.objects.get(bulletin=bulletin).body.startswith("本周")
+    assert "本周" in BulletinItem.objects.get(bulletin=bulletin).body
 
 
 def test_only_the_county_editor_edits(week_data):
@@ -291,7 +291,7 @@ def test_the_editor_cannot_use_another_weeks_submission(week_data):
 def test_the_editor_pages_without_javascript(client, week_data):
     cast = week_data
     with unscoped():
-        _activity(cast.tongcheng, date(2024, 1, 10), reached=300)
+        _activity(cast.tongcheng, date(2024, 1, 10), reached=3000)  # the most people reached: 铜城镇 is singled out too
     client.force_login(cast.county_viewer)
     response = client.post(reverse("reports:bulletin_draft"), {"week": "2024-01-10"})
     bulletin = Bulletin.objects.get()
@@ -313,9 +313,11 @@ def test_the_editor_pages_without_javascript(client, week_data):
     bulletin.refresh_from_db()
     assert bulletin.issue_date == date(2024, 1, 9) and bulletin.report_to == "部领导，滁州市委组织部研究室。"
 
-    tc, ys = bulletin.items.order_by("order")
-    assert client.post(reverse("reports:bulletin_item", args=[bulletin.pk, ys.pk]), {"action": "up"}).status_code == 302
-    assert list(bulletin.items.order_by("order").values_list("town__name", flat=True)) == ["冶山镇", "铜城镇"]
+    # The town with the most demands solved leads, the one that reached the most people follows.
+    ys, tc = bulletin.items.order_by("order")
+    assert (ys.town.name, tc.town.name) == ("冶山镇", "铜城镇")
+    assert client.post(reverse("reports:bulletin_item", args=[bulletin.pk, tc.pk]), {"action": "up"}).status_code == 302
+    assert list(bulletin.items.order_by("order").values_list("town__name", flat=True)) == ["铜城镇", "冶山镇"]
     item_url = reverse("reports:bulletin_item", args=[bulletin.pk, tc.pk])
     assert client.get(item_url).status_code == 200
     assert client.post(item_url, {"action": "save", "headline": "“双节”暖民心，慰问显真情", "body": "正文。"}).status_code == 302

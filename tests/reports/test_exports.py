@@ -152,6 +152,16 @@ def test_coverage_counts_targeted_and_visited_per_small_cell(data, cast):
     other = rows[cast.yeshan.other_cell.name]
     assert other[4] == 1 and other[5] == 1
     assert all_rows[-1][0] == "合计" and all_rows[-1][4] == 3 and all_rows[-1][5] == 3
+    assert all_rows[-1][6] == 1
+
+
+def test_the_coverage_totals_rate_is_visited_over_targeted_of_the_totals(cast):
+    from reports.exporters import CoverageExporter
+
+    # Cells at 2/2 (100%) and 0/5 (0%): the 合计 rate is 2/7, not the cells' average of 50%.
+    row = CoverageExporter(cast.county_viewer).totals_row({4: 7, 5: 2})
+    assert row[0] == "合计" and row[4:] == (7, 2, 2 / 7)
+    assert CoverageExporter(cast.county_viewer).totals_row({4: 0, 5: 0})[6] is None
 
 
 def test_shell_command_writes_the_file_and_audits_it(data, cast, tmp_path, capsys):

@@ -192,8 +192,13 @@ def test_the_campaign_leaves_people_to_visit_and_grants_stay_in_their_town(loade
 
 def test_loading_writes_one_audit_record_and_the_chain_verifies(loaded, db):
     with unscoped():
-        # The load, then the inspection run load_demo starts so the flags are there for a new user.
-        assert list(AuditRecord.objects.order_by("id").values_list("action", flat=True)) == ["demo.load", "inspection.run"]
+        # The load, last week's draft bulletin, then the inspection run load_demo starts so the flags
+        # are there for a new user.
+        assert list(AuditRecord.objects.order_by("id").values_list("action", flat=True)) == [
+            "demo.load",
+            "bulletin.draft",
+            "inspection.run",
+        ]
     assert verify_chain().ok
 
 

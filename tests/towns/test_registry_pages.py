@@ -144,7 +144,7 @@ def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10,
     page = body(response)
     assert [e["kind"] for e in response.context["timeline"]] == ["followup", "grant", "visit"]
     assert "¥300.00" in page and "待签领" in page and "140/90" in page and "需要电热毯" in page
-    assert "2024年2月8日" in page  # next due: visited 2024-01-09 + 30 days
+    assert "2月8日" in page  # next due: visited 2024-01-09 + 30 days (this year: no year, towns/dates.py)
 
 
 def test_full_id_is_shown_only_to_allowed_roles_and_is_audited(client, cast):

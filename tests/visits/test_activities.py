@@ -289,3 +289,55 @@ def test_the_list_pages_with_a_constant_number_of_queries(client, cast, jan10, d
     with django_assert_max_num_queries(5):
         response = client.get(url, {"page": 2, "kind": "health"})
     assert len(response.context["page"].object_list) == 10
+
+
+# --- people of other villages (issue 12 §1) ----------------------------------------------------
+
+
+@pytest.fixture
+def neighbour(cast):
+    """A person of another village of 冶山镇 (a 集中慰问 in 长兴社区 may draw its neighbours)."""
+    from tests.cast import make_person
+    from towns import idnumbers
+    from towns.models import GridCell, Household, Village
+
+    with unscoped():
+        ys = cast.yeshan
+        village = Village.objects.create(town=ys.town, code="341181109202", name="花园村")
+        big = GridCell.objects.create(town=ys.town, village=village, level="big", code="ys-B9", name="花园村第一大网格")
+        cell = GridCell.objects.create(
+            town=ys.town, village=village, level="small", parent=big, code="ys-S9", name="花园村1号小网格"
+        )
+        home = Household.objects.create(
+            town=ys.town, village=village, cell=cell, address="冶山镇花园村前庄组3号", head_name="王秀兰"
+        )
+        return make_person(home, name="王秀兰", id_number=idnumbers.make_number("341181", date(1948, 3, 5), 142))
+
+
+def test_people_of_another_village_are_named_and_saved_only_once_confirmed(cast, jan10, neighbour):
+    picked = [cast.yeshan.person.pk, neighbour.pk]
+    with pytest.raises(ValidationError) as error:
+        create(cast, beneficiary_ids=picked)
+    message = error.value.message_dict["other_villages_confirmed"][0]
+    assert "王秀兰（花园村）" in message and "不是长兴社区的" in message and "确认跨村参加" in message
+    assert cast.yeshan.person.name not in message
+    assert not Activity.objects.exists()
+    activity, _ = create(cast, beneficiary_ids=picked, other_villages_confirmed=True)
+    assert set(activity.beneficiaries.all()) == {cast.yeshan.person, neighbour}
+    record = AuditRecord.objects.get(action="activity.create", object_id=str(activity.pk))
+    assert record.after["other_villages"] == [neighbour.pk]
+    # A town-wide activity (no village) takes anyone of the town without asking.
+    town_wide, _ = create(cast, beneficiary_ids=picked, village=None, title="全镇集中慰问")
+    assert town_wide.beneficiaries.count() == 2
+
+
+def test_the_form_asks_for_the_confirmation_and_then_saves(client, cast, jan10, neighbour):
+    client.force_login(cast.yeshan.cadre)
+    data = form_data(cast, beneficiaries=[cast.yeshan.person.pk, neighbour.pk])
+    response = client.post(reverse("visits:activity_create"), data)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="other-villages"' in body
+    assert "王秀兰（花园村）" in body and not Activity.objects.exists()
+    response = client.post(reverse("visits:activity_create"), {**data, "other_villages_confirmed": "on"})
+    assert response.status_code == 302 and Activity.objects.get().beneficiaries.count() == 2
+    assert 'data-testid="other-villages"' not in client.get(reverse("visits:activity_create")).content.decode()

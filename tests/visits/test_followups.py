@@ -320,3 +320,44 @@ def test_demands_heard_on_a_visit_get_the_towns_deadline(cast):
         )
     item = FollowUp.objects.get(pk=result.followups[0].pk)
     assert item.deadline == date(2024, 1, 19)
+
+
+def _closed_on_the_board(cast):
+    actor = cast.yeshan.cadre
+    today = timezone.localdate()
+    item = fs.followup_track(actor=actor, followup=_raise(cast), deadline=today + timedelta(days=30))
+    with unscoped():
+        first = FollowUpMilestone.objects.filter(followup=item).order_by("due_on").first()
+    fs.milestone_done(actor=actor, milestone=first.pk, note="已交办村委")
+    item = fs.followup_resolve(actor=actor, followup=item)
+    item = fs.followup_revisit(actor=actor, followup=item, satisfaction="satisfied")
+    return fs.followup_close(actor=actor, followup=item)
+
+
+def test_closing_settles_the_open_milestones_and_says_so(cast):
+    item = _closed_on_the_board(cast)
+    with unscoped():
+        steps = {m.title: (m.done_on, m.note) for m in FollowUpMilestone.objects.filter(followup=item)}
+    today = timezone.localdate()
+    assert steps == {
+        "受理交办": (today, "已交办村委"),
+        "办理落实": (today, fs.SETTLED_NOTE),
+        "回访核实": (today, fs.SETTLED_NOTE),
+    }
+    assert _events(item)[-1].note == "销号（办理落实、回访核实随销号完成）"
+
+
+def test_the_migration_settles_milestones_left_open_on_closed_items(cast):
+    import importlib
+
+    from django.apps import apps
+
+    item = _closed_on_the_board(cast)
+    with unscoped():
+        # As items closed before the rule were: 回访核实 still open.
+        FollowUpMilestone.objects.filter(followup=item, title="回访核实").update(done_on=None, note="")
+        open_item = fs.followup_track(actor=cast.yeshan.cadre, followup=_raise(cast), deadline=item.closed_on + timedelta(days=9))
+        importlib.import_module("visits.migrations.0007_settle_closed_followups_milestones").settle(apps, None)
+        settled = FollowUpMilestone.objects.get(followup=item, title="回访核实")
+        assert (settled.done_on, settled.note) == (item.closed_on, fs.SETTLED_NOTE)
+        assert FollowUpMilestone.objects.filter(followup=open_item, done_on__isnull=True).count() == 3

@@ -224,7 +224,7 @@ def test_errors_keep_what_was_typed_and_name_the_field_in_chinese(grid, cast, no
     ("overrides", "message"),
     [
         ({"visited_at": "2024-01-11T09:00"}, "走访时间：走访时间不能晚于现在"),
-        ({"visited_at": "2023-05-01T09:00"}, "走访时间：走访时间不能早于该对象的建档日期（2023年06月01日）"),
+        ({"visited_at": "2023-05-01T09:00"}, "走访时间：走访时间不能早于该对象的建档日期（2023年6月1日）"),
         ({"bp_systolic": "120", "bp_diastolic": ""}, "收缩压：血压须同时填写收缩压和舒张压"),
         ({"bp_systolic": "80", "bp_diastolic": "90"}, "舒张压：舒张压应低于收缩压"),
         ({"bp_diastolic": "20"}, "舒张压：舒张压应在30–160之间"),
@@ -398,7 +398,7 @@ def test_the_visit_page_shows_what_was_logged_and_is_404_outside_scope(client, c
         body = client.get(url).content.decode()
     for text in (
         "李桂英",
-        "2024年1月10日 15:30",
+        "1月10日 15:30",  # the clock is in 2024: no year (towns/dates.py)
         "入户走访",
         "志愿者 2 人",
         "138/86 mmHg",

@@ -36,3 +36,27 @@ def bootstrap(field):
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def cn_date(value) -> str:
+    """2024年1月8日 (1月8日 this year): the one date style of text (towns/dates.py)."""
+    from towns.dates import cn_date as format_date
+
+    return format_date(value)
+
+
+@register.filter
+def cn_datetime(value) -> str:
+    """2024年1月8日 14:05 (local time; the year left out this year)."""
+    from towns.dates import cn_datetime as format_datetime
+
+    return format_datetime(value)
+
+
+@register.filter
+def cadre(value, with_town: bool = False) -> str:
+    """刘晓燕（长兴社区·网格员）: the one way a cadre is named (towns/cadre_labels.py)."""
+    from towns.cadre_labels import cadre_label
+
+    return cadre_label(value, with_town=bool(with_town))

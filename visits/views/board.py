@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from towns.cadre_labels import with_place
 from towns.models import Cadre, Town, Village
 from towns.permissions import TOWN_ROLES
 from towns.scoping import cadre_of, scope_of
@@ -88,7 +89,9 @@ def board(request):
         )
 
     villages = list(Village.objects.for_user(user).filter(town=town).order_by("code"))
-    owners = list(Cadre.objects.for_user(user).filter(town=town, role__in=TOWN_ROLES, is_active=True).order_by("name", "id"))
+    owners = list(
+        with_place(Cadre.objects.for_user(user).filter(town=town, role__in=TOWN_ROLES, is_active=True)).order_by("name", "id")
+    )
     chosen = {
         "kind": request.GET.get("kind") if request.GET.get("kind") in FollowUp.Kind.values else "",
         "village": _int(request.GET.get("village")) if _int(request.GET.get("village")) in {v.pk for v in villages} else None,

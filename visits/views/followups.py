@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from towns.dates import cn_date
 from towns.decorators import permission_required
 from towns.models import Beneficiary, PartyBranch, Village
 from towns.permissions import can
@@ -63,7 +64,7 @@ def followup_list(request):
             "kinds": FollowUp.Kind.choices,
             "statuses": FollowUp.Status.choices,
             "villages": Village.objects.for_user(user).order_by("name").only("id", "name"),
-            "owners": fs.owner_choices(user).only("id", "name"),
+            "owners": fs.owner_choices(user).only("id", "name", "role", "title"),
             "today": timezone.localdate(),
         },
     )
@@ -92,7 +93,7 @@ def followup_create(request):
             except ValidationError as error:
                 _apply(form, error)
             else:
-                messages.success(request, f"已登记“{item.title}”，办结时限 {item.deadline:%Y年%m月%d日}。")
+                messages.success(request, f"已登记“{item.title}”，办结时限 {cn_date(item.deadline)}。")
                 if FollowUp.objects.for_user(user).filter(pk=item.pk).exists():
                     return redirect("visits:followup_detail", pk=item.pk)
                 # A grid worker's village-wide item belongs to no cell of theirs: the town works it.
@@ -119,7 +120,7 @@ def followup_detail(request, pk):
             "events": list(item.events.select_related("actor")),
             "milestones": list(item.milestones.all()),
             "editable": editable,
-            "owners": list(fs.owner_choices(user).only("id", "name")) if editable else [],
+            "owners": list(fs.owner_choices(user).only("id", "name", "role", "title")) if editable else [],
             "branches": list(PartyBranch.objects.for_user(user).filter(town_id=item.town_id).only("id", "name"))
             if editable and item.kind == FollowUp.Kind.WISH
             else [],

@@ -95,7 +95,8 @@ def _summary(result: VisitLogResult) -> str:
         else:
             parts.append(f"慰问品 {grant.goods_item.name}×{grant.quantity}{grant.goods_item.unit}")
         if grant.approval_status == "pending":
-            parts[-1] += "，超过本镇限额，待审批"  # handed over, but a town admin must still approve it
+            # Not counted as handed out until a town admin approves it (Disbursement.objects.handed_out()).
+            parts[-1] += "，超过审批限额，待镇管理员审批"
     if result.followups:
         parts.append(f"诉求 {len(result.followups)} 条")
     return "，".join(parts)

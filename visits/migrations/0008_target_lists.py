@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('towns', '0006_keyset_indexes'),
-        ('visits', '0006_dashboard_indexes'),
+        ('visits', '0007_settle_closed_followups_milestones'),
     ]
 
     operations = [

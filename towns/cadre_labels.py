@@ -1,0 +1,73 @@
+"""How a cadre is named wherever one is chosen or listed: "刘晓燕（长兴社区·网格员）".
+
+A town has several 刘晓燕; the name alone picks the wrong one. The place is the village of the
+cadre's current 包保 (annotated by `with_place`, one subquery), the post their title, else their role;
+a title equal to the role is said once. Forms' choices, lists and the audit log all call `cadre_label`.
+"""
+
+from django import forms
+from django.db.models import Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from towns.permissions import ROLE_LABELS
+
+
+def post_of(cadre) -> str:
+    role = ROLE_LABELS.get(cadre.role, cadre.role or "")
+    title = (cadre.title or "").strip()
+    return title or role
+
+
+def cadre_label(cadre, *, with_town: bool = False) -> str:
+    """刘晓燕（长兴社区·网格员）; with_town (county-wide lists): 刘晓燕（冶山镇·长兴社区·网格员）."""
+    if cadre is None:
+        return ""
+    about = place_and_post(cadre, with_town=with_town)
+    return f"{cadre.name}（{about}）" if about else cadre.name
+
+
+def place_and_post(cadre, *, with_town: bool = False) -> str:
+    """长兴社区·网格员: what tells two cadres of one name apart (a column of its own in tables)."""
+    parts = []
+    if with_town and getattr(cadre, "town_id", None):
+        parts.append(cadre.town.name)
+    place = getattr(cadre, "place_name", None)
+    if place:
+        parts.append(place)
+    post = post_of(cadre)
+    if post:
+        parts.append(post)
+    return "·".join(parts)
+
+
+def with_place(queryset, *, on=None):
+    """Annotate `place_name`: the village of the cadre's first current 包保 (cell or household)."""
+    from towns.models import Assignment
+
+    day = on or timezone.localdate()
+    current = (
+        Assignment._base_manager.filter(cadre=_outer_pk(), starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .annotate(village_name=Coalesce("cell__village__name", "household__village__name"))
+        .exclude(village_name__isnull=True)
+        .order_by("id")
+        .values("village_name")[:1]
+    )
+    return queryset.annotate(place_name=Subquery(current))
+
+
+def _outer_pk():
+    from django.db.models import OuterRef
+
+    return OuterRef("pk")
+
+
+class CadreChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return cadre_label(obj)
+
+
+class CadreMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return cadre_label(obj)
