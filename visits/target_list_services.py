@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from funds import audit
 from reports.rollups import refresh_soon
+from towns.dates import cn_date
 from towns.models import Beneficiary, Town
 from towns.permissions import require
 from towns.scoping import unscoped
@@ -199,9 +200,7 @@ def target_list_approve(*, actor, target_list, decided_on: date, decided_by: str
     decided_by = (decided_by or "").strip()
     note = (note or "").strip()
     if tl.approved:
-        raise ValidationError(
-            {"__all__": [f"该名单已于{tl.decided_on.year}年{tl.decided_on.month}月{tl.decided_on.day}日审定，不能再次审定"]}
-        )
+        raise ValidationError({"__all__": [f"该名单已于{cn_date(tl.decided_on, full=True)}审定，不能再次审定"]})
     if decided_on is None:
         errors["decided_on"] = ["请填写镇党委审定的日期"]
     elif decided_on > timezone.localdate():
