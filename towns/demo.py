@@ -1583,7 +1583,7 @@ class _Builder:
             rows.append((person, what, g["proxy_name"] or person))
         content = receipt_files.roster_page_pdf(
             title="慰问金（品）签领花名册",
-            header=f"{town.name}　发放日期：{day.year}年{day.month}月{day.day}日　共{len(grants)}人",
+            header=f"{town.name}　发放日期：{day.year}年{day.month}月{day.day}日　共{len(grants)}人　编号{pk}",
             rows=rows,
             note="演示数据：系统生成的样张，并非真实签字",
         )
