@@ -89,14 +89,6 @@ def named_in_campaign(person: Beneficiary, category_ids=None) -> Q:
     return Q(towns=person.town_id) & (Q(target_categories__in=categories) | on_list)
 
 
-def is_target(campaign, person: Beneficiary) -> bool:
-    """One person against the rule (a person already read through the caller's scope)."""
-    from towns.scoping import unscoped
-
-    with unscoped():
-        return Beneficiary.objects.filter(pk=person.pk).filter(target_q(getattr(campaign, "pk", campaign))).exists()
-
-
 def off_approved_list(campaign, person: Beneficiary) -> bool:
     """True when the person's town has an approved list for the campaign and it does not name them
     now: a grant to them needs approval (funds.services) and is flagged (名单外发放). One query."""
