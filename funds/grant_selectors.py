@@ -11,10 +11,11 @@ from django.conf import settings
 from funds import audit_labels
 from funds.models import AuditRecord, Budget, Disbursement
 from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
-from towns.paging import KeysetPage, newest_first_page
+from towns.paging import KeysetPage, capped_total, newest_first_page
 from towns.scoping import cadre_of, get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
+LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)
 
 # The 已发放 filter is Disbursement.objects.handed_out() (funds/models.py says what it counts
 # and why): a pending (待审批) grant has its own filter and badge, as on every page and in every file.
@@ -73,7 +74,9 @@ def grant_page(user, params) -> tuple[GrantFilter, KeysetPage]:
         "beneficiary", "goods_item", "handed_by", "campaign", "town", "cell__village"
     )
     filterset = GrantFilter(params or None, queryset=base, user=user)
-    return filterset, newest_first_page(filterset.qs, params, GRANT_PAGE_SIZE, "handed_at")
+    page = newest_first_page(filterset.qs, params, GRANT_PAGE_SIZE, "handed_at")
+    page.total = capped_total(filterset.qs, LEDGER_TOTAL_CAP)  # never a COUNT over every grant of the county
+    return filterset, page
 
 
 def grant_for_page(user, pk) -> Disbursement:

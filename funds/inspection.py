@@ -34,7 +34,7 @@ from funds.models import Budget, DeclaredRelative, Disbursement, InspectionFlag,
 from towns.dates import cn_date, cn_datetime
 from towns.models import Beneficiary, BeneficiaryStatusChange, Category
 from towns.scoping import unscoped
-from visits.models import Campaign, GrantStandard, Visit
+from visits.models import Campaign, GrantStandard, TargetList, TargetListEntry, Visit
 
 Rule = InspectionFlag.Rule
 MONEY = (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
@@ -64,12 +64,13 @@ RULE_HELP: dict[str, str] = {
     Rule.ABOVE_STANDARD: "同一人在一个专项活动中领取的现金、转账和慰问品折价合计，超过其所属人群类别中最高的慰问标准；"
     "专项活动以外的发放，按自然年合计，超过其所属人群类别中最高的日常慰问标准（每年）。",
     Rule.RELATIVE: "领取人是发放人或审批人申报的近亲属，或与其申报的近亲属同户（亲情牌、优亲厚友）。",
-    Rule.NOT_TARGETED: "领取人不属于专项活动的慰问对象类别，或发放当天已故、已迁出。",
+    Rule.NOT_TARGETED: "名单未经审定的镇，领取人不属于专项活动的慰问对象类别；或发放当天已故、已迁出。",
     Rule.NO_VISIT: "发放前后规定天数内没有对领取人的走访记录。",
     Rule.NO_RECEIPT: "现金或慰问品发放后超过规定天数仍没有签领凭证（签字、手印或签领花名册扫描页）。银行转账以银行记录为凭，不在此列。",
     Rule.OVER_BUDGET: "某镇（街道）某一经费来源在专项活动中的发放合计超过预算；未列预算的来源按预算为0计。",
     Rule.LATE_ENTRY: "发放记录在发放日之后超过规定天数才登记（事后补录），或作废后改发给了另一个人。",
     Rule.BULK_SIGNING: BULK_ENTRY_HELP + SAME_IMAGE_HELP,
+    Rule.OFF_LIST: "本镇慰问对象名单经镇党委审定后，发给不在名单上的人（含发放后才增补进名单的）。",
 }
 
 THRESHOLD_LABELS = {
@@ -462,9 +463,15 @@ def rule_not_targeted(ctx: Context) -> list[Candidate]:
         beneficiary_id=OuterRef("beneficiary_id"), category__campaigns=OuterRef("campaign_id")
     )
     has_targets = Campaign.target_categories.through.objects.filter(campaign_id=OuterRef("campaign_id"))
+    # Where the town's list is approved, the list decides who is a target, not the categories
+    # (visits/targets.py): those grants are rule 10's (名单外发放).
+    decided = TargetList.objects.filter(
+        campaign_id=OuterRef("campaign_id"), town_id=OuterRef("town_id"), status=TargetList.Status.APPROVED
+    )
     reasons: dict = defaultdict(list)
     rows_by_id: dict = {}
-    for row in _grant_rows(ctx.handed().filter(campaign__isnull=False).filter(Exists(has_targets), ~Exists(targeted))):
+    provisional = ctx.handed().filter(campaign__isnull=False).filter(Exists(has_targets), ~Exists(targeted), ~Exists(decided))
+    for row in _grant_rows(provisional):
         rows_by_id[row["id"]] = row
         reasons[row["id"]].append("所属人群类别不在该专项活动的慰问对象范围内")
     # The status on the grant's day: the latest change effective on or before it (BeneficiaryStatusChange),
@@ -791,6 +798,53 @@ def rule_bulk_signing(ctx: Context) -> list[Candidate]:
     return out
 
 
+def rule_off_list(ctx: Context) -> list[Candidate]:
+    """10. 名单外发放: a grant in a town whose 慰问对象名单 the town party committee approved, to
+    someone the list did not name when it was handed out (never on it, taken off before, or
+    added only afterwards)."""
+    approved = TargetList.objects.filter(
+        campaign_id=OuterRef("campaign_id"), town_id=OuterRef("town_id"), status=TargetList.Status.APPROVED
+    )
+    named_then = (
+        TargetListEntry.objects.filter(
+            target_list__campaign_id=OuterRef("campaign_id"),
+            target_list__town_id=OuterRef("town_id"),
+            target_list__status=TargetList.Status.APPROVED,
+            beneficiary_id=OuterRef("beneficiary_id"),
+        )
+        .filter(Q(added_after_approval=False) | Q(added_at__lte=OuterRef("handed_at")))
+        .filter(Q(listed=True) | Q(removed_after_approval=True, removed_at__gt=OuterRef("handed_at")))
+    )
+    rows = _grant_rows(ctx.handed().filter(campaign__isnull=False).filter(Exists(approved), ~Exists(named_then)))
+    entries = {}
+    for ids in _chunks(sorted({r["beneficiary_id"] for r in rows})):
+        for e in TargetListEntry.objects.filter(
+            target_list__status=TargetList.Status.APPROVED, beneficiary_id__in=ids
+        ).select_related("target_list"):
+            entries[(e.target_list.campaign_id, e.beneficiary_id)] = e
+    out = []
+    for row in rows:
+        entry = entries.get((row["campaign_id"], row["beneficiary_id"]))
+        if entry is None:
+            why = "不在镇党委审定的慰问对象名单上"
+        elif entry.listed:
+            why = f"发放后才增补进名单（{_day(entry.added_at)}，理由：{entry.added_reason}）"
+        elif entry.removed_after_approval:
+            why = f"发放前已移出名单（{_day(entry.removed_at)}，理由：{entry.removed_reason}）"
+        else:
+            why = f"审定前已从拟定名单中移出（理由：{entry.removed_reason}）"
+        out.append(
+            _about_grant(
+                Rule.OFF_LIST,
+                row,
+                summary=_clip(f"“{row['campaign__name']}”{_grant_line(row)}发给{_person(row)}：{why}"),
+                thresholds={},
+                values={"原因": why, "发放日期": _day(row["handed_at"])},
+            )
+        )
+    return out
+
+
 RULES = {
     Rule.DUPLICATE: rule_duplicate,
     Rule.ABOVE_STANDARD: rule_above_standard,
@@ -801,6 +855,7 @@ RULES = {
     Rule.OVER_BUDGET: rule_over_budget,
     Rule.LATE_ENTRY: rule_late_entry,
     Rule.BULK_SIGNING: rule_bulk_signing,
+    Rule.OFF_LIST: rule_off_list,
 }
 
 

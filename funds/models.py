@@ -341,6 +341,7 @@ class InspectionFlag(AreaScoped):
         OVER_BUDGET = "over_budget", "超预算"
         LATE_ENTRY = "late_entry", "事后补录"
         BULK_SIGNING = "bulk_signing", "集中录入、签领雷同"
+        OFF_LIST = "off_list", "名单外发放"
 
     class Status(models.TextChoices):
         OPEN = "open", "待核查"

@@ -22,6 +22,7 @@ from towns.permissions import require
 from towns.scoping import unscoped
 from towns.services import _actor_cadre, _in_scope, service_atomic
 from visits.models import Campaign, GrantStandard, Visit
+from visits.targets import off_approved_list
 
 
 @service_atomic
@@ -212,6 +213,9 @@ def approval_reasons(*, person: Beneficiary, value: Decimal, campaign=None) -> l
     if value > threshold:
         which = "本镇审批限额" if own else "全市默认审批限额"
         reasons.append(f"单笔{_yuan(value)}超过{which}{_yuan(threshold)}")
+    if campaign is not None and off_approved_list(campaign, person):
+        # 名单外 (issue 12 §2): the town's approved 慰问对象名单 does not name the person (visits/targets.py).
+        reasons.append("不在本镇经镇党委审定的慰问对象名单上")
     return reasons
 
 

@@ -28,6 +28,7 @@ from towns.decorators import permission_required
 from towns.models import Cadre, GridCell, Town
 from towns.permissions import TOWN_ROLES, can
 from towns.scoping import cadre_of, get_for_user_or_404
+from visits import targets
 
 
 class DashboardForm(forms.Form):
@@ -87,6 +88,14 @@ def _coverage_chart(rows) -> dict:
     return {"kind": "coverage", "labels": [r.name for r in rows], "values": [r.coverage or 0 for r in rows]}
 
 
+def _target_rule(user, campaign, towns) -> dict:
+    """Who the figures count (visits/targets.py, in words) and which towns still count the
+    provisional list from the categories because their list is not approved yet."""
+    states = targets.town_list_states(user, campaign.pk, [t.pk for t in towns])
+    provisional = [t.name for t in towns if states.get(t.pk) != "approved"]
+    return {"target_rule": targets.RULE_TEXT, "provisional_towns": provisional}
+
+
 @login_required
 @require_safe
 def dashboard(request):
@@ -113,6 +122,7 @@ def county(request):
         for town, row in zip(towns, rows, strict=True):
             row.name, row.budget, row.followups_overdue = town.name, budgets.get(town.pk), overdue.get(town.pk, 0)
         weeks = selectors.trend_by_week(campaign.pk, ids, start=context["start"], end=context["end"])
+        context.update(_target_rule(request.user, campaign, towns))
         context.update(
             rows=rows,
             total=selectors.sum_rows(rows),
@@ -153,6 +163,7 @@ def town(request, pk):
         row.name, row.cell, row.followups_overdue = big.name, big, overdue.get(big.pk, 0)
     rows = [r for r in rows if r.targeted or r.visits]  # big cells with nobody targeted and no work are noise
     weeks = selectors.trend_by_week(campaign.pk, [place.pk], start=start, end=end)
+    context.update(_target_rule(request.user, campaign, [place]))
     context.update(
         summary=town_row,
         rows=rows,

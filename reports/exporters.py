@@ -757,19 +757,13 @@ class CoverageExporter(Exporter):
         return self.cells().count()
 
     def read(self):
-        from towns.models import Beneficiary
         from visits.models import Visit
+        from visits.targets import campaign_targets
 
         campaign = self.campaign()
         if campaign is None:
             return
-        targeted = Beneficiary.objects.for_user(self.user).filter(
-            status=Beneficiary.Status.ACTIVE,
-            town_id__in=campaign.towns.values("pk"),
-            pk__in=Beneficiary.categories.through.objects.filter(category_id__in=campaign.target_categories.values("pk")).values(
-                "beneficiary_id"
-            ),
-        )
+        targeted = campaign_targets(campaign, self.user)  # the one rule, as on the dashboards
         if self.params.get("town"):
             targeted = targeted.filter(town_id=self.params["town"])
         visited = Exists(Visit.objects.filter(campaign_id=campaign.pk, beneficiary_id=OuterRef("pk")))

@@ -41,6 +41,7 @@ from tests.matrix_objects import (
     tongcheng_submission,
 )
 from tests.towns.roster_import_objects import tongcheng_import
+from tests.visits.target_list_objects import tongcheng_target_entry, tongcheng_target_list
 from towns.models import Assignment, Beneficiary, Household
 from towns.scoping import unscoped
 from visits.models import Activity, FollowUp, Visit
@@ -483,6 +484,46 @@ MATRIX: dict[str, Row] = {
         get=logged_in(403, town_cadre=404, town_admin=404, county_viewer=404, inspector=404),
         post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
         kwargs=tongcheng_export_job,
+    ),
+    # -- 慰问对象名单 (issue 12 §2): town cadres and admins see their own town's, county roles every
+    # town's; only the town admin proposes, edits and records the committee's decision. Another
+    # town's list or entry is a 404 to town roles.
+    "visits:target_lists": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200, **COUNTY_SEE),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405, sysadmin=405),
+    ),
+    "visits:target_list_propose": Row(
+        get=logged_in(403, town_admin=405),
+        post=logged_in(403, town_admin=302),
+        post_data=lambda cast: {"campaign": cast.campaign.pk},
+    ),
+    "visits:target_list_detail": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405, sysadmin=405),
+        kwargs=tongcheng_target_list,
+    ),
+    "visits:target_list_add": Row(
+        get=logged_in(403, town_admin=405),
+        post=logged_in(403, town_admin=404),
+        kwargs=tongcheng_target_list,
+        post_data=lambda cast: {"beneficiary": cast.yeshan.person.pk, "reason": "矩阵测试"},
+    ),
+    "visits:target_list_approve": Row(
+        get=logged_in(403, town_admin=405),
+        post=logged_in(403, town_admin=404),
+        kwargs=tongcheng_target_list,
+        post_data=lambda cast: {"decided_on": "2023-12-15", "decided_by": "矩阵测试会议"},
+    ),
+    "visits:target_list_print": Row(
+        get=logged_in(403, town_cadre=404, town_admin=404, **COUNTY_SEE),
+        post=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405, sysadmin=405),
+        kwargs=tongcheng_target_list,
+    ),
+    "visits:target_list_remove": Row(
+        get=logged_in(403, town_admin=404),
+        post=logged_in(403, town_admin=404),
+        kwargs=tongcheng_target_entry,
+        post_data=lambda cast: {"reason": "矩阵测试"},
     ),
 }
 

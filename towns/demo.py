@@ -466,6 +466,9 @@ def build(scale: str = "demo", log: Callable[[str], None] = lambda line: None) -
         builder.writer.reset_sequences()
         log("计算每人下次应访日期")
         visit_due.refresh_all()
+        from visits.target_list_services import demo_approve_lists  # 慰问对象名单, decided by each town (issue 12 §2)
+
+        demo_approve_lists(log)
         counts = {label.split(".")[-1]: n for label, n in sorted(builder.writer.counts.items())}
         audit.record(
             actor=None,

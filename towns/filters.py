@@ -142,14 +142,13 @@ class BeneficiaryFilter(django_filters.FilterSet):
         return queryset.exclude(next_visit_due__lt=today)
 
     def filter_campaign(self, queryset, name, value):
-        """The campaign's targets: its towns and target categories ("visited" narrows further)."""
-        campaign = Campaign.objects.for_user(self.user).filter(pk=value).first()
-        if campaign is None:
+        """The campaign's targets by the one rule (visits/targets.py: 在册, its towns, the approved
+        list or, before approval, the categories); "visited" narrows further."""
+        from visits.targets import target_q
+
+        if not Campaign.objects.for_user(self.user).filter(pk=value).exists():
             return queryset.none()
-        targeted = Beneficiary.categories.through.objects.filter(category_id__in=campaign.target_categories.values("pk")).values(
-            "beneficiary_id"
-        )
-        return queryset.filter(town_id__in=campaign.towns.values("pk"), pk__in=targeted)
+        return queryset.filter(target_q(int(value)))
 
     def filter_visited(self, queryset, name, value):
         campaign = self.form.cleaned_data.get("campaign")

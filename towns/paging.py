@@ -88,3 +88,19 @@ def newest_first_page(queryset, params, size: int, field: str) -> KeysetPage:
         _cursor(rows[-1], field) if rows and has_more else None,
         _cursor(rows[0], field) if rows and after is not None else None,
     )
+
+
+@dataclass
+class Total:
+    """How many rows a list's filters match, counted up to a cap: ``n`` exact when not ``more``."""
+
+    n: int
+    more: bool
+
+
+def capped_total(queryset, cap: int) -> Total:
+    """``SELECT COUNT(*) FROM (… LIMIT cap + 1)``: exact up to the cap, and never a count over a
+    whole big table (a county's visits are ~1 M rows; reading at most cap + 1 index entries is a
+    few milliseconds). Lists show "共 N 条", or "N 条以上" past the cap."""
+    n = queryset.order_by().values("pk")[: cap + 1].count()
+    return Total(min(n, cap), n > cap)

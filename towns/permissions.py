@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "stock.manage": ("慰问品入库", OFFICE),
     "followup.edit": ("登记、办理、回访诉求", FIELD),
     "campaign.edit": ("维护专项活动和慰问标准", frozenset({COUNTY_VIEWER, SYSADMIN})),
+    # 慰问对象名单 (issue 12 §2): the town admin proposes and records the town party committee's decision.
+    "targetlist.view": ("查看、打印慰问对象名单", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
+    "targetlist.edit": ("拟定、调整慰问对象名单，登记镇党委审定", frozenset({TOWN_ADMIN})),
     "dashboard.county": ("查看全县看板", frozenset({COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     # Town-wide figures: beyond a grid worker's cells (their home page lists whom the campaign has not reached).
     "dashboard.town": ("查看本镇看板", OFFICE),

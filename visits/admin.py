@@ -55,3 +55,18 @@ class FollowUpMilestoneAdmin(ReadOnlyAdmin):
 class FollowUpRuleAdmin(AuditedAdmin):
     list_display = ["town", "urgency", "importance", "days"]
     list_filter = ["town"]
+
+
+# 慰问对象名单: written only by the services (proposal, additions, removals, the committee's decision).
+@admin.register(models.TargetList)
+class TargetListAdmin(ReadOnlyAdmin):
+    list_display = ["town", "campaign", "status", "decided_on", "decided_by"]
+    list_filter = ["status", "campaign"]
+    list_select_related = ["town", "campaign"]
+
+
+@admin.register(models.TargetListEntry)
+class TargetListEntryAdmin(ReadOnlyAdmin):
+    list_display = ["beneficiary", "target_list", "source", "listed", "added_reason", "removed_reason"]
+    list_filter = ["source", "listed"]
+    list_select_related = ["beneficiary", "target_list__town", "target_list__campaign"]

@@ -6,11 +6,13 @@ rows the page lists.
 
 from __future__ import annotations
 
-from towns.paging import KeysetPage, newest_first_page
+from towns.paging import KeysetPage, capped_total, newest_first_page
 from visits.filters import VisitFilter
 from visits.models import Visit
 
 LEDGER_PAGE_SIZE = 50
+# The ledgers never COUNT the whole visit table (ENGINEERING.md): exact up to this, else "10,000 条以上".
+LEDGER_TOTAL_CAP = 10_000
 
 
 def ledger_filter(user, params, queryset=None) -> VisitFilter:
@@ -40,4 +42,6 @@ def ledger_page(user, params) -> tuple[VisitFilter, KeysetPage]:
         )
     )
     filterset = ledger_filter(user, params, base)
-    return filterset, newest_first_page(filterset.qs, params, LEDGER_PAGE_SIZE, "visited_at")
+    page = newest_first_page(filterset.qs, params, LEDGER_PAGE_SIZE, "visited_at")
+    page.total = capped_total(filterset.qs, LEDGER_TOTAL_CAP)
+    return filterset, page

@@ -70,11 +70,13 @@ class CampaignHint:
 
 def campaign_hint(user, person: Beneficiary, categories: list, on: date | None = None) -> CampaignHint | None:
     """The campaign a visit today would count for, with the grant standard of the person's categories."""
+    from visits.targets import named_in_campaign
+
     on = on or timezone.localdate()
     category_ids = [c.pk for c in categories]
     campaign = (
         Campaign.objects.for_user(user)
-        .filter(starts_on__lte=on, ends_on__gte=on, towns=person.town_id, target_categories__in=category_ids)
+        .filter(named_in_campaign(person, category_ids), starts_on__lte=on, ends_on__gte=on)
         .prefetch_related(
             Prefetch(
                 "standards",

@@ -344,3 +344,99 @@ class FollowUpRule(AreaScoped):
 
     def __str__(self):
         return f"{self.town} {self.get_urgency_display()} {self.days}天"
+
+
+class TargetList(AreaScoped):
+    """慰问对象名单: whom a campaign visits and grants to in one town. The town admin proposes it
+    (generated from the campaign's categories and the registry, with additions and removals, each
+    with a reason); the town party committee's decision approves it (由镇党委研究审定慰问对象名单).
+    Approved, it is frozen: later changes are additions or removals with a reason, each audited.
+    Who counts as a target is decided in one place, visits/targets.py."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "待审定"
+        APPROVED = "approved", "已审定"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="target_lists", verbose_name="专项活动")
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="target_lists", verbose_name="镇（街道）")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    proposed_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="+", verbose_name="拟定人")
+    proposed_at = models.DateTimeField("拟定时间")
+    decided_on = models.DateField("审定日期", null=True, blank=True)
+    decided_by = models.CharField("审定会议", max_length=100, blank=True, help_text="如：镇党委2023年第24次会议")
+    decision_note = models.CharField("审定意见", max_length=200, blank=True)
+    approved_by = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="登记审定人"
+    )
+    approved_at = models.DateTimeField("登记审定时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "慰问对象名单"
+        ordering = ["campaign", "town__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "town"], name="targetlist_one_per_town"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(decided_on__isnull=False) & ~Q(decided_by="") & Q(approved_at__isnull=False)),
+                name="targetlist_approval_has_decision",
+                violation_error_message="审定须填写审定日期和审定会议",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.town}·{self.campaign}慰问对象名单"
+
+    @property
+    def approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+
+class TargetListEntry(AreaScoped):
+    """One person on (or taken off) a town's 慰问对象名单. Rows are never deleted: a removal keeps
+    the row with its reason, so the proposal and every later change can be read back."""
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", "按类别生成"
+        ADDED = "added", "增补"
+
+    target_list = models.ForeignKey(TargetList, on_delete=models.PROTECT, related_name="entries", verbose_name="名单")
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="target_list_entries", verbose_name="慰问对象"
+    )
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+", verbose_name="镇（街道）")
+    cell = models.ForeignKey(GridCell, on_delete=models.PROTECT, related_name="+", verbose_name="小网格")
+    source = models.CharField("来源", max_length=10, choices=Source.choices)
+    listed = models.BooleanField("在名单上", default=True)
+    added_reason = models.CharField("增补理由", max_length=200, blank=True)
+    added_at = models.DateTimeField("列入时间")
+    added_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="+", verbose_name="列入人")
+    added_after_approval = models.BooleanField("审定后增补", default=False)
+    removed_reason = models.CharField("移出理由", max_length=200, blank=True)
+    removed_at = models.DateTimeField("移出时间", null=True, blank=True)
+    removed_by = models.ForeignKey(
+        Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="移出人"
+    )
+    removed_after_approval = models.BooleanField("审定后移出", default=False)
+
+    scope_cell_path = "cell_id"
+    scope_household_path = "beneficiary__household_id"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "名单人员"
+        ordering = ["target_list", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["target_list", "beneficiary"], name="targetlistentry_once_per_list"),
+            models.CheckConstraint(
+                condition=Q(source="generated") | ~Q(added_reason=""),
+                name="targetlistentry_addition_has_reason",
+                violation_error_message="增补须填写理由",
+            ),
+            models.CheckConstraint(
+                condition=Q(listed=True) | (~Q(removed_reason="") & Q(removed_at__isnull=False)),
+                name="targetlistentry_removal_has_reason",
+                violation_error_message="移出须填写理由",
+            ),
+        ]
+        indexes = [models.Index(fields=["beneficiary", "target_list"], name="targetentry_person_list")]
+
+    def __str__(self):
+        return f"{self.beneficiary}（{self.target_list}）"

@@ -55,15 +55,12 @@ def running_campaigns(user, *, today: date | None = None) -> QuerySet[Campaign]:
 
 
 def campaign_unvisited(user, campaign: Campaign) -> QuerySet[Beneficiary]:
-    """Targets of a campaign in the user's scope with no visit logged under it yet (不漏一户，不落一人)."""
+    """Targets of a campaign in the user's scope (visits/targets.py, the one rule) with no visit
+    logged under it yet (不漏一户，不落一人)."""
+    from visits.targets import campaign_targets
+
     visited = Visit.objects.filter(campaign_id=campaign.pk, beneficiary_id=OuterRef("pk"))
-    return (
-        _active(user)
-        .filter(town__in=campaign.towns.all(), categories__in=campaign.target_categories.all())
-        .filter(~Exists(visited))
-        .distinct()
-        .order_by("cell_id", "household_id", "id")
-    )
+    return campaign_targets(campaign, user).filter(~Exists(visited)).order_by("cell_id", "household_id", "id")
 
 
 def open_followups_owned(user) -> QuerySet[FollowUp]:

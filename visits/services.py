@@ -202,15 +202,19 @@ def _logged(visit: Visit, *, created: bool) -> VisitLogResult:
 
 
 def default_campaign(actor, person: Beneficiary, on: date) -> Campaign | None:
-    """The running campaign of the person's town that targets one of their categories, on that day."""
+    """The running campaign of the person's town that names them (their categories, or its approved list), on that day."""
     from visits.selectors import running_campaigns
+    from visits.targets import campaign_off_list_q, named_in_campaign
 
     campaign = (
         running_campaigns(actor, today=on)
-        .filter(towns=person.town_id, target_categories__in=person.categories.all())
+        .filter(named_in_campaign(person))
+        .annotate(person_off_list=campaign_off_list_q(person))
         .distinct()
         .first()
     )
+    if campaign is not None:
+        campaign.off_list_for = {person.pk: campaign.person_off_list}  # the grants' 名单外 check, already answered
     return campaign and mark_in_scope(campaign, actor)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from visits.views import activities, board, followups, ledger, visits
+from visits.views import activities, board, followups, ledger, target_lists, visits
 
 app_name = "visits"
 
@@ -21,4 +21,12 @@ urlpatterns = [
     path("followups/new/", followups.followup_create, name="followup_create"),
     path("followups/<int:pk>/", followups.followup_detail, name="followup_detail"),
     path("followups/<int:pk>/act/", followups.followup_act, name="followup_act"),
+    # 慰问对象名单: proposed by the town, approved by the town party committee (issue 12 §2)
+    path("target-lists/", target_lists.target_lists, name="target_lists"),
+    path("target-lists/propose/", target_lists.target_list_propose, name="target_list_propose"),
+    path("target-lists/<int:pk>/", target_lists.target_list_detail, name="target_list_detail"),
+    path("target-lists/<int:pk>/add/", target_lists.target_list_add, name="target_list_add"),
+    path("target-lists/<int:pk>/approve/", target_lists.target_list_approve, name="target_list_approve"),
+    path("target-lists/<int:pk>/print/", target_lists.target_list_print, name="target_list_print"),
+    path("target-lists/entries/<int:pk>/remove/", target_lists.target_list_remove, name="target_list_remove"),
 ]

@@ -59,7 +59,13 @@ def person_list(request):
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
-    return render(request, "towns/person_list.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+    from visits.targets import RULE_TEXT
+
+    return render(
+        request,
+        "towns/person_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode(), "target_rule": RULE_TEXT},
+    )
 
 
 def _without_token(params):

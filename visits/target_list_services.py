@@ -1,0 +1,316 @@
+"""Writes for the 慰问对象名单 (issue 12 §2): propose, add, remove, record the committee's decision.
+
+Every write checks ``targetlist.edit`` (town admins), resolves what it is given through the
+actor's scope, locks the list row, and appends one audit record in the same transaction. An
+approved list is never edited in place: an addition or a removal after approval is its own
+service call with its reason (``added_after_approval`` / ``removed_after_approval``), and the
+dashboards are refreshed after commit because the list decides who counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from funds import audit
+from reports.rollups import refresh_soon
+from towns.dates import cn_date
+from towns.models import Beneficiary, Town
+from towns.permissions import require
+from towns.scoping import unscoped
+from towns.services import _actor_cadre, _in_scope
+from visits import targets
+from visits.models import Campaign, TargetList, TargetListEntry
+
+REASON_MAX = 200
+
+
+def _reason(reason: str, field: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field: [f"请填写{what}理由"]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({field: [f"{what}理由不超过{REASON_MAX}字（现有{len(reason)}字）"]})
+    return reason
+
+
+def _snapshot(tl: TargetList, **extra) -> dict:
+    return {
+        "campaign": tl.campaign_id,
+        "town": tl.town_id,
+        "status": tl.status,
+        "decided_on": tl.decided_on.isoformat() if tl.decided_on else None,
+        "decided_by": tl.decided_by,
+        **extra,
+    }
+
+
+def _entry_snapshot(entry: TargetListEntry) -> dict:
+    return {
+        "list": entry.target_list_id,
+        "beneficiary": entry.beneficiary_id,
+        "name": entry.beneficiary.name,
+        "id_number_masked": entry.beneficiary.id_number_masked,
+        "source": entry.source,
+        "listed": entry.listed,
+        "added_reason": entry.added_reason,
+        "removed_reason": entry.removed_reason,
+    }
+
+
+def _locked(actor, target_list) -> TargetList:
+    tl = _in_scope(TargetList, actor, target_list, "target_list", "慰问对象名单")
+    with unscoped():
+        return TargetList.objects.select_for_update().select_related("campaign", "town").get(pk=tl.pk)
+
+
+@transaction.atomic
+def target_list_propose(*, actor, campaign, town=None, now: datetime | None = None) -> TargetList:
+    """The town admin's proposal: every 在册 person of the town in the campaign's target categories,
+    as a draft (待审定). One list per campaign and town; proposing again is refused."""
+    require(actor, "targetlist.edit")
+    cadre = _actor_cadre(actor)
+    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    town = _in_scope(Town, actor, town if town is not None else cadre.town_id, "town", "镇（街道）")
+    if not Campaign.towns.through.objects.filter(campaign_id=campaign.pk, town_id=town.pk).exists():
+        raise ValidationError({"campaign": [f"{town.name}未参加“{campaign.name}”"]})
+    with unscoped():
+        if TargetList.objects.filter(campaign=campaign, town=town).exists():
+            raise ValidationError({"__all__": [f"{town.name}“{campaign.name}”的慰问对象名单已经拟定，请在名单上增补或移出"]})
+    now = now or timezone.now()
+    tl = TargetList.objects.create(campaign=campaign, town=town, proposed_by=cadre, proposed_at=now)
+    count = _fill(tl, cadre, now)
+    audit.record(
+        actor=actor,
+        action="targetlist.propose",
+        obj=tl,
+        after=_snapshot(tl, people=count),
+        reason=f"按慰问对象类别从信息库生成，共{count}人",
+    )
+    return tl
+
+
+def _fill(tl: TargetList, cadre, now) -> int:
+    """Entries for everyone the categories name in the town (set-based: a big town has ~20k)."""
+    with unscoped():
+        people = list(
+            Beneficiary.objects.filter(targets.provisional_q(tl.campaign_id, tl.town_id))
+            .order_by("id")
+            .values_list("id", "cell_id")
+        )
+        TargetListEntry.objects.bulk_create(
+            [
+                TargetListEntry(
+                    target_list=tl,
+                    beneficiary_id=pk,
+                    town_id=tl.town_id,
+                    cell_id=cell_id,
+                    source=TargetListEntry.Source.GENERATED,
+                    added_at=now,
+                    added_by=cadre,
+                )
+                for pk, cell_id in people
+            ],
+            batch_size=2000,
+        )
+    return len(people)
+
+
+@transaction.atomic
+def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetListEntry:
+    """Put a 在册 person of the town on the list, with the reason (增补)."""
+    require(actor, "targetlist.edit")
+    tl = _locked(actor, target_list)
+    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    reason = _reason(reason, "reason", "增补")
+    if person.town_id != tl.town_id:
+        raise ValidationError({"beneficiary": [f"{person.name}不是{tl.town.name}的慰问对象"]})
+    if person.status != Beneficiary.Status.ACTIVE:
+        raise ValidationError({"beneficiary": [f"{person.name}{person.get_status_display()}，不能列入名单"]})
+    cadre = _actor_cadre(actor)
+    now = timezone.now()
+    with unscoped():
+        entry = TargetListEntry.objects.select_related("beneficiary").filter(target_list=tl, beneficiary=person).first()
+    before = None
+    if entry is not None:
+        if entry.listed:
+            raise ValidationError({"beneficiary": [f"{person.name}已在名单上"]})
+        before = _entry_snapshot(entry)
+        entry.listed = True
+        entry.removed_reason, entry.removed_at, entry.removed_by, entry.removed_after_approval = "", None, None, False
+    else:
+        entry = TargetListEntry(target_list=tl, beneficiary=person, town_id=tl.town_id, cell_id=person.cell_id)
+    entry.source = TargetListEntry.Source.ADDED
+    entry.added_reason, entry.added_at, entry.added_by = reason, now, cadre
+    entry.added_after_approval = tl.approved
+    entry.cell_id = person.cell_id
+    entry.save()
+    audit.record(
+        actor=actor,
+        action="targetlist.add",
+        obj=entry,
+        before=before,
+        after={**_entry_snapshot(entry), "after_approval": tl.approved},
+        reason=reason,
+    )
+    if tl.approved:
+        refresh_soon(tl.campaign_id)
+    return entry
+
+
+@transaction.atomic
+def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
+    """Take a person off the list, with the reason (移出). The row stays, marked, with who and why."""
+    require(actor, "targetlist.edit")
+    entry = _in_scope(TargetListEntry, actor, entry, "entry", "名单人员")
+    tl = _locked(actor, entry.target_list_id)
+    reason = _reason(reason, "reason", "移出")
+    with unscoped():
+        entry = TargetListEntry.objects.select_related("beneficiary").get(pk=entry.pk)
+    if not entry.listed:
+        raise ValidationError({"entry": [f"{entry.beneficiary.name}已不在名单上"]})
+    before = _entry_snapshot(entry)
+    entry.listed = False
+    entry.removed_reason, entry.removed_at, entry.removed_by = reason, timezone.now(), _actor_cadre(actor)
+    entry.removed_after_approval = tl.approved
+    entry.save(update_fields=["listed", "removed_reason", "removed_at", "removed_by", "removed_after_approval"])
+    audit.record(
+        actor=actor,
+        action="targetlist.remove",
+        obj=entry,
+        before=before,
+        after={**_entry_snapshot(entry), "after_approval": tl.approved},
+        reason=reason,
+    )
+    if tl.approved:
+        refresh_soon(tl.campaign_id)
+    return entry
+
+
+@transaction.atomic
+def target_list_approve(*, actor, target_list, decided_on: date, decided_by: str, note: str = "") -> TargetList:
+    """Record the town party committee's decision: the meeting's date and name. The list is frozen
+    from now on, and becomes the campaign's targets in the town."""
+    require(actor, "targetlist.edit")
+    tl = _locked(actor, target_list)
+    errors: dict = {}
+    decided_by = (decided_by or "").strip()
+    note = (note or "").strip()
+    if tl.approved:
+        raise ValidationError({"__all__": [f"该名单已于{cn_date(tl.decided_on, full=True)}审定，不能再次审定"]})
+    if decided_on is None:
+        errors["decided_on"] = ["请填写镇党委审定的日期"]
+    elif decided_on > timezone.localdate():
+        errors["decided_on"] = ["审定日期不能晚于今天"]
+    if not decided_by:
+        errors["decided_by"] = ["请填写审定的会议（如：镇党委2023年第24次会议）"]
+    elif len(decided_by) > 100:
+        errors["decided_by"] = ["审定会议不超过100字"]
+    if len(note) > 200:
+        errors["decision_note"] = ["审定意见不超过200字"]
+    with unscoped():
+        listed = TargetListEntry.objects.filter(target_list=tl, listed=True).count()
+    if not listed:
+        errors.setdefault("__all__", []).append("名单上没有人，不能审定")
+    if errors:
+        raise ValidationError(errors)
+    before = _snapshot(tl)
+    tl.status = TargetList.Status.APPROVED
+    tl.decided_on, tl.decided_by, tl.decision_note = decided_on, decided_by, note
+    tl.approved_by, tl.approved_at = _actor_cadre(actor), timezone.now()
+    tl.save(update_fields=["status", "decided_on", "decided_by", "decision_note", "approved_by", "approved_at"])
+    audit.record(actor=actor, action="targetlist.approve", obj=tl, before=before, after=_snapshot(tl, people=listed), reason=note)
+    refresh_soon(tl.campaign_id)
+    return tl
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+DEMO_SHOWCASE_TOWN = "冶山镇"  # where the demo shows a proposal's removal and a later addition, with reasons
+
+
+def demo_approve_lists(log=lambda line: None) -> int:
+    """The demo county's towns decided their lists before each campaign began: for every campaign
+    and town without a list, the categories' list is proposed by the town admin and approved at a
+    committee meeting a week before the start (seed data with historical timestamps, covered by
+    the load's one demo.load audit record, like the rest of the demo). In 冶山镇 the proposal drops
+    one person and a later addition names another, each with its reason; with more than one campaign, the newest one's last town is left 待审定
+    so the proposal and approval can be tried. Returns the number of lists approved."""
+    from datetime import datetime as dt
+    from datetime import time, timedelta
+
+    from towns.models import Cadre
+    from towns.permissions import TOWN_ADMIN
+
+    approved = 0
+    with unscoped():
+        admins = {}
+        for cadre in Cadre.objects.filter(role=TOWN_ADMIN, is_active=True).select_related("user", "town").order_by("id"):
+            admins.setdefault(cadre.town_id, cadre)
+        pairs = list(Campaign.towns.through.objects.order_by("campaign_id", "town__code").values_list("campaign_id", "town_id"))
+        existing = set(TargetList.objects.values_list("campaign_id", "town_id"))
+        campaigns = {c.pk: c for c in Campaign.objects.all()}
+        newest = max(campaigns.values(), key=lambda c: (c.starts_on, c.pk), default=None)
+        left_draft = None
+        if newest is not None and len(campaigns) > 1:
+            left_draft = next(((c, t) for c, t in reversed(pairs) if c == newest.pk), None)
+        for campaign_id, town_id in pairs:
+            admin = admins.get(town_id)
+            if (campaign_id, town_id) in existing or admin is None:
+                continue
+            campaign = campaigns[campaign_id]
+            decided = campaign.starts_on - timedelta(days=7)
+            proposed_at = timezone.make_aware(dt.combine(decided - timedelta(days=5), time(9, 30)))
+            tl = TargetList.objects.create(campaign_id=campaign_id, town_id=town_id, proposed_by=admin, proposed_at=proposed_at)
+            count = _fill(tl, admin, proposed_at)
+            if (campaign_id, town_id) == left_draft:
+                continue
+            showcase = admin.town.name == DEMO_SHOWCASE_TOWN
+            if showcase:
+                count -= _demo_removal(tl, admin, proposed_at + timedelta(days=2))
+            tl.status = TargetList.Status.APPROVED
+            tl.decided_on, tl.decided_by = decided, f"镇党委{decided.year}年第{decided.month * 2}次会议"
+            tl.decision_note = "按慰问对象类别拟定，经研究同意"
+            tl.approved_by, tl.approved_at = admin, timezone.make_aware(dt.combine(decided, time(16, 0)))
+            tl.save()
+            if showcase:
+                _demo_addition(tl, admin, tl.approved_at + timedelta(days=10))
+            approved += 1
+    log(f"慰问对象名单：{approved} 份已审定")
+    return approved
+
+
+def _demo_removal(tl: TargetList, admin, at) -> int:
+    entry = TargetListEntry.objects.filter(target_list=tl, listed=True).select_related("beneficiary").order_by("id").first()
+    if entry is None:
+        return 0
+    entry.listed, entry.removed_at, entry.removed_by = False, at, admin
+    entry.removed_reason = "子女已接至城区赡养，本人申请不再列入，经村两委核实"
+    entry.save()
+    return 1
+
+
+def _demo_addition(tl: TargetList, admin, at) -> None:
+    on_list = TargetListEntry.objects.filter(target_list=tl).values("beneficiary_id")
+    person = (
+        Beneficiary.objects.filter(town_id=tl.town_id, status=Beneficiary.Status.ACTIVE)
+        .exclude(pk__in=on_list)
+        .order_by("id")
+        .first()
+    )
+    if person is None:
+        return
+    TargetListEntry.objects.create(
+        target_list=tl,
+        beneficiary=person,
+        town_id=tl.town_id,
+        cell_id=person.cell_id,
+        source=TargetListEntry.Source.ADDED,
+        added_at=at,
+        added_by=admin,
+        added_after_approval=True,
+        added_reason="突发重病住院，家庭临时困难，经村两委提名、镇党委同意增补",
+    )
