@@ -58,6 +58,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "coi.declare": ("申报近亲属（亲情牌防范）", FIELD),
     "coi.view": ("查看本镇干部亲属申报情况", frozenset({TOWN_ADMIN})),
     "user.reset_password": ("重置本镇账号密码", frozenset({TOWN_ADMIN, SYSADMIN})),
+    "system.status": ("查看系统运行状态（数据库、缓存、后台任务）", frozenset({SYSADMIN})),
 }
 
 READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})
