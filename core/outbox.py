@@ -133,7 +133,7 @@ def run_task(name: str, **kwargs) -> OutboxEvent:
 
 
 def _send_tasks(key: str, payloads: list[dict]) -> None:
-    from celery import current_app
+    from django.utils.module_loading import import_string
 
     sent = set()
     for payload in payloads:
@@ -141,7 +141,7 @@ def _send_tasks(key: str, payloads: list[dict]) -> None:
         if ident in sent:  # the same job asked twice before it ran: once is enough (the tasks are idempotent)
             continue
         sent.add(ident)
-        current_app.tasks[payload["task"]].apply_async(kwargs=payload["kwargs"])
+        import_string(payload["task"]).apply_async(kwargs=payload["kwargs"])
 
 
 register(TASK_TOPIC, _send_tasks)
