@@ -35,10 +35,31 @@ def register(topic: str, handler: Callable[[str, list[dict]], None]) -> None:
         _handlers[topic].append(handler)
 
 
-def announce(topic: str, *, key: str = "", payload: dict | None = None, delay: int = 0) -> OutboxEvent:
+def _already_announced(topic: str, key: str, payload: dict | None) -> bool:
+    """The same announcement twice in one transaction (a visit with two grants and a demand all
+    change one campaign) is written once. Django replaces the connection's on-commit list when a
+    transaction or savepoint ends, so a set tied to that list forgets what a rollback undid."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return False
+    seen = getattr(connection, "_nuanxin_outbox_seen", None)
+    if seen is None or seen[0] is not connection.run_on_commit:
+        seen = (connection.run_on_commit, set())
+        connection._nuanxin_outbox_seen = seen
+    ident = (topic, str(key), repr(sorted((payload or {}).items())))
+    if ident in seen[1]:
+        return True
+    seen[1].add(ident)
+    return False
+
+
+def announce(topic: str, *, key: str = "", payload: dict | None = None, delay: int = 0) -> OutboxEvent | None:
     """Record work to do after this transaction commits; ``delay`` seconds later at the earliest
-    (in-process Celery, the demo and the tests, ignores the delay: there is no later)."""
+    (in-process Celery, the demo and the tests, ignores the delay: there is no later). None when
+    this transaction already announced the same."""
     eager = settings.CELERY_TASK_ALWAYS_EAGER
+    if _already_announced(topic, key, payload):
+        return None
     now = timezone.now()
     event = OutboxEvent.objects.create(
         topic=topic, key=str(key), payload=payload or {}, available_at=now + timedelta(seconds=0 if eager else delay)
@@ -124,7 +145,7 @@ def _beat(name: str, detail: str = "") -> None:
 TASK_TOPIC = "task"
 
 
-def run_task(name: str, **kwargs) -> OutboxEvent:
+def run_task(name: str, **kwargs) -> OutboxEvent | None:
     """Queue the Celery task ``name`` (its dotted name) with ``kwargs`` once this transaction
     commits: in place of ``transaction.on_commit(lambda: task.delay(...))``, whose broker error
     after commit turned a saved write into an error page and lost the job."""

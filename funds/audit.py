@@ -385,6 +385,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.locked": "账号被锁定",
     "account.password_change": "修改密码",
     "account.password_reset": "重置密码",
+    "account.setup_admin": "创建首个系统管理员",
     "beneficiary.create": "新增慰问对象",
     "beneficiary.update": "修改慰问对象",
     "beneficiary.status": "变更对象状态",

@@ -245,7 +245,7 @@ def busy_grant(cast):
     return corrected
 
 
-GRANT_PAGE_QUERIES = 7  # user, cadre, the grant, the person's grants, corrections, history (+ a grid worker's cells)
+GRANT_PAGE_QUERIES = 8  # session, user, cadre, the grant, the person's grants, corrections, history (+ a grid worker's cells)
 
 
 @pytest.mark.parametrize("role", ["inspector", "town_cadre", "grid_worker"])

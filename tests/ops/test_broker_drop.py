@@ -39,9 +39,9 @@ def _wait(condition, seconds, what):
 def _send(url, countdown=0):
     from celery import Celery
 
-    app = Celery("probe", broker=url)
-    app.send_task("core.tasks.drain_outbox", countdown=countdown)
-    app.pool.force_close_all()
+    app = Celery("probe", broker=url, set_as_current=False)
+    with app.connection_for_write() as connection:
+        app.send_task("core.tasks.drain_outbox", countdown=countdown, connection=connection)
 
 
 def _stamp(name):
