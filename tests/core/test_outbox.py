@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.db import transaction
 from django.test import RequestFactory
+from django.utils import timezone
 
 from core import outbox
 from core.middleware import SaveTrackerMiddleware
@@ -81,11 +82,22 @@ def test_announcements_follow_the_transaction_and_coalesce(db, now):
         outbox.announce("test.thing", key="1")
         raise RuntimeError("rolled back")
     assert not OutboxEvent.objects.filter(topic="test.thing").exists()
+    # Once per transaction: a visit with two grants and a demand changes one campaign once.
     for _ in range(3):
         outbox.announce("test.thing", key="1")
     outbox.announce("test.thing", key="2")
-    assert outbox.drain()["handled"] == 2
-    assert sorted(seen) == [("1", 3), ("2", 1)]
+    assert OutboxEvent.objects.filter(topic="test.thing", key="1").count() == 1
+    # What a rolled-back savepoint announced is announced again after it.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.announce("test.thing", key="3")
+        raise RuntimeError("savepoint rolled back")
+    outbox.announce("test.thing", key="3")
+    assert OutboxEvent.objects.filter(topic="test.thing", key="3").count() == 1
+    # Events of one key from several transactions are handled once.
+    for _ in range(2):
+        OutboxEvent.objects.create(topic="test.thing", key="4", available_at=timezone.now())
+    assert outbox.drain()["handled"] == 4
+    assert sorted(seen) == [("1", 1), ("2", 1), ("3", 1), ("4", 2)]
 
 
 def test_a_failing_handler_keeps_its_events_and_backs_off(db, now):
