@@ -190,10 +190,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60),
     "socket_timeout": 30,  # a silently dropped connection is noticed, then re-established
-    "socket_connect_timeout": 10,
+    "socket_connect_timeout": 2,
+    # A sender (a web request, the drain) tries the broker once, briefly: kombu's default retries
+    # forever, which would hold the request while Redis is down. The worker's own connection
+    # retries on its own terms (it waits the outage out and reconnects).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a broker outage, however long
+# Sending a task never holds a web request: one try within 2 s, then the outbox keeps the work
+# (core/outbox.py) and the beat drain sends it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered (acks late), not run twice at once
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 # Times are Asia/Shanghai (CELERY_TIMEZONE).

@@ -38,20 +38,20 @@ def broker_down(settings):
     from celery import current_app
 
     conf = current_app.conf
-    saved = (conf.task_always_eager, conf.broker_url, conf.broker_connection_timeout, conf.task_publish_retry)
+    saved = (conf.task_always_eager, conf.broker_write_url)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     conf.task_always_eager = False
-    conf.broker_url = DEAD_BROKER
-    conf.broker_connection_timeout = 1
-    conf.task_publish_retry = False
-    current_app.pool.force_close_all()
+    conf.broker_write_url = DEAD_BROKER
+    # Connection and producer pools of their own, for the dead broker; the suite's come back after.
+    pools = (current_app._pool, current_app.amqp._producer_pool)
+    current_app._pool = current_app.amqp._producer_pool = None
     yield
-    conf.task_always_eager, conf.broker_url, conf.broker_connection_timeout, conf.task_publish_retry = saved
-    current_app.pool.force_close_all()
+    conf.task_always_eager, conf.broker_write_url = saved
+    current_app._pool, current_app.amqp._producer_pool = pools
 
 
 def test_a_visit_saved_while_the_broker_is_down_is_a_success_and_its_refresh_waits(
-    grid, cast, now, broker_down, django_capture_on_commit_callbacks
+    grid, cast, now, broker_down, django_capture_on_commit_callbacks, caplog
 ):
     """The reported fault: Redis died between the commit and queuing the dashboard refresh, the
     cadre saw "未保存" and entered the visit again. Now the save answers as a save, and the refresh
@@ -61,6 +61,7 @@ def test_a_visit_saved_while_the_broker_is_down_is_a_success_and_its_refresh_wai
     with django_capture_on_commit_callbacks(execute=True):
         response = grid.post(form_url, form_data(cast, idempotency_key=form_url.rsplit("=", 1)[1]))
     assert response.status_code == 302  # to the visit's page, not the error page
+    assert "could not queue a drain" in caplog.text and "111" in caplog.text  # the broker refused the connection
     assert counts()["visits"] == before["visits"] + 1
     pending = OutboxEvent.objects.filter(done_at__isnull=True, topic=outbox.CAMPAIGN_CHANGED)
     assert pending.count() >= 1

@@ -429,7 +429,7 @@ def test_recompute_button_queues_the_job_for_inspectors(client, cast, django_cap
     assert response.status_code == 302
     # Queued through the outbox (core/outbox.py) and run once.
     queued = OutboxEvent.objects.get(topic="task")
-    assert queued.payload["task"] == "funds.tasks.run_inspection_task" and queued.done_at is not None
+    assert queued.payload["task"] == "funds.tasks.run_inspection_task" and queued.done_at is not None, queued.last_error
     with unscoped():
         assert InspectionFlag.objects.filter(rule=Rule.NO_RECEIPT).exists()
         record = AuditRecord.objects.get(action="inspection.run")
