@@ -1,9 +1,9 @@
 """A Redis cache that fails open (issue 14 §1): with Redis down or frozen every read is a miss,
 every write is dropped, and the page goes on from the database.
 
-Each call has a short socket timeout (CACHE_TIMEOUT_SECONDS), and after a failure the cache is not
-tried again for CACHE_RETRY_SECONDS, so an outage costs one slow call per process every few seconds,
-not one per cache call.
+Each call has a short socket timeout (OPTIONS socket_timeout, 0.5 s), and after a failure the
+cache is not tried again for 5 s (OPTIONS retry_seconds), so an outage costs one slow call per
+process every few seconds, not one per cache call.
 """
 
 from __future__ import annotations

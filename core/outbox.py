@@ -58,14 +58,21 @@ def announce(topic: str, *, key: str = "", payload: dict | None = None, delay: i
     (in-process Celery, the demo and the tests, ignores the delay: there is no later). None when
     this transaction already announced the same."""
     eager = settings.CELERY_TASK_ALWAYS_EAGER
-    if _already_announced(topic, key, payload):
-        return None
-    now = timezone.now()
-    event = OutboxEvent.objects.create(
-        topic=topic, key=str(key), payload=payload or {}, available_at=now + timedelta(seconds=0 if eager else delay)
-    )
-    transaction.on_commit(lambda: kick(countdown=0 if eager else delay))
+    countdown = 0 if eager else delay
+    event = None
+    if not _already_announced(topic, key, payload):
+        event = OutboxEvent.objects.create(
+            topic=topic, key=str(key), payload=payload or {}, available_at=timezone.now() + timedelta(seconds=countdown)
+        )
+    transaction.on_commit(lambda: _committed(countdown=countdown))
     return event
+
+
+def _committed(*, countdown: int) -> None:
+    # What this transaction announced is out of its hands now: a later announcement is new work
+    # (tests that run on-commit callbacks inside their own transaction rely on this too).
+    transaction.get_connection()._nuanxin_outbox_seen = None
+    kick(countdown=countdown)
 
 
 def kick(*, countdown: int = 0) -> None:
