@@ -47,6 +47,14 @@ def register_fact(name: str, reader: Callable[[], object]) -> None:
     _facts[name] = reader
 
 
+_after_restore: list[Callable[[], object]] = []
+
+
+def register_after_restore(hook: Callable[[], object]) -> None:
+    """An app puts back what pg_restore --no-privileges leaves out (funds: the application role's grants)."""
+    _after_restore.append(hook)
+
+
 def key_fingerprints() -> dict[str, str]:
     """sha256 prefixes of every *_KEY setting: enough to tell keys apart, useless to an attacker."""
     found = {}
@@ -217,6 +225,8 @@ def restore(directory: Path, *, allow_other_keys: bool = False, log=print) -> di
     media.mkdir(parents=True, exist_ok=True)
     with tarfile.open(directory / manifest["files"]["media"]["name"]) as tar:
         tar.extractall(media, filter="data")
+    for hook in _after_restore:
+        hook()
     log("verify_audit …")
     call_command("verify_audit", stdout=_Sink(log))
     with connection.cursor() as cursor:

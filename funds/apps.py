@@ -16,6 +16,7 @@ class FundsConfig(AppConfig):
         from core import backup
 
         backup.register_fact("audit_head", _audit_head)
+        backup.register_after_restore(db_roles.grant_app_role)
 
 
 def _audit_head():

@@ -92,6 +92,13 @@ def test_backup_then_restore_into_a_fresh_database_verifies(cast, settings, tmp_
         # The append-only triggers came back with the schema.
         with pytest.raises(psycopg.errors.RaiseException):
             restored.execute("DELETE FROM funds_auditrecord")
+    if settings.DATABASE_APP_ROLE:
+        # pg_restore --no-privileges drops the grants; the restore gives the application's role its own
+        # back (it reads visits, and still cannot change a grant's amount).
+        with psycopg.connect(_admin_dsn(fresh_database), options=f"-c role={settings.DATABASE_APP_ROLE}") as app:
+            assert app.execute("SELECT COUNT(*) FROM visits_visit").fetchone()[0] == visits
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute("UPDATE funds_disbursement SET amount = 1")
 
     # A second restore into the now non-empty database is refused, naming why.
     again = subprocess.run(  # noqa: S603
