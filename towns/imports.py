@@ -320,6 +320,7 @@ class Reference:
     cell_aliases: dict[tuple[int, str], GridCell] = field(default_factory=dict)
     category_aliases: dict[str, Category] = field(default_factory=dict)
     small_cells: dict[int, list[GridCell]] = field(default_factory=dict)  # village id -> its small cells
+    _likely: dict[str, Village | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor, town_id: int) -> Reference:
@@ -375,6 +376,14 @@ class Reference:
         names = self.cells.get(village.pk, {})
         key = _norm(text)
         return names.get(key) or names.get(_norm(village.name) + key) or self.cell_aliases.get((village.pk, key))
+
+    def likely_village(self, text: str) -> Village | None:
+        """The one plausible village for an unknown name (towns/name_aliases.py), or None."""
+        key = _norm(text)
+        if key not in self._likely:
+            found = name_aliases.suggest_village(text, list({v.pk: v for v in self.villages.values()}.values()))
+            self._likely[key] = found[0] if len(found) == 1 else None
+        return self._likely[key]
 
     def category(self, text: str) -> Category | None:
         key = _norm(text)
@@ -637,9 +646,19 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
             else:
                 differs("village", village_text, village.name, "按本镇名称对应")
         cell_text = _text(cell("cell"))
+        likely = ref.likely_village(village_text) if village is None and village_text else None
         if not cell_text:
             if "cell" not in formulas:
                 fail("cell", "请填写网格（小网格名称或编号）")
+        elif likely is not None:
+            # The village is not mapped yet but only one is plausible: ask about its cell names in
+            # the same round, so mapping does not take one round per column.
+            if (
+                ref.cell(likely, cell_text) is None
+                and _norm(cell_text) not in ref.big_cells.get(likely.pk, set())
+                and ref.small_cells.get(likely.pk)
+            ):
+                result.unknown_name(NameAlias.Kind.CELL, cell_text, number, likely)
         elif village is not None:
             cell_obj = ref.cell(village, cell_text)
             if cell_obj is None:
