@@ -678,8 +678,9 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 fail("categories", "请填写人员类别")
         else:
             stored_names = []
-            pending = False
-            for part in filter(None, _CATEGORY_SPLIT.split(category_text)):
+            pending = renamed = False
+            parts = list(filter(None, _CATEGORY_SPLIT.split(category_text)))
+            for part in parts:
                 category = ref.category(part)
                 if category is None:
                     pending = True
@@ -687,8 +688,15 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 elif category.pk not in category_ids:
                     category_ids.add(category.pk)
                     stored_names.append(category.name)
+                    renamed = renamed or _norm(part) != _norm(category.name)
             if not pending:
-                differs("categories", category_text, "、".join(stored_names), "拆分、按本镇名称对应")
+                note = "、".join(
+                    filter(
+                        None,
+                        [f"拆分为{len(stored_names)}项" if len(stored_names) > 1 else "", "按本镇名称对应" if renamed else ""],
+                    )
+                )
+                differs("categories", category_text, "、".join(stored_names), note)
 
         address = _text(cell("address"))
         if len(address) > 120:
