@@ -28,7 +28,8 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(
             attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "class": "form-control"}
         ),
-        help_text="Excel 工作簿，不超过 20 MB、10 万行；表头须含 姓名、身份证号、村（社区）、网格、人员类别。",
+        help_text=f"Excel 工作簿，不超过 {imports.MAX_BYTES // (1024 * 1024)} MB、{imports.MAX_ROWS // 10000} 万行；"
+        "表头须含 姓名、身份证号、村（社区）、网格、人员类别。",
     )
 
 
