@@ -1085,6 +1085,8 @@ def roster_confirm(*, actor, roster_import: RosterImport, enqueue: bool = True) 
         raise ValidationError("导入记录不存在或不在您的管辖范围内")
     if locked.status in {RosterImport.Status.IMPORTING, RosterImport.Status.DONE}:
         return locked  # double click, retry
+    if locked.status == RosterImport.Status.READY and locked.unknown_names:
+        raise ValidationError(f"还有 {len(locked.unknown_names)} 个名称没有对应，请先在预览中选择对应项")
     if locked.status == RosterImport.Status.READY and not locked.errors and not locked.can_confirm:
         raise ValidationError("文件中的人员都已在册且信息一致，没有需要导入的变更")
     if not locked.can_confirm:

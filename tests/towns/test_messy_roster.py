@@ -215,6 +215,11 @@ def test_nothing_picked_is_refused_and_an_unknown_name_is_never_guessed(
     roster_import = _upload(cadre_client, data, django_capture_on_commit_callbacks)
     assert [(e["name"], e["suggestions"]) for e in roster_import.unknown_names] == [("月亮湾", [])]
     assert not roster_import.can_confirm
+    with django_capture_on_commit_callbacks(execute=True):
+        response = cadre_client.post(reverse("towns:import_confirm", args=[roster_import.pk]), follow=True)
+    assert "还有 1 个名称没有对应" in response.content.decode()
+    with unscoped():
+        assert not Beneficiary.objects.filter(name="甲").exists()
     roster_import = _map(cadre_client, roster_import, django_capture_on_commit_callbacks, {"name-0": ""})
     assert roster_import.unknown_names and roster_import.status == RosterImport.Status.READY
     with unscoped():
