@@ -44,6 +44,15 @@ if not DEBUG and not DEMO_MODE:
     if AUDIT_HMAC_KEY == _DEV_AUDIT_HMAC_KEY or len(AUDIT_HMAC_KEY) < 16:
         raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set (16+ characters) when DEBUG is off")
 
+# Outside the demo, a missing database or broker is a start-up error, not a silent fallback to
+# SQLite (no audit triggers) or to Celery inside the web request (issue 14 §6).
+if not DEMO_MODE:
+    for _name in ("DATABASE_URL", "REDIS_URL"):
+        if not env_str(_name):
+            raise ImproperlyConfigured(
+                f"{_name} must be set (e.g. postgres://… / redis://…); only the demo (NUANXIN_DEMO=1) runs without it"
+            )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -60,6 +69,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "core",
     "towns",
     "visits",
     "funds",
@@ -73,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.SaveTrackerMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -122,7 +133,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "towns.auth_backend.CadreModelBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -153,12 +164,11 @@ AXES_VERBOSE = False
 # (等保 lockout per account), and per-IP lockout would lock out a whole town hall.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Idle sessions end after 30 minutes: every request pushes the expiry forward.
+# Idle sessions end after 30 minutes: requests push the expiry forward (at most one write a minute).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
 SESSION_SAVE_EVERY_REQUEST = True
-# Server-side sessions (a logout ends them) kept in Redis when there is one: saving the session
-# on every request (idle timeout) then costs no database write.
-SESSION_ENGINE = "towns.sessions" if env_str("REDIS_URL") else "django.contrib.sessions.backends.db"
+# Server-side sessions (a logout ends them) in the database: a Redis outage logs nobody out (core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not DEMO_MODE)
@@ -202,9 +212,36 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An unacknowledged task goes back to the queue after this long: longer than the longest job
+# (a county-scale roster import, ~10 s; the inspection run, ~1 min) and any countdown (20 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60),
+    "socket_timeout": 30,  # a silently dropped connection is noticed, then re-established
+    "socket_connect_timeout": 2,
+    # A sender (a web request, the drain) tries the broker once, briefly: kombu's default retries
+    # forever, which would hold the request while Redis is down. The worker's own connection
+    # retries on its own terms (it waits the outage out and reconnects).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a task never holds a web request: one try within 2 s, then the outbox keeps the work
+# (core/outbox.py) and the beat drain sends it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered (acks late), not run twice at once
+CELERY_RESULT_EXPIRES = timedelta(days=1)
 # Times are Asia/Shanghai (CELERY_TIMEZONE).
 CELERY_BEAT_SCHEDULE = {
     "sweep-roster-imports": {"task": "towns.tasks.sweep_roster_imports", "schedule": crontab(hour=3, minute=10)},
+    # Work announced by writes (core/outbox.py) is drained after each commit; this catches up after a broker outage.
+    "drain-outbox": {"task": "core.tasks.drain_outbox", "schedule": 60.0},
+    "purge-outbox": {"task": "core.tasks.purge_outbox", "schedule": crontab(hour=3, minute=50)},
+    # Jobs whose heartbeat stopped (a killed worker) are failed with a retry button (core/jobs.py).
+    "sweep-lost-imports": {"task": "towns.tasks.sweep_lost_roster_imports", "schedule": crontab(minute="*/2")},
+    "sweep-lost-exports": {"task": "reports.tasks.sweep_lost_exports", "schedule": crontab(minute="*/2")},
     # Inspection flags (funds/inspection.py) for the inspectors' morning; the run is idempotent.
     "run-inspection": {"task": "funds.tasks.run_inspection_task", "schedule": crontab(hour=2, minute=30)},
     # Overdue follow-ups rise to the town admin, then the county (visits/followup_escalation.py); idempotent.
@@ -255,7 +292,8 @@ if FOLLOWUP_ESCALATE_COUNTY_DAYS <= FOLLOWUP_ESCALATE_TOWN_DAYS:
     raise ImproperlyConfigured("FOLLOWUP_ESCALATE_COUNTY_DAYS must be greater than FOLLOWUP_ESCALATE_TOWN_DAYS")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (core/cache.py): with Redis down every read misses and pages go on from the database.
+    CACHES = {"default": {"BACKEND": "core.cache.FailOpenRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -329,3 +367,14 @@ if env_bool("NUANXIN_TESTING", False):
 # after it ended (late entries).
 DASHBOARD_REFRESH_DELAY = env_int("DASHBOARD_REFRESH_DELAY", 20, minimum=0)
 DASHBOARD_REFRESH_AFTER_DAYS = env_int("DASHBOARD_REFRESH_AFTER_DAYS", 30, minimum=0)
+
+# Health and job heartbeats (core/jobs.py, core/signals.py, core/health.py). A long job stamps its
+# row every JOB_HEARTBEAT_SECONDS; a running job silent for JOB_STALE_MINUTES (a queued one for
+# JOB_QUEUED_STALE_MINUTES) is failed by the two-minute sweeps. /readyz calls the worker or beat
+# down when its last sign of life is older than these.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 30, minimum=1)
+JOB_STALE_MINUTES = env_int("JOB_STALE_MINUTES", 3, minimum=1)
+JOB_QUEUED_STALE_MINUTES = env_int("JOB_QUEUED_STALE_MINUTES", 30, minimum=1)
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30, minimum=1)
+READY_WORKER_STALE_SECONDS = env_int("READY_WORKER_STALE_SECONDS", 120, minimum=10)
+READY_BEAT_STALE_SECONDS = env_int("READY_BEAT_STALE_SECONDS", 180, minimum=10)

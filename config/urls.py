@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core import views as core_views
 from towns.views import accounts, home
 
 admin.site.site_header = "暖心走访慰问 · 后台管理"
@@ -10,7 +11,8 @@ admin.site.index_title = "数据维护"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("healthz", home.healthz, name="healthz"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("accounts/login/", accounts.Login.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", accounts.PasswordChange.as_view(), name="password_change"),
@@ -21,3 +23,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "core.views.server_error"

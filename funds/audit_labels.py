@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.password_change": "修改密码",
     "account.password_reset": "重置密码",
     "account.unlock": "解除登录锁定",
+    "account.setup_admin": "创建首个系统管理员",
     # ID-number checks (towns/idchecks.py)
     "id_check.elsewhere": "核查他处登记的身份证号",
     "id_check.limited": "身份证号核查超过每日上限",

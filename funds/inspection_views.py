@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core import outbox
 from funds import audit, inspection_selectors, services
 from funds.models import Finding, InspectionFlag
 from funds.services import DECLARATION_RELATIONS
@@ -72,10 +73,9 @@ def flag_detail(request, pk):
 @require_POST
 def flags_run(request):
     """重新计算: queue the job once this request's work is committed (eager in the demo and tests)."""
-    from funds.tasks import run_inspection_task
 
     user_id = request.user.pk
-    transaction.on_commit(lambda: run_inspection_task.delay(actor_id=user_id))
+    outbox.run_task("funds.tasks.run_inspection_task", actor_id=user_id)
     messages.info(request, "已开始重新计算监督预警，稍后刷新本页查看结果")
     return redirect(reverse("funds:flag_list"))
 

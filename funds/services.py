@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import outbox
 from funds import audit
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, Receipt, StockMovement
-from reports.rollups import refresh_soon
 from towns.models import Beneficiary, Cadre, Town
 from towns.permissions import require
 from towns.scoping import unscoped
@@ -158,7 +158,7 @@ def disbursement_create(
             recorded_by=grant.recorded_by,
             stock_after=stock_after,
         )
-    refresh_soon(grant.campaign_id)
+    outbox.campaign_changed(grant.campaign_id)
     return grant, True
 
 
@@ -255,7 +255,7 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
             source=reason.strip()[:120],
             recorded_by=grant.voided_by,
         )
-    refresh_soon(grant.campaign_id)
+    outbox.campaign_changed(grant.campaign_id)
     return grant
 
 
@@ -299,7 +299,7 @@ def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") 
         after=audit.snapshot(grant, fields=fields),
         reason=note or ("审批通过" if approve else ""),
     )
-    refresh_soon(grant.campaign_id)
+    outbox.campaign_changed(grant.campaign_id)
     return grant
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from core import jobs, outbox
 from funds import audit
 from reports.exporters import EXPORTERS
 from reports.models import ExportJob, export_storage
@@ -40,7 +41,6 @@ def export_request(*, actor, name: str, params) -> ExportJob:
     Checks the role (export.personal) and the filter (the page's own FilterSet, on the actor's
     scope); records who asked for which rows; the file is built by ``build_export`` after commit.
     """
-    from reports.tasks import build_export
 
     require(actor, "export.personal")
     if name not in EXPORTERS:
@@ -66,7 +66,7 @@ def export_request(*, actor, name: str, params) -> ExportJob:
         object_repr=f"{exporter.title} #{job.pk}",
         after={"export": name, "title": exporter.title, "filters": job.params},
     )
-    transaction.on_commit(lambda: build_export.delay(job.pk))
+    outbox.run_task("reports.tasks.build_export", job_id=job.pk)
     return job
 
 
@@ -141,6 +141,25 @@ def export_download(*, actor, job: ExportJob):
                 filters={"export": job.exporter, "job": job.pk, **job.params},
             )
     return handle
+
+
+LOST_MESSAGE = "生成中断（后台处理程序停止），文件未生成。请点击“重试”重新生成"
+
+
+def sweep_lost_exports(*, now=None) -> int:
+    """Every few minutes (beat): a job whose heartbeat stopped (core/jobs.py) is marked failed."""
+    with unscoped():
+        lost = jobs.stale(
+            ExportJob.objects.all(), running=(ExportJob.Status.RUNNING,), queued=(ExportJob.Status.QUEUED,), now=now
+        )
+        return lost.update(status=ExportJob.Status.FAILED, error=LOST_MESSAGE, finished_at=timezone.now())
+
+
+def export_retry(*, actor, job: ExportJob) -> ExportJob:
+    """重试: the same export asked again (a new job; the failed one stays in the list until it expires)."""
+    if job.status != ExportJob.Status.FAILED:
+        raise ValidationError({"__all__": ["只有失败的导出可以重试"]})
+    return export_request(actor=actor, name=job.exporter, params=job.params)
 
 
 def sweep_exports(*, now=None) -> int:

@@ -59,6 +59,20 @@ def export_start(request):
 
 
 @permission_required("export.personal")
+@require_POST
+def export_retry(request, pk):
+    """重试 a failed export: the same rows asked again, as a new job."""
+    job = get_for_user_or_404(ExportJob.objects.all(), request.user, pk=pk)
+    try:
+        new = export_services.export_retry(actor=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, "无法重试：" + "；".join(error.messages))
+    else:
+        messages.success(request, f"已重新开始生成“{new.title}”，完成后可在本页下载。")
+    return redirect("reports:exports")
+
+
+@permission_required("export.personal")
 @require_safe
 def export_download(request, pk):
     job = get_for_user_or_404(ExportJob.objects.all(), request.user, pk=pk)

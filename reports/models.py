@@ -398,6 +398,8 @@ class ExportJob(models.Model):
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Stamped by the running job every half minute (core/jobs.py); none for minutes: the job is lost.
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
     expires_at = models.DateTimeField("到期时间", db_index=True)
 
     objects = ExportJobQuerySet.as_manager()

@@ -13,8 +13,9 @@ not fit the dashboard's 50 ms. So a refresh writes, for one campaign and in one 
 
 Because "reached" is counted on the day of a person's *first* visit, coverage up to any day is a
 plain SUM, and so is every other figure over any date range. Readers (reports/selectors.py) sum
-a few hundred rows. Writers (visits, grants, activities, follow-ups, imports) call refresh_soon(),
-which queues one refresh per campaign after commit; a beat job refreshes the running campaigns
+a few hundred rows. Writers (visits, grants, activities, follow-ups, imports) announce the change in
+their own transaction (core/outbox.py: "campaign X changed", "town Y's registry changed"); the
+outbox drain refreshes each campaign once per burst after commit; a beat job refreshes the running campaigns
 every few minutes as well, so a missed signal costs minutes of staleness, never a wrong figure
 for long. The page says when its figures were computed.
 """
@@ -25,7 +26,6 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -206,45 +206,20 @@ def campaigns_to_refresh(*, today=None) -> list[int]:
 
 
 def refresh_town_campaigns(town_id: int) -> None:
-    """After a change to a town's registry (a roster import): refresh the town's live campaigns."""
+    """After a change to a town's registry (a roster import, a zone): refresh the town's live campaigns."""
     from visits.models import Campaign
 
     recent = timezone.localdate() - timedelta(days=settings.DASHBOARD_REFRESH_AFTER_DAYS)
     with unscoped():
         ids = list(Campaign.objects.filter(towns=town_id, ends_on__gte=recent).values_list("pk", flat=True))
     for campaign_id in ids:
-        refresh_soon(campaign_id)
+        refresh_campaign(campaign_id)
 
 
-def _queued_key(campaign_id: int) -> str:
-    return f"dashboard-refresh-queued:{campaign_id}"
+def on_campaign_changed(key: str, payloads: list[dict]) -> None:
+    """Outbox handler (core/outbox.py, registered in reports/apps.py): one refresh per burst."""
+    refresh_campaign(int(key))
 
 
-_eager_started: dict[int, float] = {}
-
-
-def refresh_soon(campaign_id: int | None) -> None:
-    """Called by the services that change what the dashboards count: after the write commits,
-    queue one refresh of the campaign, delayed a little so a burst of visits costs one rebuild."""
-    if campaign_id is None:
-        return
-    requested = time.monotonic()
-
-    def enqueue():
-        from reports.tasks import refresh_dashboard
-
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            # In-process Celery (the demo): refresh now, once per commit (a visit with a grant
-            # asks twice; a refresh that started after the request covers it).
-            if _eager_started.get(campaign_id, -1.0) < requested:
-                _eager_started[campaign_id] = time.monotonic()
-                refresh_dashboard.delay(campaign_id=campaign_id)
-        elif cache.add(_queued_key(campaign_id), 1, timeout=settings.DASHBOARD_REFRESH_DELAY + 60):
-            refresh_dashboard.apply_async(kwargs={"campaign_id": campaign_id}, countdown=settings.DASHBOARD_REFRESH_DELAY)
-
-    transaction.on_commit(enqueue)
-
-
-def mark_started(campaign_id: int) -> None:
-    """The queued refresh has started: writes from now on queue the next one."""
-    cache.delete(_queued_key(campaign_id))
+def on_town_registry_changed(key: str, payloads: list[dict]) -> None:
+    refresh_town_campaigns(int(key))

@@ -7,8 +7,10 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core.jobs import heartbeat
 from funds.audit import audit_context
 from funds.models import AuditRecord
+from reports.models import ExportJob
 from reports.services import BulletinPublished, bulletin_draft
 from towns.scoping import guarded
 
@@ -33,14 +35,13 @@ def draft_weekly_bulletin(self) -> dict:
     return {"week": week.isoformat(), "pk": bulletin.pk, "year": bulletin.year}
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def refresh_dashboard(self, campaign_id: int) -> dict:
-    """Rebuild one campaign's dashboard rollups (queued on commit by the services). Idempotent."""
-    from reports.rollups import mark_started, refresh_campaign
+    """Rebuild one campaign's dashboard rollups (by hand or from the shell; writes go through the outbox). Idempotent."""
+    from reports.rollups import refresh_campaign
 
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    mark_started(campaign_id)
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
         state = refresh_campaign(campaign_id)
     return {"campaign": campaign_id, "took_ms": state.took_ms}
@@ -61,16 +62,24 @@ def refresh_dashboards(self) -> dict:
 # --- spreadsheet exports (issue 7 §3) ----------------------------------------------------------
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def build_export(self, job_id: int) -> dict:
     """Build one queued export (reports/export_services.py). Idempotent: a finished job is left as it is."""
     from reports.export_services import export_build
 
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
+    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard, heartbeat(ExportJob, job_id):
         job = export_build(job_id=job_id)
     return {"job": job_id, "status": job.status if job else None}
+
+
+@shared_task
+def sweep_lost_exports() -> dict:
+    """Every few minutes (beat): exports whose heartbeat stopped are marked failed, with a retry button."""
+    from reports import export_services
+
+    return {"lost": export_services.sweep_lost_exports()}
 
 
 @shared_task(bind=True)

@@ -29,4 +29,5 @@ urlpatterns = [
     path("exports/", export_views.exports, name="exports"),
     path("exports/new/", export_views.export_start, name="export_start"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
 ]

@@ -159,6 +159,7 @@ def _tongcheng_visit(cast):
 MATRIX: dict[str, Row] = {
     "home": Row(get=logged_in(200, county_viewer=302, inspector=302, sysadmin=302), post=logged_in(405)),
     "healthz": Row(get=everyone(200), post=everyone(405)),
+    "readyz": Row(get=everyone(200), post=everyone(405)),
     "login": Row(get=statuses(302, anonymous=200), post=statuses(302, anonymous=200)),
     "logout": Row(get=everyone(405), post=everyone(302)),
     "password_change": Row(get=logged_in(200), post=logged_in(200)),
@@ -290,6 +291,11 @@ MATRIX: dict[str, Row] = {
         kwargs=tongcheng_import,
     ),
     "towns:import_sheet": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_import,
+    ),
+    "towns:import_retry": Row(
         get=logged_in(403, town_cadre=405, town_admin=405),
         post=logged_in(403, town_cadre=404, town_admin=404),
         kwargs=tongcheng_import,
@@ -534,6 +540,11 @@ MATRIX: dict[str, Row] = {
         post=logged_in(403, town_admin=404),
         kwargs=tongcheng_target_entry,
         post_data=lambda cast: {"reason": "矩阵测试"},
+    ),
+    "reports:export_retry": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405, county_viewer=405, inspector=405),
+        post=logged_in(403, town_cadre=404, town_admin=404, county_viewer=404, inspector=404),
+        kwargs=tongcheng_export_job,
     ),
 }
 

@@ -34,8 +34,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core import jobs, outbox
 from funds import audit
-from reports.rollups import refresh_town_campaigns
 from towns import bulk, idchecks, idnumbers, name_aliases, visit_due
 from towns.models import (
     BENEFICIARY_AUDITED_FIELDS,
@@ -1001,9 +1001,7 @@ def roster_upload(*, actor, upload, enqueue: bool = True) -> RosterImport:
     roster_import.file.save("roster.xlsx", upload, save=False)
     roster_import.save()
     if enqueue:
-        from towns.tasks import check_roster_import
-
-        transaction.on_commit(lambda: check_roster_import.delay(roster_import.pk))
+        outbox.run_task("towns.tasks.check_roster_import", import_id=roster_import.pk)
     return roster_import
 
 
@@ -1098,12 +1096,11 @@ def roster_confirm(*, actor, roster_import: RosterImport, enqueue: bool = True) 
         confirmed_at=timezone.now(),
         progress=0,
         message="正在导入",
+        heartbeat_at=timezone.now(),  # queued now: the lost-job sweep counts from here
     )
     _set_progress(locked.pk, 0)
     if enqueue:
-        from towns.tasks import run_roster_import
-
-        transaction.on_commit(lambda: run_roster_import.delay(locked.pk))
+        outbox.run_task("towns.tasks.run_roster_import", import_id=locked.pk)
     return locked
 
 
@@ -1119,13 +1116,12 @@ def _recheck(roster_import: RosterImport, *, enqueue: bool, **values) -> RosterI
         preview=[],
         skipped=[],
         finished_at=None,
+        heartbeat_at=timezone.now(),  # queued now: the lost-job sweep counts from here
         **values,
     )
     _set_progress(roster_import.pk, 0)
     if enqueue:
-        from towns.tasks import check_roster_import
-
-        transaction.on_commit(lambda: check_roster_import.delay(roster_import.pk))
+        outbox.run_task("towns.tasks.check_roster_import", import_id=roster_import.pk)
     return roster_import
 
 
@@ -1217,7 +1213,7 @@ def run_commit(import_id: int) -> RosterImport:
                 message=f"已导入：新增 {len(result.creates):,} 人，更新 {len(result.updates):,} 人，无变化 {result.unchanged:,} 人",
             )
             # New or changed people change who the town's campaigns target (dashboards).
-            refresh_town_campaigns(roster_import.town_id)
+            outbox.town_registry_changed(roster_import.town_id)
     except _StillInvalid as invalid:
         result = invalid.result
         _update(
@@ -1529,19 +1525,57 @@ def template_workbook(*, actor) -> bytes:
 
 # --- housekeeping ---------------------------------------------------------------------------
 
-STALE_JOB = timedelta(hours=1)
 KEEP_UNIMPORTED_FILES = timedelta(days=7)
 
 
+LOST_MESSAGES = {
+    RosterImport.Status.UPLOADED: "后台处理未能开始（可能正在维护），未写入任何数据。请点击“重试”",
+    RosterImport.Status.CHECKING: "校验中断（后台处理程序停止），未写入任何数据。请点击“重试”",
+    RosterImport.Status.IMPORTING: "导入中断（后台处理程序停止），已全部撤销，未写入任何数据。请点击“重试”",
+}
+
+
+def sweep_lost(*, now=None) -> int:
+    """Every few minutes (beat): a job whose heartbeat stopped (core/jobs.py) is marked failed
+    with a retry button. Its transaction rolled back with the process: nothing was written."""
+    with unscoped():
+        lost = list(
+            jobs.stale(
+                RosterImport._base_manager.all(),
+                running=(RosterImport.Status.CHECKING, RosterImport.Status.IMPORTING),
+                queued=(RosterImport.Status.UPLOADED,),
+                now=now,
+            ).values_list("pk", "status")
+        )
+    for import_id, status in lost:
+        mark_failed(import_id, LOST_MESSAGES[status])
+    return len(lost)
+
+
+@transaction.atomic
+def roster_retry(*, actor, roster_import: RosterImport) -> RosterImport:
+    """重试: a job that died is checked again from the kept file; the person then confirms as usual
+    (the registry may have changed since). A second click does nothing."""
+    require(actor, "registry.import")
+    locked = RosterImport.objects.for_user(actor).select_for_update().filter(pk=roster_import.pk).first()
+    if locked is None:
+        raise ValidationError("导入记录不存在或不在您的管辖范围内")
+    if locked.is_running:
+        return locked
+    if not locked.can_retry:
+        raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能重试；请重新上传")
+    _update(locked, status=RosterImport.Status.UPLOADED, progress=0, message="", finished_at=None, heartbeat_at=timezone.now())
+    _set_progress(locked.pk, 0)
+    outbox.run_task("towns.tasks.check_roster_import", import_id=locked.pk)
+    return locked
+
+
 def sweep(*, now=None) -> dict:
-    """Nightly: a job lost for an hour is marked failed (its transaction rolled back, nothing was
-    written), and rosters never imported lose their file after a week: they hold whole ID numbers."""
+    """Nightly: a job lost long ago is marked failed (sweep_lost does this within minutes), and
+    rosters never imported lose their file after a week: they hold whole ID numbers."""
     now = now or timezone.now()
     running = [RosterImport.Status.UPLOADED, RosterImport.Status.CHECKING, RosterImport.Status.IMPORTING]
-    stale = RosterImport._base_manager.filter(status__in=running, created_at__lt=now - STALE_JOB)
-    stale_ids = list(stale.values_list("pk", flat=True))
-    for import_id in stale_ids:
-        mark_failed(import_id, "任务中断（超过1小时未完成），未写入任何数据，请重新上传")
+    lost = sweep_lost(now=now)
     old = (
         RosterImport._base_manager.exclude(file="").exclude(status__in=running).filter(created_at__lt=now - KEEP_UNIMPORTED_FILES)
     )
@@ -1549,4 +1583,4 @@ def sweep(*, now=None) -> dict:
     for roster_import in old:
         _discard_file(roster_import)
         discarded += 1
-    return {"stale": len(stale_ids), "files_discarded": discarded}
+    return {"stale": lost, "files_discarded": discarded}

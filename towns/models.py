@@ -444,6 +444,8 @@ class RosterImport(AreaScoped):
     message = models.CharField("说明", max_length=300, blank=True)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Stamped by the running job every half minute (core/jobs.py); none for minutes: the job is lost.
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
     confirmed_by = models.ForeignKey(
         Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="确认人"
     )
@@ -471,6 +473,11 @@ class RosterImport(AreaScoped):
     @property
     def is_running(self) -> bool:
         return self.status in {self.Status.UPLOADED, self.Status.CHECKING, self.Status.IMPORTING}
+
+    @property
+    def can_retry(self) -> bool:
+        # A job that died (no row errors: the file itself was fine as far as it got) can run again.
+        return self.status == self.Status.FAILED and not self.errors and bool(self.file)
 
     @property
     def can_confirm(self) -> bool:

@@ -65,6 +65,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "user.reset_password": ("重置本镇账号密码", frozenset({TOWN_ADMIN, SYSADMIN})),
     # PIPL: who opened whose personal data (towns/access_log.py); town admins see their town's.
     "access.log": ("查看个人信息查阅记录（谁看过）", frozenset({TOWN_ADMIN, INSPECTOR})),
+    "system.status": ("查看系统运行状态（数据库、缓存、后台任务）", frozenset({SYSADMIN})),
 }
 
 READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})

@@ -74,6 +74,10 @@ def cadre_of(user):
         return None
     if hasattr(user, "_nuanxin_cadre"):
         return user._nuanxin_cadre
+    relation = get_user_model().cadre.related
+    if relation.is_cached(user):  # read with the user (towns/auth_backend.py)
+        user._nuanxin_cadre = relation.get_cached_value(user)
+        return user._nuanxin_cadre
     from towns.models import Cadre
 
     cadre = Cadre._base_manager.select_related("town").filter(user_id=user.pk).first()

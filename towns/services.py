@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbox
 from funds import audit
-from reports.rollups import refresh_town_campaigns
 from towns import idchecks, idnumbers, visit_due
 from towns.dates import cn_date
 from towns.models import (
@@ -485,7 +485,7 @@ def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: dat
         cadre=cadre, town_id=town_id, cell=cell, household=household, starts_on=starts_on or timezone.localdate()
     )
     audit.record(actor=actor, action="assignment.create", obj=assignment, after=audit.snapshot(assignment))
-    refresh_town_campaigns(assignment.town_id)  # the dashboards' per-cadre zones
+    outbox.town_registry_changed(assignment.town_id)  # the dashboards' per-cadre zones
     return assignment
 
 
@@ -519,7 +519,7 @@ def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignme
         after={"ends_on": ends_on},
         reason=reason.strip(),
     )
-    refresh_town_campaigns(assignment.town_id)
+    outbox.town_registry_changed(assignment.town_id)
     return assignment
 
 

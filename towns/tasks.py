@@ -6,9 +6,11 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from core.jobs import heartbeat
 from funds.audit import audit_context
 from funds.models import AuditRecord
 from towns import imports
+from towns.models import RosterImport
 from towns.scoping import guarded
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,11 @@ def _job(task, channel: str):
             yield
 
 
-@shared_task(bind=True)
+# Idempotent jobs: acknowledged when done, and given back to the queue if the worker dies under them.
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def check_roster_import(self, import_id: int) -> None:
     """The dry run of an uploaded roster; idempotent (a checked import is left alone)."""
-    with _job(self, AuditRecord.Channel.IMPORT):
+    with _job(self, AuditRecord.Channel.IMPORT), heartbeat(RosterImport, import_id):
         try:
             imports.run_check(import_id)
         except Exception:
@@ -38,10 +41,10 @@ def check_roster_import(self, import_id: int) -> None:
             imports.mark_failed(import_id, "校验时发生意外错误，未写入任何数据。请稍后重新上传；如仍失败，请联系系统管理员")
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def run_roster_import(self, import_id: int) -> None:
     """Write a confirmed import, all or nothing; idempotent (a done import is left alone)."""
-    with _job(self, AuditRecord.Channel.IMPORT):
+    with _job(self, AuditRecord.Channel.IMPORT), heartbeat(RosterImport, import_id):
         try:
             imports.run_commit(import_id)
         except Exception:
@@ -49,6 +52,12 @@ def run_roster_import(self, import_id: int) -> None:
             imports.mark_failed(
                 import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员"
             )
+
+
+@shared_task
+def sweep_lost_roster_imports() -> dict:
+    """Every few minutes (beat): jobs whose heartbeat stopped are marked failed, with a retry button."""
+    return {"lost": imports.sweep_lost()}
 
 
 @shared_task

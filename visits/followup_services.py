@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import outbox
 from funds import audit
-from reports.rollups import refresh_soon
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, PartyBranch, Village
 from towns.permissions import require
@@ -91,7 +91,7 @@ def _commit(item, *, actor, recorder, action, before, kind=Ev.STATUS, from_statu
         followup=item, actor=recorder, kind=kind, from_status=from_status, to_status=to_status, note=note or reason
     )
     audit.record(actor=actor, action=action, obj=item, before=before, after=_snap(item), reason=reason)
-    refresh_soon(item.campaign_id)
+    outbox.campaign_changed(item.campaign_id)
     return item
 
 
@@ -198,7 +198,7 @@ def followup_raise(
     )
     FollowUpEvent.objects.create(followup=item, actor=recorder, kind=Ev.STATUS, to_status=item.status, note="登记")
     audit.record(actor=actor, action="followup.create", obj=item, after=audit.snapshot(item))
-    refresh_soon(item.campaign_id)
+    outbox.campaign_changed(item.campaign_id)
     return item
 
 

@@ -7,7 +7,7 @@ queryset starts from for_user().
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -102,6 +102,23 @@ def visit_by_key(user, key) -> Visit | None:
     if key is None:
         return None
     return Visit.objects.for_user(user).filter(idempotency_key=key).only("pk", "visited_at", "created_at").first()
+
+
+def recent_same_visit(user, person, *, key=None, within=timedelta(hours=1)) -> Visit | None:
+    """A visit of this person that this user logged within the last hour under another form: the
+    form asks before saving what looks like the same visit again (a cadre who re-entered a visit
+    after an error page, not knowing it had been saved)."""
+    from towns.scoping import cadre_of
+
+    cadre = cadre_of(user)
+    if cadre is None:
+        return None
+    recent = Visit.objects.for_user(user).filter(
+        beneficiary_id=person.pk, recorded_by_id=cadre.pk, created_at__gte=timezone.now() - within
+    )
+    if key is not None:
+        recent = recent.exclude(idempotency_key=key)
+    return recent.only("pk", "visited_at", "created_at").order_by("-created_at").first()
 
 
 def visit_for_page(user, pk) -> Visit:

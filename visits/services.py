@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbox
 from funds import audit
-from reports.rollups import refresh_soon
 from towns import visit_due
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
@@ -114,7 +114,7 @@ def visit_create(
     after = audit.snapshot(visit, exclude=("idempotency_key",))
     after["visitors"] = visitor_ids
     audit.record(actor=actor, action="visit.create", obj=visit, after=after)
-    refresh_soon(visit.campaign_id)
+    outbox.campaign_changed(visit.campaign_id)
     return visit, True
 
 
@@ -172,7 +172,7 @@ def followup_create(
     )
     FollowUpEvent.objects.create(followup=followup, actor=recorder, to_status=followup.status, note="登记")
     audit.record(actor=actor, action="followup.create", obj=followup, after=audit.snapshot(followup))
-    refresh_soon(followup.campaign_id)
+    outbox.campaign_changed(followup.campaign_id)
     return followup
 
 
@@ -512,5 +512,5 @@ def activity_create(
     if others:
         after["other_villages"] = sorted(p.pk for p in others)
     audit.record(actor=actor, action="activity.create", obj=activity, after=after)
-    refresh_soon(activity.campaign_id)
+    outbox.campaign_changed(activity.campaign_id)
     return activity, True

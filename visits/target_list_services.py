@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core import outbox
 from funds import audit
-from reports.rollups import refresh_soon
 from towns.dates import cn_date
 from towns.models import Beneficiary, Town
 from towns.permissions import require
@@ -157,7 +157,7 @@ def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetLi
         reason=reason,
     )
     if tl.approved:
-        refresh_soon(tl.campaign_id)
+        outbox.campaign_changed(tl.campaign_id)
     return entry
 
 
@@ -186,7 +186,7 @@ def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
         reason=reason,
     )
     if tl.approved:
-        refresh_soon(tl.campaign_id)
+        outbox.campaign_changed(tl.campaign_id)
     return entry
 
 
@@ -223,7 +223,7 @@ def target_list_approve(*, actor, target_list, decided_on: date, decided_by: str
     tl.approved_by, tl.approved_at = _actor_cadre(actor), timezone.now()
     tl.save(update_fields=["status", "decided_on", "decided_by", "decision_note", "approved_by", "approved_at"])
     audit.record(actor=actor, action="targetlist.approve", obj=tl, before=before, after=_snapshot(tl, people=listed), reason=note)
-    refresh_soon(tl.campaign_id)
+    outbox.campaign_changed(tl.campaign_id)
     return tl
 
 

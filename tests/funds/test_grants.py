@@ -251,7 +251,7 @@ def busy_grant(cast):
     return corrected
 
 
-GRANT_PAGE_QUERIES = 8  # user, cadre, the grant, the person's grants, corrections, history, the names its ids stand for (one UNION) (+ a grid worker's cells)
+GRANT_PAGE_QUERIES = 8  # session, user with cadre, the grant, the person's grants, corrections, history, the names its ids stand for (one UNION) (+ a grid worker's cells)
 
 
 @pytest.mark.parametrize("role", ["inspector", "town_cadre", "grid_worker"])

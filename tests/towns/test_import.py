@@ -657,5 +657,5 @@ def test_sweep_fails_lost_jobs_and_drops_old_unimported_files(cast, settings, tm
     lost.refresh_from_db()
     old_failed.refresh_from_db()
     recent_failed.refresh_from_db()
-    assert lost.status == "failed" and "任务中断" in lost.message
+    assert lost.status == "failed" and "中断" in lost.message and lost.can_retry
     assert not old_failed.file and recent_failed.file

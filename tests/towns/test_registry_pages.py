@@ -250,7 +250,7 @@ def test_home_lists_what_the_grid_worker_must_do(client, cast, jan10, django_ass
         raised_on=date(2024, 1, 5),
     )
     client.force_login(cast.yeshan.grid_worker)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12):  # the session row, and the user read with their cadre (towns/auth_backend.py)
         response = client.get(reverse("home"))
     tasks = response.context["tasks"]
     assert [p.name for p in tasks["overdue"]] == ["李桂英"]  # only their cell
@@ -277,7 +277,7 @@ def test_a_visit_moves_the_person_from_overdue_to_later(client, cast, jan10):
 
 def test_home_for_a_town_cadre_shows_the_town_by_cell_and_by_cadre(client, cast, jan10, django_assert_max_num_queries):
     client.force_login(cast.yeshan.admin)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(18):  # the session row; user and cadre in one query
         response = client.get(reverse("home"))
     tasks = response.context["tasks"]
     assert tasks["overdue"] == []  # the admin answers for no cell or person yet

@@ -92,7 +92,7 @@ def test_the_page_costs_the_same_queries_for_one_cadre_or_five(client, cast, ys,
         assign(cast, cadre=user.cadre, cell=ys.other_cell if i % 2 else ys.cell)
         assign(cast, cadre=user.cadre, household=ys.household)
     assert queries() == first
-    # user, cadre, cadres, assignments, load through cells, load through households, unassigned cells
+    # session, user with cadre, cadres, assignments, load through cells, load through households, unassigned cells
     with django_assert_max_num_queries(7):
         response = client.get(url)
     assert len(response.context["cadres"]) == 8

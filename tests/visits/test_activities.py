@@ -285,7 +285,7 @@ def test_the_list_pages_with_a_constant_number_of_queries(client, cast, jan10, d
     for day in range(1, 40):
         create(cast, held_on=date(2024, 1, 1 + day % 9), campaign=None, organiser_name=f"队伍{day}")
     assert count_queries() == one
-    # user, cadre, COUNT, the page, the village choices of the filter
+    # session, user with cadre, COUNT, the page, the village choices of the filter
     with django_assert_max_num_queries(5):
         response = client.get(url, {"page": 2, "kind": "health"})
     assert len(response.context["page"].object_list) == 10

@@ -1,6 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
@@ -18,10 +16,3 @@ def home(request):
         # from rollups (the county-wide counts of this page took 270-450 ms at county scale).
         return redirect("reports:dashboard")
     return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user), "tasks": my_tasks(request.user)})
-
-
-@require_safe
-def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

@@ -199,6 +199,18 @@ def import_sheet(request, pk):
 
 
 @permission_required("registry.import")
+@require_POST
+def import_retry(request, pk):
+    """重试 an import whose job died: checked again from the kept file, then confirmed as usual."""
+    roster_import = get_for_user_or_404(RosterImport, request.user, pk=pk)
+    try:
+        imports.roster_retry(actor=request.user, roster_import=roster_import)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("towns:import_detail", pk=roster_import.pk)
+
+
+@permission_required("registry.import")
 @require_safe
 def import_errors(request, pk):
     roster_import = get_for_user_or_404(RosterImport.objects.select_related("town"), request.user, pk=pk)

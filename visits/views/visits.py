@@ -50,7 +50,10 @@ def visit_create(request):
     goods = log_selectors.goods_items()
     initial = {"idempotency_key": key} if key else {}
     form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=goods, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    duplicate = None
+    if request.method == "POST" and form.is_valid() and not request.POST.get("confirm_duplicate"):
+        duplicate = log_selectors.recent_same_visit(request.user, person, key=form.cleaned_data.get("idempotency_key"))
+    if request.method == "POST" and form.is_valid() and duplicate is None:
         try:
             result = services.visit_log(actor=request.user, **form.service_kwargs())
         except ValidationError as error:
@@ -65,6 +68,7 @@ def visit_create(request):
         "new_form_url": base,
         # Back on a form already submitted: say so before the cadre types it all again.
         "logged": log_selectors.visit_by_key(request.user, key) if request.method == "GET" else None,
+        "duplicate": duplicate,
     }
     return render(request, "visits/visit_form.html", context)
 

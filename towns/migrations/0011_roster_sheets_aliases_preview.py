@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('towns', '0009_person_access_log'),
+        ('towns', '0010_rosterimport_heartbeat'),
     ]
 
     operations = [
