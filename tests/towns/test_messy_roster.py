@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from funds.models import AuditRecord
 from tests.towns.messy_roster import messy_roster, setup_yeshan_names
 from tests.towns.test_import import counts, latest_import, new_id, row, xlsx
-from towns import idnumbers
+from towns import idnumbers, imports
 from towns.models import Beneficiary, NameAlias, RosterImport
 from towns.phones import normalize_phone
 from towns.scoping import unscoped
@@ -310,3 +310,19 @@ def test_the_shell_prints_the_summary_and_one_line_per_problem_and_can_accept_su
     assert "问题 0 处" in text and "待对应：人员类别“重点关注对象”" in text
     with unscoped():
         assert NameAlias.objects.count() == 4
+
+
+def test_the_preview_is_paged_and_a_big_file_keeps_its_first_rows(
+    cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(imports, "PREVIEW_LIMIT", 250)
+    rows = [
+        row(f"人{i}", new_id(sequence=500 + i), phone="138 0000 1234", address=f"冶山镇长兴社区新村路{i}号") for i in range(260)
+    ]
+    roster_import = _upload(cadre_client, xlsx(rows), django_capture_on_commit_callbacks)
+    assert roster_import.to_create == 260 and len(roster_import.preview) == 250
+    url = reverse("towns:import_detail", args=[roster_import.pk])
+    first = cadre_client.get(url, {"show": "changed"}).content.decode()
+    assert "第 1 / 2 页，共 250 行" in first and "逐行预览只列出前 250 行" in first
+    second = cadre_client.get(url, {"show": "changed", "page": "2"}).content.decode()
+    assert "第252行" in second and "第3行" not in second  # rows 3..252 kept; 200 on page one
