@@ -285,6 +285,16 @@ MATRIX: dict[str, Row] = {
         post=logged_in(403, town_cadre=404, town_admin=404),
         kwargs=tongcheng_import,
     ),
+    "towns:import_map": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_import,
+    ),
+    "towns:import_sheet": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_import,
+    ),
     "towns:import_retry": Row(
         get=logged_in(403, town_cadre=405, town_admin=405),
         post=logged_in(403, town_cadre=404, town_admin=404),

@@ -73,4 +73,19 @@ def test_an_oversized_request_is_refused_before_it_is_read(client, settings):
     settings.MAX_REQUEST_BYTES = 1024
     response = client.generic("POST", "/accounts/login/", b"x" * 2048, content_type="application/octet-stream")
     assert response.status_code == 413
-    assert "上传内容过大" in response.content.decode()
+    page = response.content.decode()
+    assert "上传的文件太大" in page and "不能超过 20 MB" in page and "<html" in page  # the site's own page
+
+
+def test_an_oversized_roster_upload_gets_the_limit_the_form_states(client, cast, settings):
+    """Issue 16 §5: the form says 20 MB; the page answering a bigger upload says 20 MB too."""
+    from django.urls import reverse
+
+    client.force_login(cast.yeshan.cadre)
+    form = client.get(reverse("towns:import_list")).content.decode()
+    assert "不超过 20 MB" in form
+    settings.MAX_REQUEST_BYTES = 1024
+    response = client.generic("POST", reverse("towns:import_list"), b"x" * 2048, content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "文件不能超过 20 MB" in page and "返回导入花名册" in page and "25 MB" not in page

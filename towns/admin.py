@@ -86,6 +86,16 @@ class RosterImportAdmin(ReadOnlyAdmin):
     exclude = ["file"]  # the uploaded roster holds whole ID numbers
 
 
+@admin.register(models.NameAlias)
+class NameAliasAdmin(AuditedAdmin):
+    # Set by town cadres on the import preview (towns/name_aliases.py); a wrong one is corrected or deleted here.
+    list_display = ["name", "kind", "village", "cell", "category", "in_village", "town", "created_by", "created_at"]
+    list_filter = ["kind", "town"]
+    search_fields = ["name"]
+    raw_id_fields = ["in_village", "village", "cell", "category", "created_by"]
+    list_select_related = ["town", "village", "cell", "category", "in_village", "created_by"]
+
+
 @admin.register(models.PersonAccess)
 class PersonAccessAdmin(ReadOnlyAdmin):
     # Written by the request middleware only (towns/access_log.py); read here, never edited.

@@ -36,8 +36,18 @@ from openpyxl.utils import get_column_letter
 
 from core import jobs, outbox
 from funds import audit
-from towns import bulk, idchecks, idnumbers, visit_due
-from towns.models import BENEFICIARY_AUDITED_FIELDS, Beneficiary, Cadre, Category, GridCell, Household, RosterImport, Village
+from towns import bulk, idchecks, idnumbers, name_aliases, visit_due
+from towns.models import (
+    BENEFICIARY_AUDITED_FIELDS,
+    Beneficiary,
+    Cadre,
+    Category,
+    GridCell,
+    Household,
+    NameAlias,
+    RosterImport,
+    Village,
+)
 from towns.permissions import require
 from towns.phones import normalize_phone
 from towns.pinyin import initials
@@ -116,6 +126,7 @@ def check_file(fileobj, *, size: int, name: str) -> None:
 class Sheet:
     rows: list[tuple]  # every row from row 1, values only, at most MAX_COLUMNS wide
     title: str
+    names: list[str] = field(default_factory=list)  # every worksheet of the workbook, in order
 
 
 def _is_formula(value) -> bool:
@@ -125,8 +136,11 @@ def _is_formula(value) -> bool:
     return value is not None and not isinstance(value, (int, float, datetime, date, bool))
 
 
-def read_sheet(fileobj, *, size: int, name: str) -> Sheet:
-    """The first worksheet's values, after check_file. Formulas and too many rows refuse the file."""
+def read_sheet(fileobj, *, size: int, name: str, sheet_name: str = "") -> Sheet:
+    """One worksheet's values (the first, or the one the cadre picked), after check_file.
+
+    Formulas stay in the rows: a formula is an error of its row (parse_rows), so the other rows
+    are still checked in the same pass. Too many rows refuse the file."""
     check_file(fileobj, size=size, name=name)
     try:
         # read_only streams the sheet; data_only=False so that formulas show up as formulas;
@@ -139,26 +153,23 @@ def read_sheet(fileobj, *, size: int, name: str) -> Sheet:
         sheets = book.worksheets
         if not sheets:
             raise Rejected("工作簿中没有工作表")
+        names = [s.title for s in sheets]
         sheet = sheets[0]
+        if sheet_name:
+            if sheet_name not in names:
+                raise Rejected(f"工作簿中没有名为“{sheet_name}”的工作表，请重新选择")
+            sheet = sheets[names.index(sheet_name)]
         rows: list[tuple] = []
-        formulas: list[str] = []
         filled = 0
         for number, values in enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), start=1):
             if any(v is not None and v != "" for v in values):
                 filled += 1
                 if filled > MAX_ROWS:
                     raise Rejected(f"数据超过 {MAX_ROWS:,} 行，请分批导入")
-                for column, value in enumerate(values, start=1):
-                    if value is not None and _is_formula(value) and len(formulas) < 5:
-                        formulas.append(f"第{number}行第{column}列（{get_column_letter(column)}{number}）")
             elif number > 2 * MAX_ROWS:
                 raise Rejected(f"数据超过 {MAX_ROWS:,} 行，请分批导入")
             rows.append(values)
-        if formulas:
-            raise Rejected(
-                f"{'、'.join(formulas)}含有公式。花名册中不能有公式：请复制后“选择性粘贴 → 数值”，或删除公式后重新上传"
-            )
-        return Sheet(rows=rows, title=sheet.title)
+        return Sheet(rows=rows, title=sheet.title, names=names)
     finally:
         book.close()
 
@@ -296,7 +307,8 @@ class Row:
 
 @dataclass
 class Reference:
-    """The importing town's villages, small cells, households and the categories, looked up once."""
+    """The importing town's villages, small cells, households, the categories and the town's own
+    aliases for them (towns/name_aliases.py), looked up once."""
 
     town_id: int
     villages: dict[str, Village]
@@ -304,19 +316,30 @@ class Reference:
     big_cells: dict[int, set[str]]
     categories: dict[str, Category]
     households: dict[tuple[int, str], int]  # (cell id, normalised address) -> household id
+    village_aliases: dict[str, Village] = field(default_factory=dict)
+    cell_aliases: dict[tuple[int, str], GridCell] = field(default_factory=dict)
+    category_aliases: dict[str, Category] = field(default_factory=dict)
+    small_cells: dict[int, list[GridCell]] = field(default_factory=dict)  # village id -> its small cells
+    _likely: dict[str, Village | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls, actor, town_id: int) -> Reference:
         villages = {}
+        by_id = {}
         for village in Village.objects.for_user(actor).filter(town_id=town_id):
             villages[_norm(village.name)] = village
+            by_id[village.pk] = village
         cells: dict[int, dict[str, GridCell]] = {}
+        small: dict[int, list[GridCell]] = {}
         big: dict[int, set[str]] = {}
-        for cell in GridCell.objects.for_user(actor).filter(town_id=town_id, village__isnull=False):
+        cell_by_id = {}
+        for cell in GridCell.objects.for_user(actor).filter(town_id=town_id, village__isnull=False).order_by("code"):
             if cell.level == GridCell.Level.SMALL:
                 names = cells.setdefault(cell.village_id, {})
                 names.setdefault(_norm(cell.name), cell)
                 names.setdefault(_norm(cell.code), cell)
+                small.setdefault(cell.village_id, []).append(cell)
+                cell_by_id[cell.pk] = cell
             else:
                 big.setdefault(cell.village_id, set()).update({_norm(cell.name), _norm(cell.code)})
         households = {}
@@ -325,19 +348,46 @@ class Reference:
         ):
             households.setdefault((cell_id, _norm(address)), pk)
         categories = {}
+        category_by_id = {}
         for category in Category.objects.all():
             categories[_norm(category.name)] = category
             categories.setdefault(category.code.lower(), category)
-        return cls(town_id, villages, cells, big, categories, households)
+            category_by_id[category.pk] = category
+        ref = cls(town_id, villages, cells, big, categories, households, small_cells=small)
+        for alias in NameAlias.objects.for_user(actor).filter(town_id=town_id):
+            if alias.kind == NameAlias.Kind.VILLAGE and alias.village_id in by_id:
+                ref.village_aliases[alias.key] = by_id[alias.village_id]
+            elif alias.kind == NameAlias.Kind.CELL and alias.cell_id in cell_by_id:
+                ref.cell_aliases[(alias.in_village_id, alias.key)] = cell_by_id[alias.cell_id]
+            elif alias.kind == NameAlias.Kind.CATEGORY and alias.category_id in category_by_id:
+                ref.category_aliases[alias.key] = category_by_id[alias.category_id]
+        return ref
 
     def village(self, text: str) -> Village | None:
         key = _norm(text)
-        return self.villages.get(key) or self.villages.get(key + "村") or self.villages.get(key + "社区")
+        return (
+            self.villages.get(key)
+            or self.village_aliases.get(key)
+            or self.villages.get(key + "村")
+            or self.villages.get(key + "社区")
+        )
 
     def cell(self, village: Village, text: str) -> GridCell | None:
         names = self.cells.get(village.pk, {})
         key = _norm(text)
-        return names.get(key) or names.get(_norm(village.name) + key)
+        return names.get(key) or names.get(_norm(village.name) + key) or self.cell_aliases.get((village.pk, key))
+
+    def likely_village(self, text: str) -> Village | None:
+        """The one plausible village for an unknown name (towns/name_aliases.py), or None."""
+        key = _norm(text)
+        if key not in self._likely:
+            found = name_aliases.suggest_village(text, list({v.pk: v for v in self.villages.values()}.values()))
+            self._likely[key] = found[0] if len(found) == 1 else None
+        return self._likely[key]
+
+    def category(self, text: str) -> Category | None:
+        key = _norm(text)
+        return self.categories.get(key) or self.categories.get(text.lower()) or self.category_aliases.get(key)
 
 
 @dataclass
@@ -351,9 +401,49 @@ class Analysis:
     new_households: dict[tuple[int, str], dict] = field(default_factory=dict)
     header: Header | None = None
     ref: Reference | None = None
+    skipped: list[dict] = field(default_factory=list)  # [{row, text}] totals and footnotes
+    unknown: dict[tuple, dict] = field(default_factory=dict)  # (kind, village id, key) -> the name, its rows
+    preview: dict[int, dict] = field(default_factory=dict)  # row number -> {row, name, status, changes, ...}
 
     def error(self, number: int | None, column: str, value, message: str):
         self.errors.append({"row": number, "column": column, "value": value, "message": message})
+        if number in self.preview:
+            self.preview[number]["status"] = "error"
+
+    def unknown_name(self, kind: str, text: str, number: int, village: Village | None = None):
+        entry = self.unknown.setdefault(
+            (kind, village.pk if village else None, _norm(text)),
+            {
+                "kind": kind,
+                "name": text,
+                "village_id": village.pk if village else None,
+                "village": village.name if village else "",
+                "rows": 0,
+                "first_row": number,
+            },
+        )
+        entry["rows"] += 1
+        if number in self.preview and self.preview[number]["status"] != "error":
+            self.preview[number]["status"] = "pending"
+
+    def unknown_names(self) -> list[dict]:
+        """The names to map, with the closest known ones first (kind order: village, cell, category)."""
+        ref = self.ref
+        order = {"village": 0, "cell": 1, "category": 2}
+        out = []
+        villages = list({v.pk: v for v in ref.villages.values()}.values())
+        categories = list({c.pk: c for c in ref.categories.values()}.values())
+        for entry in sorted(self.unknown.values(), key=lambda e: (order[e["kind"]], -e["rows"], e["first_row"])):
+            if entry["kind"] == "village":
+                found = [(v.pk, v.name) for v in name_aliases.suggest_village(entry["name"], villages)]
+            elif entry["kind"] == "cell":
+                village = next(v for v in villages if v.pk == entry["village_id"])
+                cells = ref.small_cells.get(village.pk, [])
+                found = [(c.pk, c.name) for c in name_aliases.suggest_cell(entry["name"], village, cells)]
+            else:
+                found = [(c.pk, c.name) for c in name_aliases.suggest_category(entry["name"], categories)]
+            out.append({**entry, "suggestions": [{"id": pk, "label": label} for pk, label in found]})
+        return out
 
 
 def _display_value(key: str, value) -> str:
@@ -371,34 +461,119 @@ def _is_total(values: tuple) -> bool:
     return False
 
 
+# The lines offices put under 合计: "注：本表一式三份…", "填表说明：…", "审核人：… 制表人：… 日期：…".
+_NOTE_WORDS = (
+    "注",
+    "备注",
+    "说明",
+    "填表说明",
+    "填报说明",
+    "审核人",
+    "审核",
+    "制表人",
+    "制表",
+    "填表人",
+    "填报人",
+    "填报单位",
+    "负责人",
+    "联系人",
+    "单位负责人",
+    "日期",
+    "制表日期",
+    "填报日期",
+)
+_NOTE = re.compile(r"^(?:" + "|".join(sorted(map(re.escape, _NOTE_WORDS), key=len, reverse=True)) + r")\s*[:：]")
+_STRONG_NOTE = re.compile(r"^(?:注|填表说明|填报说明)\s*[:：]|^注\s*\d|^说明\s*[:：]")
+
+
+def _first_text(values: tuple) -> str:
+    return next((t for t in (_text(v) for v in values) if t), "")
+
+
+def _note_row(values: tuple, *, after_total: bool) -> bool:
+    """A footnote line: under a 合计 row any "X人：" line; anywhere, one that says 注： or 填表说明：."""
+    text = _first_text(values).replace(" ", "")
+    return bool(_STRONG_NOTE.match(text) or (after_total and _NOTE.match(text)))
+
+
+_CJK_ONLY = re.compile(r"^[\u3400-\u9fff·\s]+$")
+
+
+def _clean_name(text: str) -> str:
+    """ "王  五" (spaces to line up two-character names) is 王五; spaces in other names stay."""
+    if _CJK_ONLY.match(text):
+        return _SPACES.sub("", text)
+    return _SPACES.sub(" ", text)
+
+
+FORMULA_MESSAGE = "含有公式。花名册中不能有公式：请复制后“选择性粘贴 → 数值”，或删除公式后重新上传"
+
+
 def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, progress: Callable[[int], None]) -> None:
-    """Normalise and validate each data row; valid ones go to result.rows, problems to result.errors."""
+    """Normalise and validate each data row; valid ones go to result.rows, problems to result.errors.
+
+    Every row is checked in full whatever is wrong with it: a formula, an unknown village or a bad
+    ID number is one problem of its row, and the row's other columns are still read."""
     cols = header.columns
     seen: dict[str, int] = {}
     data = sheet.rows[header.row :]
-    category_names = "、".join(sorted({c.name for c in ref.categories.values()}, key=lambda n: n))
+    after_total = False
     for offset, values in enumerate(data):
         number = header.row + offset + 1
         if offset and offset % PROGRESS_EVERY == 0:
             progress(offset * 100 // max(len(data), 1))
 
-        def cell(key, values=values):
-            index = cols.get(key)
-            return values[index] if index is not None and index < len(values) else None
-
-        if not any(_text(v) for v in values) or _is_total(values):
+        if not any(_text(v) for v in values):
+            continue
+        if _is_total(values):
+            after_total = True
+            result.skipped.append({"row": number, "text": "合计行：" + _first_text(values)[:40]})
+            continue
+        if _note_row(values, after_total=after_total):
+            result.skipped.append({"row": number, "text": "表尾说明：" + _first_text(values)[:60]})
             continue
         result.total_rows += 1
         before = len(result.errors)
 
+        formulas = set()
+        for key, index in cols.items():
+            if index < len(values) and _is_formula(values[index]):
+                formulas.add(key)
+
+        def cell(key, values=values, formulas=formulas):
+            index = cols.get(key)
+            if key in formulas:
+                return None
+            return values[index] if index is not None and index < len(values) else None
+
         def fail(key, message, value=None, number=number, cell=cell):
             result.error(number, header.column_label(key), _display_value(key, cell(key) if value is None else value), message)
 
-        name = _text(cell("name"))
+        for key in sorted(formulas, key=lambda k: cols[k]):
+            ref_name = f"{get_column_letter(cols[key] + 1)}{number}"
+            result.error(number, header.column_label(key), str(values[cols[key]])[:60], f"{ref_name} {FORMULA_MESSAGE}")
+
+        shown: list[dict] = []  # what is stored, where it differs from the file
+
+        def differs(key, file_text, stored, note="", shown=shown):
+            if file_text != stored:
+                shown.append({"column": LABELS[key], "file": file_text, "stored": stored, "note": note})
+
+        preview = {"row": number, "name": "", "status": "ok", "changes": shown}
+        result.preview[number] = preview
+        if len(result.errors) > before:
+            preview["status"] = "error"
+
+        raw_name = _text(cell("name"))
+        name = _clean_name(raw_name)
+        preview["name"] = name[:30]
         if not name:
-            fail("name", "请填写姓名")
+            if "name" not in formulas:
+                fail("name", "请填写姓名")
         elif len(name) > 30:
             fail("name", "姓名不能超过30个字")
+        else:
+            differs("name", raw_name, name, "去掉多余空格")
 
         raw_id = cell("id_number")
         id_text, id_problem = _id_text(raw_id)
@@ -406,7 +581,8 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
         if id_problem:
             fail("id_number", id_problem)
         elif not id_text:
-            fail("id_number", "请填写身份证号")
+            if "id_number" not in formulas:
+                fail("id_number", "请填写身份证号")
         else:
             try:
                 parsed = idnumbers.parse(id_text)
@@ -416,6 +592,29 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 if isinstance(raw_id, int) and len(digits) >= 16 and digits.endswith("0" * (len(digits) - 15)):
                     message = _LOST_DIGITS  # Excel keeps 15 significant digits and pads with zeros
                 fail("id_number", message)
+            else:
+                plain = _SPACES.sub("", id_text).translate(_FULLWIDTH_DIGITS)
+                if len(plain) == 15:
+                    note = "15位身份证号升级为18位"
+                elif plain != id_text:
+                    note = "去掉空格、全角数字改为半角" if plain.upper() == parsed.number else "去掉空格、全角字符"
+                    if plain.upper() != plain:
+                        note += "，末位x改为大写X"
+                elif plain != parsed.number:
+                    note = "末位x改为大写X"
+                else:
+                    note = ""
+                if isinstance(raw_id, (int, float)):
+                    note = ("存成数字的身份证号按文本读取；" + note).rstrip("；")
+                if note:
+                    shown.append(
+                        {
+                            "column": LABELS["id_number"],
+                            "file": _display_value("id_number", id_text),
+                            "stored": parsed.masked,
+                            "note": note,
+                        }
+                    )
 
         gender_text = _text(cell("gender"))
         if gender_text:
@@ -432,40 +631,72 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 phone = normalize_phone(_text(phone_raw))
             except ValidationError as error:
                 fail("phone", error.messages[0])
+            else:
+                differs("phone", _text(phone_raw), phone, "统一为标准格式")
 
         village = cell_obj = None
         village_text = _text(cell("village"))
         if not village_text:
-            fail("village", "请填写村（社区）")
+            if "village" not in formulas:
+                fail("village", "请填写村（社区）")
         else:
             village = ref.village(village_text)
             if village is None:
-                fail("village", f"本镇没有名为“{village_text}”的村（社区）")
+                result.unknown_name(NameAlias.Kind.VILLAGE, village_text, number)
+            else:
+                differs("village", village_text, village.name, "按本镇名称对应")
         cell_text = _text(cell("cell"))
+        likely = ref.likely_village(village_text) if village is None and village_text else None
         if not cell_text:
-            fail("cell", "请填写网格（小网格名称或编号）")
+            if "cell" not in formulas:
+                fail("cell", "请填写网格（小网格名称或编号）")
+        elif likely is not None:
+            # The village is not mapped yet but only one is plausible: ask about its cell names in
+            # the same round, so mapping does not take one round per column.
+            if (
+                ref.cell(likely, cell_text) is None
+                and _norm(cell_text) not in ref.big_cells.get(likely.pk, set())
+                and ref.small_cells.get(likely.pk)
+            ):
+                result.unknown_name(NameAlias.Kind.CELL, cell_text, number, likely)
         elif village is not None:
             cell_obj = ref.cell(village, cell_text)
             if cell_obj is None:
                 if _norm(cell_text) in ref.big_cells.get(village.pk, set()):
                     fail("cell", f"“{cell_text}”是大网格，请填写户所在的小网格")
+                elif not ref.small_cells.get(village.pk):
+                    fail("cell", f"{village.name}还没有小网格，请先由镇管理员维护网格")
                 else:
-                    fail("cell", f"{village.name}没有名为“{cell_text}”的小网格")
+                    result.unknown_name(NameAlias.Kind.CELL, cell_text, number, village)
+            else:
+                differs("cell", cell_text, cell_obj.name, "按本镇名称对应")
 
         category_ids: set[int] = set()
         category_text = _text(cell("categories"))
         if not category_text:
-            fail("categories", "请填写人员类别")
+            if "categories" not in formulas:
+                fail("categories", "请填写人员类别")
         else:
-            unknown = []
-            for part in filter(None, _CATEGORY_SPLIT.split(category_text)):
-                category = ref.categories.get(_norm(part)) or ref.categories.get(part.lower())
+            stored_names = []
+            pending = renamed = False
+            parts = list(filter(None, _CATEGORY_SPLIT.split(category_text)))
+            for part in parts:
+                category = ref.category(part)
                 if category is None:
-                    unknown.append(part)
-                else:
+                    pending = True
+                    result.unknown_name(NameAlias.Kind.CATEGORY, part, number)
+                elif category.pk not in category_ids:
                     category_ids.add(category.pk)
-            if unknown:
-                fail("categories", f"人员类别“{'、'.join(unknown)}”不存在，可填：{category_names}（多个用顿号分隔）")
+                    stored_names.append(category.name)
+                    renamed = renamed or _norm(part) != _norm(category.name)
+            if not pending:
+                note = "、".join(
+                    filter(
+                        None,
+                        [f"拆分为{len(stored_names)}项" if len(stored_names) > 1 else "", "按本镇名称对应" if renamed else ""],
+                    )
+                )
+                differs("categories", category_text, "、".join(stored_names), note)
 
         address = _text(cell("address"))
         if len(address) > 120:
@@ -480,7 +711,7 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 fail("id_number", f"与第{seen[digest]}行的身份证号重复，同一人只能出现一次")
             else:
                 seen[digest] = number
-        if len(result.errors) == before:
+        if len(result.errors) == before and preview["status"] == "ok":
             result.rows.append(
                 Row(number, name, parsed, digest, phone, village.pk, cell_obj.pk, tuple(sorted(category_ids)), address, notes)
             )
@@ -613,8 +844,10 @@ def classify(result: Analysis, ref: Reference, header: Header, *, actor, lock: b
             changes["household"] = _household_key(row, result, ref, address)
         if changes:
             result.updates.append((row, active, changes))
+            _mark(result, row, "update", [_CHANGE_LABELS[k] for k in changes])
         else:
             result.unchanged += 1
+            _mark(result, row, "same")
         kept.append(row)
 
     # Rows that match nobody in the town: is the number registered somewhere the user cannot see?
@@ -651,9 +884,21 @@ def classify(result: Analysis, ref: Reference, header: Header, *, actor, lock: b
             continue
         _household_key(row, result, ref, row.address)
         result.creates.append(row)
+        _mark(result, row, "new")
         kept.append(row)
     kept.sort(key=lambda row: row.number)
     result.rows = kept
+
+
+_CHANGE_LABELS = {"name": "姓名", "phone": "电话", "notes": "备注", "categories": "人员类别", "household": "户（网格、住址）"}
+
+
+def _mark(result: Analysis, row: Row, status: str, fields=()) -> None:
+    entry = result.preview.get(row.number)
+    if entry is not None:
+        entry["status"] = status
+        if fields:
+            entry["fields"] = list(fields)
 
 
 def _household_key(row: Row, result: Analysis, ref: Reference, address: str) -> tuple[int, str]:
@@ -674,12 +919,17 @@ def analyse(sheet: Sheet, *, actor, town_id: int, progress: Callable[[int], None
     result = Analysis()
     header, problem = find_header(sheet.rows)
     if header is None:
+        if len(sheet.names) > 1:
+            problem += f"。本工作簿有 {len(sheet.names)} 个工作表，现在读取的是“{sheet.title}”，可选择其他工作表重新校验"
         result.error(None, "表头", "", problem)
         return result
     ref = Reference.load(actor, town_id)
     parse_rows(sheet, header, ref, result, lambda pct: progress(pct * 8 // 10))
     classify(result, ref, header, actor=actor, lock=lock)
     result.errors.sort(key=lambda e: e["row"] or 0)
+    for entry in result.preview.values():
+        if entry["status"] == "ok":  # checked, then matched nobody (its error is on the row)
+            entry["status"] = "error"
     result.header = header
     result.ref = ref
     progress(100)
@@ -757,7 +1007,19 @@ def roster_upload(*, actor, upload, enqueue: bool = True) -> RosterImport:
 
 def _read(roster_import: RosterImport) -> Sheet:
     with roster_import.file.open("rb") as handle:
-        return read_sheet(io.BytesIO(handle.read()), size=roster_import.file.size, name=roster_import.original_name)
+        return read_sheet(
+            io.BytesIO(handle.read()),
+            size=roster_import.file.size,
+            name=roster_import.original_name,
+            sheet_name=roster_import.sheet_name,
+        )
+
+
+PREVIEW_LIMIT = 5000  # rows kept for the per-row preview; the counts and errors cover every row
+
+
+def preview_rows(result: Analysis) -> list[dict]:
+    return [result.preview[n] for n in sorted(result.preview)[:PREVIEW_LIMIT]]
 
 
 def run_check(import_id: int) -> RosterImport:
@@ -776,6 +1038,7 @@ def run_check(import_id: int) -> RosterImport:
     try:
         sheet = _read(roster_import)
         result = analyse(sheet, actor=actor, town_id=roster_import.town_id, progress=progress)
+        unknown = result.unknown_names() if result.ref else []
     except Rejected as refused:
         _update(
             roster_import, status=RosterImport.Status.REJECTED, message=str(refused), progress=100, finished_at=timezone.now()
@@ -783,15 +1046,22 @@ def run_check(import_id: int) -> RosterImport:
         _discard_file(roster_import)
         return roster_import
     status = RosterImport.Status.FAILED if result.errors else RosterImport.Status.READY
-    message = (
-        f"发现 {len(result.errors):,} 处问题，请修改后重新上传（有错误时不导入任何数据）"
-        if result.errors
-        else "校验通过，请核对后确认导入"
-    )
+    if result.errors:
+        message = f"发现 {len(result.errors):,} 处问题，请修改后重新上传（有错误时不导入任何数据）"
+        if unknown:
+            message += f"；另有 {len(unknown)} 个名称需要对应"
+    elif unknown:
+        message = f"有 {len(unknown)} 个名称与本镇的村（社区）、网格或人员类别对不上，请逐个选择对应后继续"
+    else:
+        message = "校验通过，请核对后确认导入"
     _update(
         roster_import,
         status=status,
         message=message,
+        sheet_names=sheet.names,
+        skipped=result.skipped,
+        unknown_names=unknown,
+        preview=preview_rows(result),
         total_rows=result.total_rows,
         to_create=len(result.creates),
         to_update=len(result.updates),
@@ -813,6 +1083,8 @@ def roster_confirm(*, actor, roster_import: RosterImport, enqueue: bool = True) 
         raise ValidationError("导入记录不存在或不在您的管辖范围内")
     if locked.status in {RosterImport.Status.IMPORTING, RosterImport.Status.DONE}:
         return locked  # double click, retry
+    if locked.status == RosterImport.Status.READY and locked.unknown_names:
+        raise ValidationError(f"还有 {len(locked.unknown_names)} 个名称没有对应，请先在预览中选择对应项")
     if locked.status == RosterImport.Status.READY and not locked.errors and not locked.can_confirm:
         raise ValidationError("文件中的人员都已在册且信息一致，没有需要导入的变更")
     if not locked.can_confirm:
@@ -830,6 +1102,76 @@ def roster_confirm(*, actor, roster_import: RosterImport, enqueue: bool = True) 
     if enqueue:
         outbox.run_task("towns.tasks.run_roster_import", import_id=locked.pk)
     return locked
+
+
+def _recheck(roster_import: RosterImport, *, enqueue: bool, **values) -> RosterImport:
+    """Back to 已上传 and check again (same file): after a mapping or another sheet was chosen."""
+    _update(
+        roster_import,
+        status=RosterImport.Status.UPLOADED,
+        message="正在重新校验",
+        progress=0,
+        errors=[],
+        unknown_names=[],
+        preview=[],
+        skipped=[],
+        finished_at=None,
+        heartbeat_at=timezone.now(),  # queued now: the lost-job sweep counts from here
+        **values,
+    )
+    _set_progress(roster_import.pk, 0)
+    if enqueue:
+        outbox.run_task("towns.tasks.check_roster_import", import_id=roster_import.pk)
+    return roster_import
+
+
+def _locked_for_recheck(actor, roster_import: RosterImport) -> RosterImport:
+    locked = RosterImport.objects.for_user(actor).select_for_update().filter(pk=roster_import.pk).first()
+    if locked is None:
+        raise ValidationError("导入记录不存在或不在您的管辖范围内")
+    if locked.status not in {RosterImport.Status.READY, RosterImport.Status.FAILED} or not locked.file:
+        raise ValidationError(f"当前状态为“{locked.get_status_display()}”，不能重新校验，请重新上传")
+    return locked
+
+
+@transaction.atomic
+def roster_choose_sheet(*, actor, roster_import: RosterImport, sheet_name: str, enqueue: bool = True) -> RosterImport:
+    """The cadre picks which worksheet of the workbook is the roster; it is checked again."""
+    require(actor, "registry.import")
+    locked = _locked_for_recheck(actor, roster_import)
+    if sheet_name not in locked.sheet_names:
+        raise ValidationError("请从列出的工作表中选择")
+    return _recheck(locked, enqueue=enqueue, sheet_name=sheet_name)
+
+
+@transaction.atomic
+def roster_map_names(*, actor, roster_import: RosterImport, choices: dict[int, int], enqueue: bool = True) -> RosterImport:
+    """Save the cadre's picks for the preview's unknown names as the town's aliases (audited) and
+    check the roster again with them. ``choices``: index in unknown_names -> the id picked."""
+    require(actor, "registry.import")
+    locked = _locked_for_recheck(actor, roster_import)
+    saved = 0
+    for index, target_id in choices.items():
+        if not target_id or not 0 <= index < len(locked.unknown_names):
+            continue
+        entry = locked.unknown_names[index]
+        name_aliases.name_alias_set(
+            actor=actor,
+            town_id=locked.town_id,
+            kind=entry["kind"],
+            name=entry["name"],
+            target_id=target_id,
+            in_village_id=entry.get("village_id"),
+        )
+        saved += 1
+    if not saved:
+        raise ValidationError("请至少为一个名称选择对应项")
+    return _recheck(locked, enqueue=enqueue)
+
+
+def suggested_choices(roster_import: RosterImport) -> dict[int, int]:
+    """What a cadre accepting every suggestion would pick: the first suggestion of each name."""
+    return {i: e["suggestions"][0]["id"] for i, e in enumerate(roster_import.unknown_names) if e["suggestions"]}
 
 
 class _StillInvalid(Exception):
@@ -856,7 +1198,7 @@ def run_commit(import_id: int) -> RosterImport:
                 progress=lambda p: _set_progress(import_id, p * 3 // 10),
                 lock=True,
             )
-            if result.errors:
+            if result.errors or result.unknown:
                 raise _StillInvalid(result)
             write(result, roster_import=roster_import, actor=actor, progress=lambda p: _set_progress(import_id, 30 + p * 7 // 10))
             _update(
@@ -878,6 +1220,7 @@ def run_commit(import_id: int) -> RosterImport:
             roster_import,
             status=RosterImport.Status.FAILED,
             errors=result.errors,
+            unknown_names=result.unknown_names() if result.ref else [],
             to_create=len(result.creates),
             to_update=len(result.updates),
             unchanged=result.unchanged,

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from funds.audit import audit_context
@@ -24,6 +25,21 @@ def client_request_id(value: str) -> str:
     return value
 
 
+def too_large(request, length: int) -> HttpResponse:
+    """The site's own page for an oversized upload, stating the limit the upload form states (the
+    roster file limit; the request cap above it only leaves room for the form's other fields)."""
+    from towns.imports import MAX_BYTES
+
+    context = {"limit_mb": MAX_BYTES // (1024 * 1024), "size_mb": f"{length / 1024 / 1024:.1f}"}
+    try:
+        return render(request, "413.html", context, status=413)
+    except Exception:  # the page must not fail where a plain sentence would do
+        log.exception("413 page failed to render")
+        return HttpResponse(
+            f"上传的文件太大：文件不能超过 {context['limit_mb']} MB。", status=413, content_type="text/plain; charset=utf-8"
+        )
+
+
 class RequestContextMiddleware:
     """Gives each request an id and the web channel for audit records, and turns the scope guard on."""
 
@@ -37,11 +53,7 @@ class RequestContextMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
-            return HttpResponse(
-                f"上传内容过大（超过 {settings.MAX_REQUEST_BYTES // (1024 * 1024)} MB），请压缩或拆分后重试。",
-                status=413,
-                content_type="text/plain; charset=utf-8",
-            )
+            return too_large(request, length)
         # Ours, always: a client-chosen id in the audit trail could forge or confuse its history.
         request.request_id = uuid.uuid4().hex
         request.client_request_id = client_request_id(request.headers.get("X-Request-ID", ""))

@@ -450,6 +450,14 @@ class RosterImport(AreaScoped):
         Cadre, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="确认人"
     )
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
+    # Issue 16: the sheet read (blank: the first), the workbook's sheets, rows skipped as totals or
+    # footnotes [{row, text}], names the town has no match for yet [{kind, name, village, rows,
+    # suggestions, choices}], and per row what will be stored where it differs from the file.
+    sheet_name = models.CharField("工作表", max_length=100, blank=True)
+    sheet_names = models.JSONField("工作簿中的工作表", default=list, blank=True)
+    skipped = models.JSONField("跳过的行", default=list, blank=True)
+    unknown_names = models.JSONField("待对应的名称", default=list, blank=True)
+    preview = models.JSONField("逐行预览", default=list, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "花名册导入"
@@ -474,7 +482,59 @@ class RosterImport(AreaScoped):
     @property
     def can_confirm(self) -> bool:
         # Nothing to add or change: nothing to confirm either.
-        return self.status == self.Status.READY and not self.errors and bool(self.to_create or self.to_update)
+        return (
+            self.status == self.Status.READY
+            and not self.errors
+            and not self.unknown_names
+            and bool(self.to_create or self.to_update)
+        )
+
+
+class NameAlias(AreaScoped):
+    """A town's own name for one of its villages, small cells or a category (issue 16 §2): what its
+    rosters say ("冶山村", "第6网格", "五保户") mapped once by a cadre, applied to every later roster."""
+
+    class Kind(models.TextChoices):
+        VILLAGE = "village", "村（社区）"
+        CELL = "cell", "网格"
+        CATEGORY = "category", "人员类别"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="name_aliases", verbose_name="镇（街道）")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    name = models.CharField("花名册中的名称", max_length=60)
+    key = models.CharField("比对用名称", max_length=60)  # without spaces, half-width (imports._norm)
+    # A cell's name only means something inside its village: "第6网格" exists in many villages.
+    in_village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="所在村（社区）"
+    )
+    village = models.ForeignKey(
+        Village, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="对应村（社区）"
+    )
+    cell = models.ForeignKey(GridCell, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="对应网格")
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="对应人员类别"
+    )
+    created_by = models.ForeignKey(Cadre, on_delete=models.PROTECT, related_name="+", verbose_name="设置人")
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "名称对应"
+        ordering = ["kind", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["town", "kind", "key"], condition=Q(in_village__isnull=True), name="alias_unique_in_town"
+            ),
+            models.UniqueConstraint(fields=["town", "kind", "in_village", "key"], name="alias_unique_in_village"),
+            models.CheckConstraint(
+                condition=(Q(kind="village") & Q(village__isnull=False) & Q(cell__isnull=True) & Q(category__isnull=True))
+                | (Q(kind="cell") & Q(cell__isnull=False) & Q(in_village__isnull=False) & Q(category__isnull=True))
+                | (Q(kind="category") & Q(category__isnull=False) & Q(cell__isnull=True) & Q(village__isnull=True)),
+                name="alias_points_to_its_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} → {self.village or self.cell or self.category}"
 
 
 class PersonAccess(AreaScoped):

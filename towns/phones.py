@@ -2,6 +2,12 @@ import re
 
 from django.core.exceptions import ValidationError
 
+_SPACE = re.compile(r"[\s\u3000\xa0]+")
+_SEPARATORS = re.compile(r"[-()]")
+# Area codes of 3 digits start with 01x/02x; the rest have 4 digits.
+_LANDLINE_PARTS = re.compile(r"^[(]?(01\d|02\d|0[3-9]\d{2})[)-]?(\d{3,4})-?(\d{4})(?:-(\d{1,6}))?$")
+_HALF_WIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９－＋（）"}
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Landline with area code: 0 + 2-3 digits area code, 7-8 digit number, optional extension.
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
@@ -9,16 +15,25 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 def normalize_phone(raw: str) -> str:
     """Return a canonical phone number (mobile: 11 digits; landline: 0550-1234567) or raise."""
-    text = (raw or "").strip().replace(" ", "").replace("\u3000", "")
-    text = text.translate({ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９－＋"})
+    text = _SPACE.sub("", raw or "")
+    text = text.translate(_HALF_WIDTH).replace("—", "-").replace("–", "-")
     if not text:
         return ""
     if text.startswith("+86"):
         text = text[3:].lstrip("-")
     elif text.startswith("0086"):
         text = text[4:].lstrip("-")
-    if _MOBILE.match(text):
-        return text
+    elif text.startswith("86") and len(_SEPARATORS.sub("", text)) == 13:
+        text = text[2:].lstrip("-")
+    # Offices write 138-0000-1234, (0550)7021234, 0550-702-1234: the digits are what counts;
+    # a dash after 7-8 digits of a landline still marks an extension.
+    digits = _SEPARATORS.sub("", text)
+    if _MOBILE.match(digits):
+        return digits
+    landline = _LANDLINE_PARTS.match(text)
+    if landline and len(landline.group(2) + landline.group(3)) in (7, 8):
+        area, head, tail, extension = landline.groups()
+        return f"{area}-{head}{tail}" + (f"-{extension}" if extension else "")
     if _LANDLINE.match(text):
         if "-" not in text:
             # Area codes of 3 digits start with 01x/02x; the rest have 4 digits.

@@ -27,6 +27,8 @@ urlpatterns = [
     path("imports/template.xlsx", import_views.import_template, name="import_template"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/names/", import_views.import_map, name="import_map"),
+    path("imports/<int:pk>/sheet/", import_views.import_sheet, name="import_sheet"),
     path("imports/<int:pk>/retry/", import_views.import_retry, name="import_retry"),
     path("imports/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
     # responsibility zones (issue 4 §6)

@@ -294,9 +294,11 @@ def test_each_kind_of_bad_row_gets_a_chinese_message(cadre_client, cast, django_
     assert by_row[4] == [("D列 身份证号", "身份证号被Excel存成了数字且丢失了末尾数字，请将该列设为文本后重新录入")]
     assert by_row[5] == [("D列 身份证号", "该身份证号已在其他镇（街道）登记，请联系县级管理员核实")]
     assert 6 not in by_row and by_row[7] == [("D列 身份证号", "与第6行的身份证号重复，同一人只能出现一次")]
-    assert by_row[8] == [("F列 村（社区）", "本镇没有名为“不存在村”的村（社区）")]
+    # Unknown names are asked, not errors (issue 16 §2): nothing plausible, so nothing suggested.
+    assert 8 not in by_row and 10 not in by_row
+    asked = {(e["kind"], e["name"]): (e["rows"], e["suggestions"]) for e in roster_import.unknown_names}
+    assert asked == {("village", "不存在村"): (1, []), ("category", "外星人"): (1, [])}
     assert by_row[9] == [("G列 网格", "“ys-B1”是大网格，请填写户所在的小网格")]
-    assert by_row[10][0][0] == "H列 人员类别" and "“外星人”不存在" in by_row[10][0][1]
     assert by_row[11][0][0] == "E列 联系电话" and "手机号为11位" in by_row[11][0][1]
     assert by_row[12] == [("B列 姓名", "请填写姓名")]
     assert by_row[13] == [("I列 住址", "新增人员须填写住址（用于建立或匹配户）")]
@@ -462,12 +464,25 @@ def test_a_zip_bomb_is_refused(cadre_client, cast, django_capture_on_commit_call
     _assert_refused(cadre_client, response, "文件疑似压缩炸弹，已拒绝", before)
 
 
-def test_formulas_are_refused_naming_the_cells(cadre_client, cast, django_capture_on_commit_callbacks):
-    rows = [row("王大山", new_id(sequence=131)), row("李四", new_id(sequence=133), phone='=HYPERLINK("http://x","点我")')]
+def test_a_formula_is_an_error_of_its_row_and_the_other_rows_are_still_checked(
+    cadre_client, cast, django_capture_on_commit_callbacks
+):
+    """Issue 16 §3: one formula cell no longer refuses the file before any row is read."""
+    rows = [
+        row("王大山", new_id(sequence=131)),
+        row("李四", new_id(sequence=133), phone='=HYPERLINK("http://x","点我")'),
+        row("张三", "341181195005060000"),  # wrong check digit, in the same pass
+        ["合计", "=COUNTA(B3:B5)", None, None, None, None, None, None, None, None],  # a SUM under the roster is fine
+    ]
     before = counts()
-    response = upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
-    assert response.status_code == 302
-    _assert_refused(cadre_client, response, "第4行第5列（E4）含有公式", before)
+    upload(cadre_client, xlsx(rows), capture=django_capture_on_commit_callbacks)
+    roster_import = latest_import()
+    assert roster_import.status == RosterImport.Status.FAILED
+    by_row = {e["row"]: e for e in roster_import.errors}
+    assert set(by_row) == {4, 5}
+    assert by_row[4]["message"].startswith("E4 含有公式") and "联系电话" in by_row[4]["column"]
+    assert "校验码" in by_row[5]["message"] or "身份证" in by_row[5]["message"]
+    assert counts() == before
 
 
 def test_too_many_rows_are_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
