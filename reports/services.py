@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 
 from funds import audit
 from funds.models import Disbursement
@@ -51,6 +52,7 @@ CONTACT_KINDS = [
 ]
 # Titles quoted in an item: enough to say what was done, short enough to read.
 QUOTED_TITLES = 2
+SETTLED_ROWS_READ = 4 * QUOTED_TITLES
 
 
 @dataclass
@@ -176,8 +178,15 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
         r = row(v["town_id"])
         r.raised_in_week, r.measures, r.demands_solved, r.wishes_fulfilled = v["raised"], v["measures"], v["solved"], v["wishes"]
     # What was settled, most recent first: the titles the item quotes and the branches that claimed wishes.
+    # Only the newest few per town and kind are read (a county settles tens of thousands to date); a
+    # margin over QUOTED_TITLES leaves room for repeated titles.
+    newest = Window(
+        RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()]
+    )
     for f in (
         to_date.filter(kind__in=(FollowUp.Kind.DEMAND, FollowUp.Kind.WISH), status__in=SOLVED_STATUSES)
+        .annotate(newest=newest)
+        .filter(newest__lte=SETTLED_ROWS_READ)
         .order_by("town_id", "-updated_at", "-id")
         .values("town_id", "kind", "title", "claimed_by_branch__name")
     ):
