@@ -279,3 +279,30 @@ def test_unsafe_files_are_refused_like_rosters(sysadmin):
     book.save(out)
     body = _text(sysadmin.post(reverse("towns:county_setup"), {"map": SimpleUploadedFile("区划.xlsx", out.getvalue())}))
     assert "工作簿中没有名为“镇街道”的工作表" in body
+
+
+def test_a_village_cannot_move_to_another_town(cast):
+    village, other = cast.yeshan.village, cast.tongcheng.town
+    data = _xlsx("map", _map(towns=[], villages=[[village.code, village.name, "社区", other.name]], cells=[]))
+    plan = county_setup.analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
+    assert [str(p) for p in plan.problems] == [
+        f"“村社区”表第2行【所属镇（街道）】：区划代码{village.code}已是冶山镇的{village.name}，不能改属其他镇（街道）"
+    ]
+    with pytest.raises(county_setup.NotApplied):
+        county_setup.apply(actor=cast.sysadmin, plan=plan)
+
+
+def test_one_time_passwords_are_strong_and_cheap_to_hash_once(settings):
+    from django.contrib.auth.hashers import check_password
+
+    from towns.passwords import CharacterClassValidator
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    passwords = {county_setup.one_time_password() for _ in range(200)}
+    assert len(passwords) == 200 and all(len(p) == 12 for p in passwords)
+    for password in passwords:
+        CharacterClassValidator().validate(password)  # the site's own rule for chosen passwords
+        assert not set(password) & set("0O1lI")
+    encoded = county_setup._temporary_hash("Abc@12345678")
+    # Random ~70-bit passwords: a smaller work factor, upgraded by Django at the first login.
+    assert encoded.startswith(f"pbkdf2_sha256${county_setup.TEMPORARY_ITERATIONS}$") and check_password("Abc@12345678", encoded)
