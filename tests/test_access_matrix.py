@@ -267,6 +267,13 @@ MATRIX: dict[str, Row] = {
         kwargs=tongcheng_followup,
         post_data=lambda cast: {"action": "accept"},
     ),
+    # -- county setup from its own files (issue 16 §1): the system admin only
+    "towns:county_setup": Row(get=logged_in(403, sysadmin=200), post=logged_in(403, sysadmin=200)),
+    "towns:county_setup_confirm": Row(get=logged_in(403, sysadmin=405), post=logged_in(403, sysadmin=302)),
+    "towns:county_setup_passwords": Row(get=logged_in(403, sysadmin=200), post=logged_in(403, sysadmin=405)),
+    "towns:county_setup_template": Row(
+        get=logged_in(403, sysadmin=200), post=logged_in(403, sysadmin=405), kwargs=lambda cast: {"kind": "map"}
+    ),
     # -- roster import (issue 4 §5)
     # Town cadres and admins (registry.import) only; another town's import is a 404 to them.
     "towns:import_list": Row(

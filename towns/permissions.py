@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "user.reset_password": ("重置本镇账号密码", frozenset({TOWN_ADMIN, SYSADMIN})),
     # PIPL: who opened whose personal data (towns/access_log.py); town admins see their town's.
     "access.log": ("查看个人信息查阅记录（谁看过）", frozenset({TOWN_ADMIN, INSPECTOR})),
+    # Issue 16 §1: the division map, categories and cadre accounts loaded from the county's own files.
+    "county.setup": ("导入全县区划网格、人群类别和干部账号", frozenset({SYSADMIN})),
     "system.status": ("查看系统运行状态（数据库、缓存、后台任务）", frozenset({SYSADMIN})),
 }
 

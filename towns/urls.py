@@ -1,6 +1,7 @@
 from django.urls import path
 
 from towns.views import accounts, privacy, registry, zones
+from towns.views import county_setup as setup_views
 from towns.views import imports as import_views
 
 app_name = "towns"
@@ -31,6 +32,11 @@ urlpatterns = [
     path("imports/<int:pk>/sheet/", import_views.import_sheet, name="import_sheet"),
     path("imports/<int:pk>/retry/", import_views.import_retry, name="import_retry"),
     path("imports/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
+    # county setup from its own files (issue 16 §1)
+    path("setup/", setup_views.setup, name="county_setup"),
+    path("setup/confirm/", setup_views.setup_confirm, name="county_setup_confirm"),
+    path("setup/passwords/", setup_views.setup_passwords, name="county_setup_passwords"),
+    path("setup/templates/<str:kind>.xlsx", setup_views.setup_template, name="county_setup_template"),
     # responsibility zones (issue 4 §6)
     path("zones/", zones.zones, name="zones"),
     path("zones/assign/", zones.zone_assign, name="zone_assign"),
