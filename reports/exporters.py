@@ -529,7 +529,7 @@ class RosterExporter(Exporter):
 
 
 class RegistryExporter(Exporter):
-    """重点人群信息库: the registry list's rows (BeneficiaryFilter, as the 信息库 page)."""
+    """重点人群信息库: the registry list's rows (RegistryFilter, as the 信息库 page)."""
 
     name = "registry"
     title = "重点人群信息库"
@@ -565,11 +565,11 @@ class RegistryExporter(Exporter):
     )
 
     def filterset(self):
-        from towns.filters import BeneficiaryFilter
         from towns.models import Beneficiary
+        from visits.registry_filters import RegistryFilter
 
         if not hasattr(self, "_filterset"):
-            self._filterset = BeneficiaryFilter(
+            self._filterset = RegistryFilter(
                 self.params or None, queryset=Beneficiary.objects.for_user(self.user), user=self.user
             )
         return self._filterset

@@ -183,7 +183,7 @@ MATRIX: dict[str, Row] = {
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
     # -- registry, home (issue 4 §1-2)
     # The search posts (a whole ID number never travels in a URL) and is redirected to its GET page.
-    "towns:person_list": Row(get=logged_in(200), post=logged_in(302)),
+    "registry:person_list": Row(get=logged_in(200), post=logged_in(302)),
     # Privacy pages (issue 13 §1): who viewed a person (town admins: their town's), who checked IDs.
     "towns:access_log": Row(
         get=logged_in(403, town_admin=404, inspector=200),
@@ -191,7 +191,7 @@ MATRIX: dict[str, Row] = {
         query=lambda cast: {"person": cast.tongcheng.person.pk},
     ),
     "towns:id_checks": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
-    "towns:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
+    "registry:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
     "towns:person_edit": Row(
         get=logged_in(403, **TOWN_404),
         post=logged_in(403, **TOWN_404),

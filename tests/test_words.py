@@ -22,7 +22,7 @@ from towns.models import Assignment, Cadre
 from towns.scoping import unscoped
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("funds", "towns", "visits", "reports", "config")
+SOURCE_DIRS = ("funds", "towns", "visits", "reports", "demo", "config")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -170,8 +170,8 @@ def _visible(html: str) -> str:
 def _main_pages(cast, flag_pk):
     pages = [
         reverse("home"),
-        reverse("towns:person_list"),
-        reverse("towns:person_detail", args=[cast.yeshan.person.pk]),
+        reverse("registry:person_list"),
+        reverse("registry:person_detail", args=[cast.yeshan.person.pk]),
         reverse("visits:visit_list"),
         reverse("visits:followup_list"),
         reverse("visits:board"),
@@ -276,7 +276,7 @@ def test_the_demo_notice_is_plain_and_only_where_it_matters(client, cast, monkey
     assert "verify_audit" not in body and "manage.py" not in body and "SQLite" not in body
     assert "当前为演示系统：绕过系统直接改动数据库的操作不会自动留痕" in body
     client.force_login(cast.yeshan.grid_worker)
-    for url in (reverse("home"), reverse("towns:person_list"), reverse("visits:followup_list")):
+    for url in (reverse("home"), reverse("registry:person_list"), reverse("visits:followup_list")):
         html = client.get(url).content.decode()
         assert "SQLite" not in html and "审计" not in html and "防篡改" not in html, url
         assert "演示系统，人员和数据均为虚构" in html
@@ -353,7 +353,7 @@ def test_cadre_choices_and_lists_carry_the_label(client, cast, twins):
         reverse("visits:followup_list"),
         reverse("towns:user_list"),
         reverse("towns:person_create", args=[ys.household.pk]),
-        reverse("towns:person_list") + f"?town={ys.town.pk}",
+        reverse("registry:person_list") + f"?town={ys.town.pk}",
         reverse("visits:board"),
         reverse("funds:batch"),
         reverse("visits:visit_create") + f"?beneficiary={ys.person.pk}",

@@ -1,6 +1,7 @@
 """Forms of the 包保责任区 pages. Choices come from for_user() and one town; the services check again."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from towns.cadre_labels import CadreChoiceField, with_place
@@ -49,11 +50,31 @@ class AssignForm(forms.Form):
         self.fields["household"].queryset = Household.objects.for_user(user).filter(town=town)
         self.initial["starts_on"] = self.initial.get("starts_on") or timezone.localdate()
 
+    @classmethod
+    def from_request(cls, user, town, request) -> "AssignForm":
+        """Bound to a submitted assignment; on the first visit or a household search (the search button
+        without JavaScript) unbound, keeping what was chosen."""
+        if request.method == "POST" and "_search" not in request.POST:
+            return cls(user, town, request.POST)
+        data = request.POST if request.method == "POST" else request.GET
+        return cls(user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)})
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
     def clean(self):
         data = super().clean()
         if not self.errors and (data.get("cell") is None) == (data.get("household") is None):
             raise forms.ValidationError("请选择一个网格，或查找并选择一户（二者选一）")
         return data
+
+
+def household_search(request) -> tuple[str, str]:
+    """The assign page's household search text (at most 30 characters) and the household chosen."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("q", "").strip()[:30], str(data.get("household") or "")
 
 
 class EndAssignmentForm(forms.Form):

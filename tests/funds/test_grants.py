@@ -281,7 +281,7 @@ def test_grant_page_shows_everything_in_a_fixed_number_of_queries(cast, client, 
 def test_person_page_links_each_grant(cast, client):
     grant = make_grant(cast.yeshan)
     client.force_login(cast.yeshan.grid_worker)
-    page = client.get(reverse("towns:person_detail", args=[cast.yeshan.person.pk])).content.decode()
+    page = client.get(reverse("registry:person_detail", args=[cast.yeshan.person.pk])).content.decode()
     assert reverse("funds:grant_detail", args=[grant.pk]) in page
     assert "待签领" in page
 

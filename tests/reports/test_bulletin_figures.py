@@ -19,11 +19,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from docx import Document
 
+from demo import load
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.phrasing import approx_yuan, floor_round
 from reports.rollups import campaigns_to_refresh, refresh_campaign
 from reports.services import bulletin_draft
-from towns import demo
 from towns.models import Town
 from towns.scoping import unscoped
 
@@ -52,7 +52,7 @@ WEEK_FIGURES = ("home", "phone", "group", "study", "health", "activities", "reac
 @pytest.fixture(scope="module")
 def county(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        demo.build("tiny")
+        load.build("tiny")
         for campaign_id in campaigns_to_refresh():
             refresh_campaign(campaign_id)
         yield

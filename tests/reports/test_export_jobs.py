@@ -224,7 +224,7 @@ def test_registry_export_has_the_rows_of_the_registry_page(client, data, cast):
     client.force_login(cast.yeshan.cadre)
     category = cast.categories["elderly_alone"].pk
     query = f"category={category}"
-    listed = {p.name for p in client.get(reverse("towns:person_list") + "?" + query).context["page"]}
+    listed = {p.name for p in client.get(reverse("registry:person_list") + "?" + query).context["page"]}
     out = io.BytesIO()
     run_export("registry", cast.yeshan.cadre, {"category": category}, out)
     rows = list(load_workbook(io.BytesIO(out.getvalue())).worksheets[0].iter_rows(min_row=2, values_only=True))

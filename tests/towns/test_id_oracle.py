@@ -228,7 +228,7 @@ def test_registry_search_answers_alike_for_every_candidate(client, cast, ys):
     client.force_login(ys.cadre)
     found = set()
     for number in candidates(ys.person):
-        response = client.post(reverse("towns:person_list"), {"q": number}, follow=True)
+        response = client.post(reverse("registry:person_list"), {"q": number}, follow=True)
         found.add(tuple(p.pk for p in response.context["page"]))
         assert number not in response.redirect_chain[-1][0]
         assert "按完整身份证号查找的结果" in response.content.decode()

@@ -247,7 +247,7 @@ def test_pages_raise_and_act(cast, client):
     page = client.get(reverse("visits:followup_detail", args=[item.pk])).content.decode()
     assert "复号1次" in page and _reload(item).status == S.IN_PROGRESS
     # The person's page links the item.
-    detail = client.get(reverse("towns:person_detail", args=[person.pk])).content.decode()
+    detail = client.get(reverse("registry:person_detail", args=[person.pk])).content.decode()
     assert reverse("visits:followup_detail", args=[item.pk]) in detail
 
 

@@ -112,9 +112,9 @@ def _summary(result: VisitLogResult) -> str:
 
 
 def _after_url(visit) -> str:
-    # The person page is the registry's (towns:person_detail); until it exists, the visit's own page.
+    # The person page is the registry's (registry:person_detail); until it exists, the visit's own page.
     try:
-        return reverse("towns:person_detail", kwargs={"pk": visit.beneficiary_id})
+        return reverse("registry:person_detail", kwargs={"pk": visit.beneficiary_id})
     except NoReverseMatch:
         return reverse("visits:visit_detail", kwargs={"pk": visit.pk})
 

@@ -15,8 +15,9 @@ import time_machine
 from django.db import transaction
 from django.urls import reverse
 
+from demo import facts, load
+from demo.running import running_campaign_name, running_window
 from reports.models import Bulletin
-from towns import demo
 from towns.models import Beneficiary
 from towns.scoping import unscoped
 from visits.followup_escalation import escalate_followups
@@ -31,10 +32,10 @@ def loaded_on(request, django_db_setup, django_db_blocker):
     with (
         django_db_blocker.unblock(),
         transaction.atomic(),
-        time_machine.travel(datetime(day.year, day.month, day.day, 10, 0, tzinfo=demo.TZ), tick=True),
+        time_machine.travel(datetime(day.year, day.month, day.day, 10, 0, tzinfo=facts.TZ), tick=True),
     ):
         # The build itself (load_demo's inspection run and rollups are covered by test_load_demo).
-        demo.build("demo")
+        load.build("demo")
         yield day
         transaction.set_rollback(True)
 
@@ -46,7 +47,7 @@ def _section(html: str, testid: str) -> str:
 
 
 def test_ys_grid_home_shows_due_and_overdue_in_days_and_who_the_campaign_has_not_reached(loaded_on, db, client):
-    response = client.post(reverse("login"), {"username": "ys_grid", "password": demo.PASSWORD})
+    response = client.post(reverse("login"), {"username": "ys_grid", "password": facts.PASSWORD})
     assert response.status_code == 302
     html = client.get(reverse("home")).content.decode()
     assert f"今天 {loaded_on.month}月{loaded_on.day}日" in html  # this year: no year (towns/dates.py)
@@ -57,7 +58,7 @@ def test_ys_grid_home_shows_due_and_overdue_in_days_and_who_the_campaign_has_not
     due = _section(html, "due-soon")
     assert re.search(r"\d+月\d+日前", due), due
     unreached = _section(html, "campaign-unvisited")
-    assert f"{demo.running_campaign_name(loaded_on - timedelta(days=27))}：尚未走访" in unreached
+    assert f"{running_campaign_name(loaded_on - timedelta(days=27))}：尚未走访" in unreached
     assert "登记走访" in unreached
     mine = _section(html, "my-followups")
     assert "剩" in mine and "已超期 1 天" in mine, mine
@@ -77,12 +78,12 @@ def test_nobody_in_the_county_is_overdue_by_more_than_weeks(loaded_on, db):
 def test_the_running_campaign_started_four_weeks_ago_with_visits_grants_and_items_never_in_the_future(loaded_on, db):
     with unscoped():
         running = Campaign.objects.get(starts_on__lte=loaded_on, ends_on__gte=loaded_on)
-        assert (running.starts_on, running.ends_on) == demo.running_window(loaded_on)
+        assert (running.starts_on, running.ends_on) == running_window(loaded_on)
         assert running.towns.count() == 16
         visits = Visit.objects.filter(campaign=running)
         assert visits.count() > 1000
         assert not Visit.objects.filter(visited_at__date__gte=loaded_on).exists()
-        assert not Visit.objects.filter(created_at__gt=datetime.now(demo.TZ)).exists()
+        assert not Visit.objects.filter(created_at__gt=datetime.now(facts.TZ)).exists()
         assert running.disbursements.filter(status="issued").count() > 500
         open_items = FollowUp.objects.filter(campaign=running, status__in=["pending", "in_progress"])
         assert open_items.filter(deadline__gte=loaded_on, deadline__lte=loaded_on + timedelta(days=7)).count() >= 10
@@ -117,11 +118,11 @@ def test_last_weeks_bulletin_waits_as_a_draft(loaded_on, db):
 
 def test_the_2024_campaign_is_the_history_it_was(loaded_on, db):
     with unscoped():
-        history = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+        history = Campaign.objects.get(name=facts.CAMPAIGN_NAME)
         visits = Visit.objects.filter(campaign=history)
         assert visits.count() > 2000
-        assert not visits.filter(visited_at__date__gt=demo.AS_OF).exists()
+        assert not visits.filter(visited_at__date__gt=facts.AS_OF).exists()
         # Between the history and the running campaign's weeks, nothing happened.
-        quiet_from, quiet_to = demo.AS_OF + timedelta(days=1), loaded_on - timedelta(days=160)
+        quiet_from, quiet_to = facts.AS_OF + timedelta(days=1), loaded_on - timedelta(days=160)
         assert not Visit.objects.filter(visited_at__date__gte=quiet_from, visited_at__date__lte=quiet_to).exists()
         assert Bulletin.objects.count() == 1  # only the draft of last week; 2024's weeks are drafted on demand

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
+from demo import load
 from funds.models import Disbursement, Receipt
-from towns import demo
 from towns.models import Town
 from towns.scoping import unscoped
 
@@ -24,7 +24,7 @@ from towns.scoping import unscoped
 def media(django_db_setup, django_db_blocker, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo-media")
     with override_settings(MEDIA_ROOT=root), django_db_blocker.unblock(), transaction.atomic():
-        demo.build("tiny")
+        load.build("tiny")
         yield root
         transaction.set_rollback(True)
 

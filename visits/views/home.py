@@ -2,9 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from towns import selectors
 from towns.permissions import can
-from visits.selectors import my_tasks
+from visits.selectors import my_tasks, scope_summary
 
 
 @login_required
@@ -15,4 +14,4 @@ def home(request):
         # County roles have no tasks of their own; their overview is the county dashboard, read
         # from rollups (the county-wide counts of this page took 270-450 ms at county scale).
         return redirect("reports:dashboard")
-    return render(request, "towns/home.html", {"summary": selectors.scope_summary(request.user), "tasks": my_tasks(request.user)})
+    return render(request, "visits/home.html", {"summary": scope_summary(request.user), "tasks": my_tasks(request.user)})

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 
+from demo import facts, load, people
 from funds.audit import verify_chain
 from funds.models import AuditRecord, Disbursement
-from towns import demo, idnumbers
+from towns import idnumbers
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Town, Village
 from towns.pinyin import initials
 from towns.scoping import unscoped
@@ -89,13 +90,13 @@ def loaded(django_db_setup, django_db_blocker):
             with unscoped():
                 Town.objects.create(code="341181109000", name="冶山镇")
             try:
-                demo.build("tiny")
+                load.build("tiny")
                 refusal = ""
-            except demo.DatabaseNotEmpty as error:
+            except load.DatabaseNotEmpty as error:
                 refusal = str(error)
             transaction.set_rollback(True)
         with transaction.atomic():
-            demo.build("tiny")
+            load.build("tiny")
             first = _fingerprint()
             transaction.set_rollback(True)
         out = StringIO()
@@ -137,7 +138,7 @@ def test_every_id_number_decrypts_parses_and_agrees_with_the_record(loaded, db):
         assert person.id_number_digest == idnumbers.digest(number)
         assert person.id_number_masked == idnumbers.mask(number)
         assert person.name_initials == initials(person.name)
-        age = (demo.BULLETIN_DAY - person.birth_date).days / 365.25
+        age = (facts.BULLETIN_DAY - person.birth_date).days / 365.25
         codes = {c.code for c in person.categories.all()}
         assert codes, person
         if "age60" in codes:
@@ -152,14 +153,14 @@ def test_every_id_number_decrypts_parses_and_agrees_with_the_record(loaded, db):
 
 
 def test_demo_logins_sign_in_with_the_demo_password(loaded, db, client):
-    usernames = [username for username, *_ in demo._login_plan()]
+    usernames = [username for username, *_ in people.login_plan()]
     assert len(usernames) == 51
     for town in ("ys", "tc"):
         assert {f"{town}_grid", f"{town}_cadre", f"{town}_admin"} <= set(usernames)
     assert {"county", "inspector", "sysadmin"} <= set(usernames)
     for username in usernames:
         # Through the real login form: axes' backend wants the request client.login() does not pass.
-        response = client.post(reverse("login"), {"username": username, "password": demo.PASSWORD})
+        response = client.post(reverse("login"), {"username": username, "password": facts.PASSWORD})
         assert response.status_code == 302 and "_auth_user_id" in client.session, username
         client.logout()
     with unscoped():
@@ -171,12 +172,12 @@ def test_demo_logins_sign_in_with_the_demo_password(loaded, db, client):
     # Cadres outside the table cannot sign in with the published password.
     with unscoped():
         other = Cadre.objects.exclude(user__username__in=usernames).select_related("user").first()
-    assert not other.user.has_usable_password() and not other.user.check_password(demo.PASSWORD)
+    assert not other.user.has_usable_password() and not other.user.check_password(facts.PASSWORD)
 
 
 def test_the_campaign_leaves_people_to_visit_and_grants_stay_in_their_town(loaded, db):
     with unscoped():
-        campaign = Campaign.objects.get(name=demo.CAMPAIGN_NAME)
+        campaign = Campaign.objects.get(name=facts.CAMPAIGN_NAME)
         assert campaign.towns.count() == 16
         targets = Beneficiary.objects.filter(status="active", categories__in=campaign.target_categories.all()).distinct()
         visited = targets.filter(visits__campaign=campaign).distinct().count()
@@ -213,8 +214,8 @@ def test_a_second_run_changes_nothing(loaded, db):
     call_command("load_demo", "--scale", "tiny", stdout=out)
     assert "演示数据已加载" in out.getvalue()
     assert _row_counts() == before
-    with pytest.raises(demo.DemoAlreadyLoaded):
-        demo.build("tiny")
+    with pytest.raises(load.DemoAlreadyLoaded):
+        load.build("tiny")
 
 
 def test_two_fresh_loads_give_the_same_data(loaded):
