@@ -225,7 +225,6 @@ class CampaignBuilder(BuilderState):
         w.insert(Activity.beneficiaries.through, ["activity_id", "beneficiary_id"], linked)
         return len(rows)
 
-    # -------------------------------------------------------- budgets
     def build_budgets(self):
         rng = random.Random(SEED + "-budgets")
         rows = []

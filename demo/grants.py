@@ -29,7 +29,7 @@ class GrantBuilder(BuilderState):
         campaign_persons = set()
 
         grant = partial(self._grant, town, gen, rows)
-        self.goods_value = {pk: value for pk, _, value in self.goods}
+        self.goods_value = {pk: value for pk, _, value in self.goods}  # read by _grant
         for vid, person, at, team, campaign, _kind in visits:
             if campaign:
                 campaign_persons.add(person.id)

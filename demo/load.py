@@ -34,9 +34,7 @@ from demo.state import Login
 from demo.target_lists import approve_target_lists
 from funds import audit
 from towns import visit_due
-from towns.models import (
-    Town,
-)
+from towns.models import Town
 from towns.scoping import unscoped
 from visits.models import Campaign
 

@@ -110,7 +110,6 @@ class PeopleBuilder(BuilderState):
         w.insert(Cadre, ["id", "user_id", "name", "role", "town_id", "phone", "title", "is_active"], cadre_rows)
         w.insert(Assignment, ["id", "cadre_id", "town_id", "cell_id", "household_id", "starts_on"], assignment_rows)
 
-    # -------------------------------------------------------- one town's people and work
     def _id_number(self, gen: Gen, birth: date, gender: str) -> str:
         while True:
             sequence = gen.rng.randrange(500) * 2 + (1 if gender == "M" else 0)

@@ -15,7 +15,7 @@ from django.db.models import Max
 
 from demo.facts import BULLETIN_DAY, GIVEN, PHONE_PREFIXES, SURNAMES, TZ
 
-# ---------------------------------------------------------------- writing
+# --- writing rows
 
 
 class Writer:
@@ -87,6 +87,9 @@ class Writer:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), self.models):
                 cursor.execute(sql)
+
+
+# --- seeded random values
 
 
 class Gen:

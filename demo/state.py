@@ -78,6 +78,7 @@ class BuilderState:
         self.towns: list[TownState] = []
         self.category_ids: dict[str, int] = {}
         self.goods: list = []  # (id, name, value)
+        self.goods_value: dict = {}  # goods item id -> unit value
         self.campaign_id = 0
         self.spend: dict = defaultdict(Decimal)  # (town id, source) -> campaign spending
         self.goods_out: dict = defaultdict(int)  # (town id, goods item id) -> quantity handed out
