@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404, scope_of
 from funds import budget_selectors as selectors
 from funds import services
 from funds.budget_forms import BudgetForm, StandardForm
-from towns.decorators import permission_required
 from towns.models import Town
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404, scope_of
 
 
 def _positive_int(value) -> int | None:

@@ -12,14 +12,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from funds import audit, grant_selectors, services
+from core import audit
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from funds import grant_selectors, services
 from funds.grant_forms import ApproveForm, ReceiptUploadForm, ReissueForm, VoidForm
 from funds.models import Disbursement, Receipt
 from towns import access_log
-from towns.decorators import permission_required
+from towns.cadres import cadre_of
 from towns.models import PersonAccess
-from towns.permissions import can
-from towns.scoping import cadre_of, get_for_user_or_404
 
 
 def _apply_errors(form, error: ValidationError):

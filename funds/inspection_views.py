@@ -10,15 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core import outbox
-from funds import audit, inspection_selectors, services
+from core import audit, outbox
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from funds import inspection_selectors, services
 from funds.models import Finding, InspectionFlag
 from funds.services import DECLARATION_RELATIONS
 from towns import access_log
-from towns.decorators import permission_required
+from towns.cadres import cadre_of
 from towns.models import PersonAccess
-from towns.permissions import can
-from towns.scoping import cadre_of, get_for_user_or_404
 
 DECLARATION_ROWS = 10
 

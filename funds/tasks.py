@@ -5,10 +5,10 @@ import contextlib
 from celery import shared_task
 from django.conf import settings
 
+from core.audit import audit_context
+from core.models import AuditRecord
+from core.scoping import guarded
 from funds import inspection
-from funds.audit import audit_context
-from funds.models import AuditRecord
-from towns.scoping import guarded
 
 
 @shared_task(bind=True)
@@ -28,7 +28,7 @@ def run_inspection_task(self, campaign_id: int | None = None, actor_id: int | No
 @shared_task
 def audit_anchor_task() -> dict:
     """Every AUDIT_ANCHOR_MINUTES (CELERY_BEAT_SCHEDULE): seal the town chains, append the heads outside the database."""
-    from funds.audit_anchor import write_anchor
+    from core.audit_anchor import write_anchor
 
     with audit_context(channel=AuditRecord.Channel.JOB):
         entry, written = write_anchor()

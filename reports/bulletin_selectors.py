@@ -41,7 +41,7 @@ def display_number(bulletin: Bulletin) -> int:
 def readable_bulletins(user):
     """The issues a user may open: the editor every draft and issue, other readers published ones only
     (drafts stay with the editor)."""
-    from towns.permissions import can
+    from core.permissions import can
 
     qs = Bulletin.objects.all()
     return qs if can(user, "bulletin.edit") else qs.filter(status=Bulletin.Status.PUBLISHED)

@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.bulletin_forms import DraftForm, HeaderForm, ItemForm, NumberingForm, SubmissionForm
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.views import list_context
 from towns.dates import cn_date
-from towns.decorators import permission_required
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

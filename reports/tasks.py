@@ -7,12 +7,12 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from core.audit import audit_context
 from core.jobs import heartbeat
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import guarded
 from reports.models import ExportJob
 from reports.services import BulletinPublished, bulletin_draft
-from towns.scoping import guarded
 
 
 def previous_week_start(today):

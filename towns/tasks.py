@@ -6,12 +6,12 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from core.audit import audit_context
 from core.jobs import heartbeat
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import guarded
 from towns import imports
 from towns.models import RosterImport
-from towns.scoping import guarded
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ import contextlib
 from celery import shared_task
 from django.conf import settings
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
-from towns.scoping import guarded
+from core.audit import audit_context
+from core.models import AuditRecord
+from core.scoping import guarded
 from visits.followup_escalation import escalate_followups
 
 

@@ -6,13 +6,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from towns import access_log, idchecks, idnumbers, selectors, services
-from towns.decorators import permission_required
+from core import idnumbers
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from towns import access_log, idchecks, selectors, services
 from towns.filters import id_query
 from towns.forms import BeneficiaryForm, HouseholdForm, StatusChangeForm
 from towns.models import Beneficiary, Household, PersonAccess
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 
 
 def _apply_errors(form, error: ValidationError):

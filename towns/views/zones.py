@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.decorators import permission_required
+from core.permissions import ROLE_LABELS
+from core.scoping import get_for_user_or_404
 from towns import selectors, services
-from towns.decorators import permission_required
 from towns.models import Assignment, Town
-from towns.permissions import ROLE_LABELS
-from towns.scoping import get_for_user_or_404
 from towns.zone_forms import AssignForm, EndAssignmentForm
 
 

@@ -10,9 +10,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from towns.decorators import permission_required
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404, scope_of
 from towns.models import Beneficiary
-from towns.scoping import get_for_user_or_404, scope_of
 from visits import selectors, services
 from visits.activity_forms import ActivityForm
 from visits.models import Activity

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
 from towns.dates import cn_date
-from towns.decorators import permission_required
 from towns.models import Beneficiary, PartyBranch, Village
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 from visits import followup_services as fs
 from visits.filters import FOLLOWUP_OPEN, FollowUpFilter
 from visits.followup_forms import FollowUpRaiseForm
