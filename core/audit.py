@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from core import bulk
 from core.models import AuditRecord
-from core.scoping import area_model
+from core.scoping import area_model, profile_of
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock(CHAIN_LOCK_KEY, chain): one lock per chain, taken by record() and by the
@@ -165,12 +165,12 @@ def compute_hash(prev_hash: str, payload: str, *, keyed: bool = True) -> str:
 def _actor_fields(actor) -> dict:
     if actor is None:
         return {"actor_id": None, "actor_name": "", "actor_role": "", "actor_town": ""}
-    cadre = getattr(actor, "cadre", None) if hasattr(actor, "cadre") else None
+    profile = profile_of(actor)  # read once per user object (core/scoping.py)
     return {
         "actor_id": actor.pk,
-        "actor_name": cadre.name if cadre else actor.get_username(),
-        "actor_role": cadre.role if cadre else ("superuser" if actor.is_superuser else ""),
-        "actor_town": cadre.town.name if cadre and cadre.town_id else "",
+        "actor_name": profile.name if profile else actor.get_username(),
+        "actor_role": profile.role if profile else ("superuser" if actor.is_superuser else ""),
+        "actor_town": profile.town.name if profile and profile.town_id else "",
     }
 
 

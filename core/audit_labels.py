@@ -18,7 +18,6 @@ from datetime import date, datetime
 from django.apps import apps
 from django.db import models
 from django.db.models import CharField, F, IntegerField, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -431,7 +430,8 @@ NAMED = {
 
 
 # label -> NameFormatter: models whose name reads from more columns than one (registered at start-up
-# by the app that owns them: towns registers the cadre's "name（town·village post）").
+# by the app that owns them: towns registers the cadre's "name（town·village post）" and a user's
+# name as their cadre's).
 _FORMATTERS: dict[str, NameFormatter] = {}
 
 
@@ -459,8 +459,7 @@ def _name_rows(model, ids, user, tag: int):
         qs, named = formatter.columns(qs)
         cols |= named
     else:
-        name = Coalesce(F("cadre__name"), F("username")) if label == "auth.user" else F(NAMED[label])
-        cols |= {"n_name": name, "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
+        cols |= {"n_name": F(NAMED[label]), "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
     return qs.annotate(**cols).values_list(*cols)
 
 

@@ -79,7 +79,8 @@ def area_model():
 
 # The user's profile: whatever answers for the user's role and area. core does not know where it is
 # kept; the app that does (towns: the Cadre) registers a provider at start-up (towns/apps.py).
-# A profile has ``role``, ``is_active``, ``town_id`` and ``assigned_ids()`` -> (cell ids, household ids).
+# A profile has ``name``, ``role``, ``is_active``, ``town_id`` (and ``town.name``, read with it) and
+# ``assigned_ids()`` -> (cell ids, household ids).
 _profile_provider = None
 
 

@@ -23,13 +23,13 @@ from django.views.decorators.http import require_safe
 from core.decorators import permission_required
 from core.permissions import TOWN_ROLES, can
 from core.scoping import get_for_user_or_404
-from funds.budget_selectors import campaigns_for
 from reports import selectors
 from towns.cadre_labels import place_and_post, with_place
 from towns.cadres import cadre_of
 from towns.dates import cn_date
 from towns.models import Cadre, GridCell, Town
 from visits import targets
+from visits.selectors import campaigns_for
 
 
 class DashboardForm(forms.Form):

@@ -16,5 +16,8 @@ class TownsConfig(AppConfig):
         audit_labels.register_name_formatter(
             "towns.cadre", columns=cadre_labels.audit_name_columns, describe=cadre_labels.audit_name
         )
+        audit_labels.register_name_formatter(
+            "auth.user", columns=cadre_labels.audit_user_columns, describe=cadre_labels.audit_user_name
+        )
         filtering.register_area_choices("village", filters.village_choices)
         filtering.register_area_choices("town", filters.town_choices)

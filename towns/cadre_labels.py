@@ -95,3 +95,14 @@ def audit_name(name, role, title, town, place) -> str:
     about = place_and_post(SimpleNamespace(role=role, title=title, place_name=place))
     about = "·".join(filter(None, [town, about]))
     return f"{name}（{about}）" if about else name
+
+
+def audit_user_columns(queryset):
+    """A user reads as their cadre's name (an account without one, as its username)."""
+    blank = Value("", output_field=CharField())
+    name = Coalesce(F("cadre__name"), F("username"))
+    return queryset, {"n_name": name, "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
+
+
+def audit_user_name(name, role, title, town, place) -> str:
+    return name

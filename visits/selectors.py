@@ -191,3 +191,8 @@ def my_tasks(user, *, today: date | None = None) -> dict:
         result["by_cadre"] = loaded[:HOME_LIST_SIZE]
         result["cadres_total"] = len(loaded)
     return result
+
+
+def campaigns_for(user) -> list[Campaign]:
+    """The campaigns a user may see, newest first (the pickers of budgets, target lists, dashboards)."""
+    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))

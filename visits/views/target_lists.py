@@ -18,12 +18,12 @@ from core.decorators import permission_required
 from core.paging import keyset_page
 from core.permissions import can
 from core.scoping import get_for_user_or_404
-from funds.budget_selectors import campaigns_for
 from towns.cadres import cadre_of
 from towns.models import Village
 from visits import target_list_services as services
 from visits import targets
 from visits.models import TargetList, TargetListEntry
+from visits.selectors import campaigns_for
 
 
 class ApproveForm(forms.Form):
