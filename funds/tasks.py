@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from core.audit import audit_context
+from core.audit_anchor import write_anchor
 from core.models import AuditRecord
 from core.task_base import JobTask
 from funds import inspection
@@ -22,8 +23,6 @@ def run_inspection_task(campaign_id: int | None = None, actor_id: int | None = N
 @shared_task
 def audit_anchor_task() -> dict:
     """Every AUDIT_ANCHOR_MINUTES (CELERY_BEAT_SCHEDULE): seal the town chains, append the heads outside the database."""
-    from core.audit_anchor import write_anchor
-
     with audit_context(channel=AuditRecord.Channel.JOB):
         entry, written = write_anchor()
     return {"chains": len(entry["heads"]), "written": written}

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import audit
+from core import audit, idnumbers
 from core.permissions import can
 from core.scoping import scope_of, unscoped
 from towns.cadres import cadre_of
@@ -55,10 +55,8 @@ def visible_key(masked: str, birth_date) -> tuple[str, str]:
 def match_q(actor, parsed) -> Q:
     """The filter a typed number stands for: its digest for users who may reveal numbers, else the
     masked form and birth date, so no candidate number is told apart from another."""
-    from core.idnumbers import digest
-
     if may_reveal(actor):
-        return Q(id_number_digest=digest(parsed.number))
+        return Q(id_number_digest=idnumbers.digest(parsed.number))
     return Q(id_number_masked=parsed.masked, birth_date=parsed.birth_date)
 
 
