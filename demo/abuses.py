@@ -9,6 +9,7 @@ from functools import partial
 
 from django.db.models import Count
 
+from core import idnumbers
 from demo.facts import CAMPAIGN_START, SEED, STANDARD, TZ
 from demo.rows import Gen
 from demo.state import BuilderState, TownState
@@ -17,7 +18,6 @@ from funds.models import (
     DeclaredRelative,
     Disbursement,
 )
-from towns import idnumbers
 from towns.models import (
     Beneficiary,
     BeneficiaryStatusChange,

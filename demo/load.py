@@ -21,6 +21,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import audit
+from core.scoping import unscoped
 from demo.abuses import AbuseBuilder
 from demo.campaign import CampaignBuilder
 from demo.facts import CAMPAIGN_NAME, SCALES, SEED, TOWNS
@@ -32,10 +34,8 @@ from demo.rows import proportional
 from demo.running import RunningCampaignBuilder, draft_last_week, running_window
 from demo.state import Login
 from demo.target_lists import approve_target_lists
-from funds import audit
 from towns import visit_due
 from towns.models import Town
-from towns.scoping import unscoped
 from visits.models import Campaign
 
 

@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from core import idnumbers, permissions
 from demo.facts import COUNTY_CODE, GROUP_PREFIX, GROUP_TAIL, PASSWORD, ROADS, SEED, SURNAMES, TOWN_CADRES, TOWNS, TZ
 from demo.rows import Gen, adult_categories, birth_day, elder_age, elder_categories, uneven_split
 from demo.state import BuilderState, Cell, Login, Person, TownState
-from towns import idnumbers, permissions
 from towns.models import (
     Assignment,
     Beneficiary,

@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
+from core.permissions import TOWN_ADMIN
+from core.scoping import unscoped
 from towns.models import Beneficiary, Cadre
-from towns.permissions import TOWN_ADMIN
-from towns.scoping import unscoped
 from visits.models import Campaign, TargetList, TargetListEntry
 from visits.target_list_services import fill_from_categories
 

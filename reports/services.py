@@ -27,12 +27,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 
-from funds import audit
+from core import audit
+from core.scoping import unscoped
 from funds.models import Disbursement
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, approx_yuan
 from towns.models import Town
-from towns.scoping import unscoped
 from visits.followup_figures import SOLVED_STATUSES
 from visits.models import Activity, Campaign, FollowUp, Visit
 
@@ -180,9 +180,7 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
     # What was settled, most recent first: the titles the item quotes and the branches that claimed wishes.
     # Only the newest few per town and kind are read (a county settles tens of thousands to date); a
     # margin over QUOTED_TITLES leaves room for repeated titles.
-    newest = Window(
-        RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()]
-    )
+    newest = Window(RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()])
     for f in (
         to_date.filter(kind__in=(FollowUp.Kind.DEMAND, FollowUp.Kind.WISH), status__in=SOLVED_STATUSES)
         .annotate(newest=newest)

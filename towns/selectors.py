@@ -6,9 +6,10 @@ from datetime import timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.permissions import ROLE_LABELS, TOWN_ROLES
+from core.scoping import get_for_user_or_404
 from towns.cadre_labels import with_place
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Household
-from towns.permissions import ROLE_LABELS, TOWN_ROLES
 from towns.visit_due import DUE_SOON_DAYS
 
 
@@ -123,8 +124,6 @@ def zone_households(user, town, q: str, *, limit: int = 20):
 
 def person(user, pk):
     """One person of the registry, or 404 outside the user's scope."""
-    from towns.scoping import get_for_user_or_404
-
     return get_for_user_or_404(
         Beneficiary.objects.select_related(
             "household__village", "household__cell__parent", "town", "responsible_cadre", "party_branch"

@@ -1,12 +1,11 @@
 """Forms of the 包保责任区 pages. Choices come from for_user() and one town; the services check again."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.permissions import TOWN_ROLES
 from towns.cadre_labels import CadreChoiceField, with_place
 from towns.models import Cadre, GridCell, Household
-from towns.permissions import TOWN_ROLES
 
 _DATE = {"required": "请填写日期", "invalid": "日期格式应为 2024-01-09"}
 
@@ -58,11 +57,6 @@ class AssignForm(forms.Form):
             return cls(user, town, request.POST)
         data = request.POST if request.method == "POST" else request.GET
         return cls(user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)})
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        for field, messages in error.message_dict.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
 
     def clean(self):
         data = super().clean()

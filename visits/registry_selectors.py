@@ -1,8 +1,8 @@
 """Reads of the registry's pages that show visit state: the list with its campaign filters, and the
 person page's timeline."""
 
+from core.paging import capped_total, keyset_page
 from towns.models import Beneficiary
-from towns.paging import capped_total, keyset_page
 from visits.registry_filters import RegistryFilter
 
 REGISTRY_PAGE_SIZE = 50

@@ -15,11 +15,11 @@ import time_machine
 from django.db import transaction
 from django.urls import reverse
 
+from core.scoping import unscoped
 from demo import facts, load
 from demo.running import running_campaign_name, running_window
 from reports.models import Bulletin
 from towns.models import Beneficiary
-from towns.scoping import unscoped
 from visits.followup_escalation import escalate_followups
 from visits.models import Campaign, FollowUp, FollowUpEvent, Visit
 

@@ -7,18 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
 from towns import access_log, selectors, services
-from towns.decorators import permission_required
 from towns.forms import BeneficiaryForm, HouseholdForm, StatusChangeForm
 from towns.models import Household, PersonAccess
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's field errors beside the form's fields (unknown keys go on top)."""
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 @permission_required("id.reveal")
@@ -38,7 +33,7 @@ def household_create(request):
         try:
             household = services.household_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已新建户：{household.head_name}。请登记这一户的慰问对象。")
             return redirect("towns:person_create", household=household.pk)
@@ -77,11 +72,11 @@ def person_create(request, household):
                 notes=data["notes"],
             )
         except services.DuplicateBeneficiary as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
             if error.existing_id:
                 duplicate_url = reverse("registry:person_detail", kwargs={"pk": error.existing_id})
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已登记慰问对象：{person.name}")
             return redirect("registry:person_detail", pk=person.pk)
@@ -120,7 +115,7 @@ def person_edit(request, pk):
                 **({"gender": data["gender"]} if data["gender"] else {}),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "已保存修改")
             return redirect("registry:person_detail", pk=person.pk)
@@ -136,7 +131,7 @@ def person_status(request, pk):
         try:
             services.beneficiary_change_status(actor=request.user, beneficiary=person, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "状态已变更")
             return redirect("registry:person_detail", pk=person.pk)

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from towns.permissions import can
+from core.permissions import can
 from visits.selectors import my_tasks, scope_summary
 
 

@@ -5,8 +5,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from towns import access_log, idchecks, idnumbers, selectors
-from towns.decorators import permission_required
+from core import idnumbers
+from core.decorators import permission_required
+from towns import access_log, idchecks, selectors
 from towns.filters import id_query
 from towns.models import Beneficiary, PersonAccess
 from visits import registry_selectors
