@@ -9,6 +9,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSeries, BulletinSubmission
+from towns.permissions import can
 
 
 def published_max(series: BulletinSeries, year: int) -> int:
@@ -41,8 +42,6 @@ def display_number(bulletin: Bulletin) -> int:
 def readable_bulletins(user):
     """The issues a user may open: the editor every draft and issue, other readers published ones only
     (drafts stay with the editor)."""
-    from towns.permissions import can
-
     qs = Bulletin.objects.all()
     return qs if can(user, "bulletin.edit") else qs.filter(status=Bulletin.Status.PUBLISHED)
 

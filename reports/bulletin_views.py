@@ -6,8 +6,7 @@ editor, so it works without JavaScript; htmx (hx-boost on the editor) only saves
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +19,6 @@ from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.views import list_context
 from towns.dates import cn_date
 from towns.decorators import permission_required
-from towns.permissions import can
 from towns.scoping import get_for_user_or_404
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -198,11 +196,9 @@ def submission_list(request):
     return render(request, "reports/submission_list.html", {"form": form, "rows": rows}, status=status)
 
 
-@login_required
+@permission_required("submission.read")
 @require_safe
 def submission_detail(request, pk):
-    if not (can(request.user, "bulletin.submit") or can(request.user, "bulletin.edit")):
-        raise PermissionDenied("仅限镇（街道）报送人员和组织部编辑查看")
     sub = get_for_user_or_404(BulletinSubmission.objects.select_related("town", "submitted_by__cadre"), request.user, pk=pk)
     row = bulletin_selectors.submission_row(sub)
     return render(request, "reports/submission_detail.html", {"row": row, "sub": sub})

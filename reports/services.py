@@ -31,6 +31,7 @@ from funds import audit
 from funds.models import Disbursement
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, approx_yuan
+from reports.selectors import coverage_by_town
 from towns.models import Town
 from towns.scoping import unscoped
 from visits.followup_figures import SOLVED_STATUSES
@@ -180,9 +181,7 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
     # What was settled, most recent first: the titles the item quotes and the branches that claimed wishes.
     # Only the newest few per town and kind are read (a county settles tens of thousands to date); a
     # margin over QUOTED_TITLES leaves room for repeated titles.
-    newest = Window(
-        RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()]
-    )
+    newest = Window(RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()])
     for f in (
         to_date.filter(kind__in=(FollowUp.Kind.DEMAND, FollowUp.Kind.WISH), status__in=SOLVED_STATUSES)
         .annotate(newest=newest)
@@ -201,8 +200,6 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
         r.wish_titles = _distinct(r.wish_titles, QUOTED_TITLES)
         r.wish_branches = _distinct(r.wish_branches, QUOTED_TITLES)
     if campaign is not None and rows:
-        from reports.selectors import coverage_by_town
-
         last_day = week_end - timedelta(days=1)
         for town_id, f in coverage_by_town(campaign.pk, list(rows), start=campaign.starts_on, end=last_day).items():
             if town_id in rows and f.targeted:

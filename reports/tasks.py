@@ -10,7 +10,9 @@ from django.utils import timezone
 from core.jobs import heartbeat
 from funds.audit import audit_context
 from funds.models import AuditRecord
+from reports import export_services
 from reports.models import ExportJob
+from reports.rollups import campaigns_to_refresh, refresh_campaign
 from reports.services import BulletinPublished, bulletin_draft
 from towns.scoping import guarded
 
@@ -38,8 +40,6 @@ def draft_weekly_bulletin(self) -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def refresh_dashboard(self, campaign_id: int) -> dict:
     """Rebuild one campaign's dashboard rollups (by hand or from the shell; writes go through the outbox). Idempotent."""
-    from reports.rollups import refresh_campaign
-
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
@@ -50,8 +50,6 @@ def refresh_dashboard(self, campaign_id: int) -> dict:
 @shared_task(bind=True)
 def refresh_dashboards(self) -> dict:
     """Every five minutes (CELERY_BEAT_SCHEDULE): rebuild the rollups of the running campaigns."""
-    from reports.rollups import campaigns_to_refresh, refresh_campaign
-
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
@@ -65,28 +63,22 @@ def refresh_dashboards(self) -> dict:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def build_export(self, job_id: int) -> dict:
     """Build one queued export (reports/export_services.py). Idempotent: a finished job is left as it is."""
-    from reports.export_services import export_build
-
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard, heartbeat(ExportJob, job_id):
-        job = export_build(job_id=job_id)
+        job = export_services.export_build(job_id=job_id)
     return {"job": job_id, "status": job.status if job else None}
 
 
 @shared_task
 def sweep_lost_exports() -> dict:
     """Every few minutes (beat): exports whose heartbeat stopped are marked failed, with a retry button."""
-    from reports import export_services
-
     return {"lost": export_services.sweep_lost_exports()}
 
 
 @shared_task(bind=True)
 def sweep_exports(self) -> dict:
     """Daily (CELERY_BEAT_SCHEDULE): delete exports older than EXPORT_RETENTION_DAYS, files and all."""
-    from reports import export_services
-
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=(getattr(self.request, "id", None) or "")[:40]), guard:
         removed = export_services.sweep_exports()
