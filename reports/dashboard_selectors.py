@@ -33,10 +33,9 @@ def period(user, asked: dict) -> dict:
     (``asked``: the form's cleaned data). A range ending before it starts falls back to the
     campaign's, and ``range_error`` says why."""
     campaigns = campaigns_for(user)
-    data = asked
     campaign = None
-    if data.get("campaign"):
-        campaign = next((c for c in campaigns if c.pk == data["campaign"]), None)
+    if asked.get("campaign"):
+        campaign = next((c for c in campaigns if c.pk == asked["campaign"]), None)
         if campaign is None:
             raise Http404("未找到该专项活动")
     if campaign is None:
@@ -47,7 +46,7 @@ def period(user, asked: dict) -> dict:
     if campaign is None:
         return context
     start, end = default_range(campaign, context["today"])
-    start, end = data.get("start") or start, data.get("end") or end
+    start, end = asked.get("start") or start, asked.get("end") or end
     if start > end:
         context["range_error"] = "结束日期不能早于开始日期"
         start, end = default_range(campaign, context["today"])
