@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
+from core.permissions import can
 from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSeries, BulletinSubmission
-from towns.permissions import can
 
 
 def published_max(series: BulletinSeries, year: int) -> int:

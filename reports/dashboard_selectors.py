@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 from django.http import Http404
 from django.utils import timezone
 
-from funds.budget_selectors import campaigns_for
+from core.permissions import TOWN_ROLES
+from core.scoping import get_for_user_or_404
 from reports import selectors
 from towns.cadre_labels import place_and_post, with_place
 from towns.dates import cn_date
 from towns.models import Cadre, GridCell, Town
-from towns.permissions import TOWN_ROLES
-from towns.scoping import get_for_user_or_404
 from visits import targets
+from visits.selectors import campaigns_for
 
 
 def default_range(campaign, today: date) -> tuple[date, date]:

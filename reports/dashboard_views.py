@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
 from reports import dashboard_selectors
-from towns.decorators import permission_required
-from towns.permissions import can
-from towns.scoping import cadre_of
+from towns.cadres import cadre_of
 
 
 class DashboardForm(forms.Form):

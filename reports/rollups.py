@@ -29,9 +29,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.scoping import unscoped
 from funds.models import handed_out_sql
 from reports.models import RollupRefresh
-from towns.scoping import unscoped
 from visits.models import Campaign
 from visits.targets import campaign_targets
 

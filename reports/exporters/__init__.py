@@ -22,14 +22,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from funds.audit import record_personal_data_access
+from core.audit import record_personal_data_access
+from core.permissions import require
 from reports.exporters.base import Exporter
 from reports.exporters.coverage import CoverageExporter
 from reports.exporters.followups import FollowUpExporter
 from reports.exporters.ledger import LedgerExporter
 from reports.exporters.registry import RegistryExporter
 from reports.exporters.roster import RosterExporter
-from towns.permissions import require
 
 EXPORTERS: dict[str, type[Exporter]] = {
     cls.name: cls for cls in (LedgerExporter, RosterExporter, RegistryExporter, FollowUpExporter, CoverageExporter)

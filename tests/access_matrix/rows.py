@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from uuid import uuid4
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_PHONE, at
-from towns.scoping import unscoped
 from visits.models import Visit
 
 ROLES = ["anonymous", "grid_worker", "town_cadre", "town_admin", "county_viewer", "inspector", "sysadmin"]

@@ -1,11 +1,11 @@
-"""Every view in the URLConf declares who may open it (towns/decorators.py): a permission of the
+"""Every view in the URLConf declares who may open it (core/decorators.py): a permission of the
 role table, or ``public`` / ``login_only`` said outright. A view added without one fails here,
 before anyone reads the access matrix."""
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from towns.decorators import LOGIN_ONLY, PUBLIC
-from towns.permissions import PERMISSIONS
+from core.decorators import LOGIN_ONLY, PUBLIC
+from core.permissions import PERMISSIONS
 
 # The Django admin checks is_staff itself (test_matrix.test_admin_is_for_the_system_admin_only).
 ADMIN_NAMESPACE = "admin"

@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from funds.models import AuditRecord, Disbursement
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
 from tests.access_matrix.funds_rows import FUNDS
 from tests.access_matrix.reports_rows import REPORTS
 from tests.access_matrix.rows import ROLES, TOWN_ROLES, Row
@@ -20,7 +22,6 @@ from tests.access_matrix.towns_rows import TOWNS
 from tests.access_matrix.visits_rows import VISITS
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
 from towns.models import Assignment, Beneficiary, Household
-from towns.scoping import unscoped
 from visits.models import Activity, FollowUp, Visit
 
 
@@ -96,7 +97,7 @@ def other_town_audit(cast):
     """Give 铜城镇 an audit record so audit URLs have a target."""
     from django.db import transaction
 
-    from funds import audit
+    from core import audit
 
     with transaction.atomic():
         audit.record(

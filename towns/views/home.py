@@ -1,9 +1,9 @@
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from core.decorators import login_only
+from core.permissions import can
 from towns import selectors
-from towns.decorators import login_only
-from towns.permissions import can
 from visits.selectors import my_tasks
 
 

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from towns import idchecks, idnumbers
-from towns.decorators import permission_required
+from core import idnumbers
+from core.decorators import permission_required
+from towns import idchecks
 from visits import log_selectors, services
 from visits.forms import VisitLogForm
 from visits.services import VisitLogResult

@@ -9,14 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.decorators import method_decorator
 
-from towns.permissions import PERMISSIONS, can
+from core.permissions import PERMISSIONS, can
 
 PUBLIC = "public"
 LOGIN_ONLY = "login_only"
 
 
 def permission_required(permission: str):
-    """Login first, then the role table in towns/permissions.py; a missing permission is a 403."""
+    """Login first, then the role table in core/permissions.py; a missing permission is a 403."""
     if permission not in PERMISSIONS:
         raise KeyError(permission)
 
