@@ -78,7 +78,7 @@ class Outcome:
 @dataclass
 class Benchmark:
     name: str
-    budget: str  # the budget in words, as ENGINEERING.md states it
+    budget: str  # the budget in words, as docs/conventions.md states it
     ours: Callable[[], Any] | None = None  # one run of our code
     baseline: Callable[[], Any] | None = None  # one run of the raw baseline
     # (outcome) -> (met or None for informational, note); called after the timings.

@@ -1,4 +1,4 @@
-"""Export benchmarks (issue 7 §3, ENGINEERING.md budgets), as ratios to raw baselines in the same run.
+"""Export benchmarks (issue 7 §3, budgets of docs/conventions.md), as ratios to raw baselines in the same run.
 
 Functions take a row count and return timings in seconds (and ratios), so `make bench` can call them:
 
@@ -49,7 +49,7 @@ def county_user():
 def ledger_exporter(n: int, **kwargs):
     """The county's ledger limited to its first n visits (a pk bound, so every run reads the same rows)."""
     from core.scoping import unscoped
-    from reports.exporters import LedgerExporter
+    from reports.exporters.ledger import LedgerExporter
     from visits.models import Visit
 
     with unscoped():
@@ -91,7 +91,7 @@ def write_candidates(n: int) -> dict:
     (and "exporter", "path"). The database is not what these measure: the rows are read once, here."""
     from rustpy_xlsxwriter import Format, write_worksheet
 
-    from reports.exporters import NUMBER_FORMATS
+    from reports.exporters.cells import NUMBER_FORMATS
 
     exporter = ledger_exporter(n)
     batches = list(exporter.read())
@@ -130,7 +130,7 @@ def write_candidates(n: int) -> dict:
 
 
 def write_timings(n: int, *, runs: int = 5, with_openpyxl: bool = False) -> dict:
-    from reports.exporters import OpenpyxlWriter
+    from reports.exporters.writers import OpenpyxlWriter
 
     candidates = write_candidates(n)
     ours, bare, plain_csv = candidates["ours"], candidates["bare_writer"], candidates["csv"]

@@ -126,7 +126,7 @@ if _database_url:
 else:
     DATABASES = {"default": database_from_url(f"sqlite:///{BASE_DIR / 'demo.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Reconnecting per request costs 2.6x on a list page (ENGINEERING.md).
+    # Reconnecting per request costs 2.6x on a list page (measured; docs/conventions.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_nuanxin")}
@@ -337,7 +337,7 @@ ID_CHECK_DAILY_LIMIT = env_int("ID_CHECK_DAILY_LIMIT", 10, minimum=1)
 # The inspectors' page flags a user with at least this many such checks within 30 days.
 ID_CHECK_FLAG_COUNT = env_int("ID_CHECK_FLAG_COUNT", 5, minimum=1)
 
-# Spreadsheet exports (issue 7 §3, reports/exporters.py). Files live under EXPORT_ROOT (default
+# Spreadsheet exports (issue 7 §3, reports/exporters/). Files live under EXPORT_ROOT (default
 # MEDIA_ROOT/exports), are never served from a URL, only by the download view, and are deleted with
 # their job after EXPORT_RETENTION_DAYS by the daily sweep below.
 EXPORT_ROOT = env_str("EXPORT_ROOT", "")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import views as core_views
+from core.decorators import public
 from towns.views import accounts
 from visits.views import home
 
@@ -15,7 +16,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("accounts/login/", accounts.Login.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's own logout view, marked here: anyone may log out.
+    path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/password/", accounts.PasswordChange.as_view(), name="password_change"),
     path("accounts/password/done/", accounts.password_change_done, name="password_change_done"),
     path("towns/", include("visits.registry_urls")),  # the registry list and person page show visit state

@@ -1,6 +1,6 @@
 """What each role may do: written once, used by views, templates and services.
 
-ARCHITECTURE.md shows this table; `python manage.py roles_table` prints it as Markdown.
+docs/conventions.md shows this table; `python manage.py roles_table` prints it as Markdown.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "id.reveal": ("查看完整身份证号（留痕）", frozenset({TOWN_ADMIN, INSPECTOR})),
     "map.edit": ("维护村、网格和包保责任区", frozenset({TOWN_ADMIN, SYSADMIN})),
     "visit.log": ("登记走访", FIELD),
+    "activity.view": ("查看集中活动", READERS),
     "activity.log": ("登记集中活动", OFFICE),
     "grant.issue": ("发放慰问金、慰问品", FIELD),
     "grant.void": ("作废发放记录（须填写原因）", OFFICE),
@@ -42,16 +43,21 @@ PERMISSIONS: dict[str, tuple[str, frozenset[str]]] = {
     "budget.edit": ("维护经费预算", frozenset({TOWN_ADMIN, SYSADMIN})),
     "funds.view": ("查看经费预算、慰问标准和慰问品库存", READERS),
     "stock.manage": ("慰问品入库", OFFICE),
+    "followup.view": ("查看问题清单和挂图作战", READERS),
     "followup.edit": ("登记、办理、回访诉求", FIELD),
     "campaign.edit": ("维护专项活动和慰问标准", frozenset({COUNTY_VIEWER, SYSADMIN})),
     # 慰问对象名单 (issue 12 §2): the town admin proposes and records the town party committee's decision.
     "targetlist.view": ("查看、打印慰问对象名单", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     "targetlist.edit": ("拟定、调整慰问对象名单，登记镇党委审定", frozenset({TOWN_ADMIN})),
+    # Any dashboard: the county's for county roles, a town's own for its cadres and admins.
+    "dashboard.view": ("查看看板（全县或本镇）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     "dashboard.county": ("查看全县看板", frozenset({COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     # Town-wide figures: beyond a grid worker's cells (their home page lists whom the campaign has not reached).
     "dashboard.town": ("查看本镇看板", OFFICE),
     "bulletin.edit": ("编辑、发布组工信息", frozenset({COUNTY_VIEWER})),
     "bulletin.submit": ("报送本镇组工信息稿件（经验做法）", OFFICE),
+    # A town reads its own submissions, the editor every town's.
+    "submission.read": ("查看经验做法稿件（本镇的；编辑可看全县）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER})),
     # The 送 list is every town's party committee: published issues are theirs to read (drafts stay with the editor).
     "bulletin.read": ("阅读、下载已发布的组工信息", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR, SYSADMIN})),
     "export.personal": ("导出含个人信息的台账（留痕）", frozenset({TOWN_CADRE, TOWN_ADMIN, COUNTY_VIEWER, INSPECTOR})),

@@ -4,8 +4,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from core import health
+from core.decorators import public
 
 
+@public
 @require_safe
 @never_cache
 def healthz(request):
@@ -13,6 +15,7 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@public
 @require_safe
 @never_cache
 def readyz(request):

@@ -100,19 +100,23 @@ class Roster:
     campaign: Campaign | None = None
 
 
+def roster_filter(user, params) -> RosterFilter:
+    """The roster's FilterSet over the user's grants: the latest campaign unless one is chosen (the page and the export)."""
+    data = params.copy()
+    if not data.get("campaign"):
+        first = Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", flat=True).first()
+        if first is not None:
+            data["campaign"] = str(first)
+    return RosterFilter(data, queryset=Disbursement.objects.for_user(user), request=_Req(user))
+
+
 def roster(user, params) -> Roster:
     """The printed 发放花名册: handed-out grants of one campaign in the user's scope, by town, village, cell and date.
 
     Voided grants are left out (counted in a note), as are grants still waiting for approval. No pages: it is
     printed whole, so it stops at INSPECTION_ROSTER_MAX_ROWS and asks for a narrower filter instead.
     """
-    data = params.copy()
-    if not data.get("campaign"):
-        first = Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", flat=True).first()
-        if first is not None:
-            data["campaign"] = str(first)
-    base = Disbursement.objects.for_user(user)
-    filterset = RosterFilter(data, queryset=base, request=_Req(user))
+    filterset = roster_filter(user, params)
     limit = settings.INSPECTION_ROSTER_MAX_ROWS
     result = Roster(filter=filterset, limit=limit)
     if not filterset.is_valid():

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django import forms
 
-from reports.bulletin_selectors import recent_mondays
+from reports.bulletin_selectors import numbering, recent_mondays
 from reports.models import HEADLINE_MAX_CHARS, SUBMISSION_MAX_CHARS, Bulletin
 from towns.dates import cn_date
 
@@ -57,8 +57,6 @@ class NumberingForm(forms.Form):
 
     @classmethod
     def current(cls):
-        from reports.bulletin_selectors import numbering
-
         figures = numbering()
         return cls(initial={"next_number": figures["next_number"], "restart_yearly": figures["series"].restart_yearly})
 

@@ -6,8 +6,7 @@ editor, so it works without JavaScript; htmx (hx-boost on the editor) only saves
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,6 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.decorators import permission_required
-from core.permissions import can
 from core.scoping import get_for_user_or_404
 from core.services import add_service_errors
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
@@ -195,11 +193,9 @@ def submission_list(request):
     return render(request, "reports/submission_list.html", {"form": form, "rows": rows}, status=status)
 
 
-@login_required
+@permission_required("submission.read")
 @require_safe
 def submission_detail(request, pk):
-    if not (can(request.user, "bulletin.submit") or can(request.user, "bulletin.edit")):
-        raise PermissionDenied("仅限镇（街道）报送人员和组织部编辑查看")
     sub = get_for_user_or_404(BulletinSubmission.objects.select_related("town", "submitted_by__cadre"), request.user, pk=pk)
     row = bulletin_selectors.submission_row(sub)
     return render(request, "reports/submission_detail.html", {"row": row, "sub": sub})

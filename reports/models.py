@@ -414,6 +414,7 @@ class ExportJob(models.Model):
 
     @property
     def title(self) -> str:
+        # Inside: the exporters read other apps' FilterSets and selectors, which models must not load.
         from reports.exporters import EXPORTERS
 
         cls = EXPORTERS.get(self.exporter)

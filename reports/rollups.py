@@ -32,6 +32,8 @@ from django.utils import timezone
 from core.scoping import unscoped
 from funds.models import handed_out_sql
 from reports.models import RollupRefresh
+from visits.models import Campaign
+from visits.targets import campaign_targets
 
 # Grants counted: those handed out, the one definition (Disbursement.objects.handed_out(); its SQL
 # is generated from the same constants, and tests/funds/test_handed_out.py compares the rollups with
@@ -55,8 +57,6 @@ def _targets_sql(campaign_id: int) -> tuple[str, list]:
     """The campaign's targets as SQL compiled from visits.targets.campaign_targets (the one rule:
     在册, the campaign's towns, the approved list or before approval the categories), so the
     dashboards cannot count a different set from the registry and the home page."""
-    from visits.targets import campaign_targets
-
     with unscoped():
         query = campaign_targets(campaign_id).order_by().values("id").query
     sql, params = query.sql_with_params()
@@ -195,8 +195,6 @@ def refresh_campaign(campaign_id: int) -> RollupRefresh:
 def campaigns_to_refresh(*, today=None) -> list[int]:
     """The beat job's campaigns: running ones, those ended in the last DASHBOARD_REFRESH_AFTER_DAYS
     (late entries still arrive), and any never refreshed."""
-    from visits.models import Campaign
-
     today = today or timezone.localdate()
     recent = today - timedelta(days=settings.DASHBOARD_REFRESH_AFTER_DAYS)
     refreshed = set(RollupRefresh.objects.values_list("campaign_id", flat=True))
@@ -207,8 +205,6 @@ def campaigns_to_refresh(*, today=None) -> list[int]:
 
 def refresh_town_campaigns(town_id: int) -> None:
     """After a change to a town's registry (a roster import, a zone): refresh the town's live campaigns."""
-    from visits.models import Campaign
-
     recent = timezone.localdate() - timedelta(days=settings.DASHBOARD_REFRESH_AFTER_DAYS)
     with unscoped():
         ids = list(Campaign.objects.filter(towns=town_id, ends_on__gte=recent).values_list("pk", flat=True))

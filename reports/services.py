@@ -32,6 +32,7 @@ from core.scoping import unscoped
 from funds.models import Disbursement
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, approx_yuan
+from reports.selectors import coverage_by_town
 from towns.models import Town
 from visits.followup_figures import SOLVED_STATUSES
 from visits.models import Activity, Campaign, FollowUp, Visit
@@ -199,8 +200,6 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
         r.wish_titles = _distinct(r.wish_titles, QUOTED_TITLES)
         r.wish_branches = _distinct(r.wish_branches, QUOTED_TITLES)
     if campaign is not None and rows:
-        from reports.selectors import coverage_by_town
-
         last_day = week_end - timedelta(days=1)
         for town_id, f in coverage_by_town(campaign.pk, list(rows), start=campaign.starts_on, end=last_day).items():
             if town_id in rows and f.targeted:

@@ -97,7 +97,7 @@ def _day_bounds(start, end):
 @pytest.mark.django_db
 def test_export_read_suites_raw_cursor_gives_the_exporters_rows(cast, data):
     from bench.suites import export_read
-    from reports.exporters import LedgerExporter
+    from reports.exporters.ledger import LedgerExporter
 
     params = {"date_from": "2024-01-01", "date_to": "2024-01-31"}
     ours = list(LedgerExporter(cast.county_viewer, params).rows())

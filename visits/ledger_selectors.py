@@ -1,6 +1,6 @@
 """Reads for the 走访台账 list (issue 7 §3): the filtered visits of a scope, one keyset page at a time.
 
-The same VisitFilter narrows the export (reports/exporters.py LedgerExporter), so the file holds the
+The same VisitFilter narrows the export (reports/exporters/ledger.py), so the file holds the
 rows the page lists.
 """
 
@@ -11,7 +11,7 @@ from visits.filters import VisitFilter
 from visits.models import Visit
 
 LEDGER_PAGE_SIZE = 50
-# The ledgers never COUNT the whole visit table (ENGINEERING.md): exact up to this, else "10,000 条以上".
+# The ledgers never COUNT the whole visit table (docs/conventions.md, list pages): exact up to this, else "10,000 条以上".
 LEDGER_TOTAL_CAP = 10_000
 
 

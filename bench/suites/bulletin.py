@@ -1,5 +1,5 @@
 """Weekly bulletin draft (reports.services.bulletin_draft) vs the raw aggregates it needs
-(ENGINEERING.md: ≤ 1.3× and ≤ 2 s). Each draft runs in a transaction that is rolled back, so the
+(docs/conventions.md: ≤ 1.3× and ≤ 2 s). Each draft runs in a transaction that is rolled back, so the
 county database keeps no bench bulletin and every run drafts afresh (the first-draft path)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """County coverage by town and by grid cell (reports.selectors) vs hand-written SQL over the same
-rollup tables on a raw psycopg connection (ENGINEERING.md: ≤ 1.1×).
+rollup tables on a raw psycopg connection (docs/conventions.md: ≤ 1.1×).
 
 Informational beside it: the same coverage figures counted live from visits and beneficiaries by
 hand-written SQL (what the rollups save), and the whole-campaign rollup refresh

@@ -1,6 +1,6 @@
 """The whole dashboard request in-process (Django test client, production settings): the county page
 as the demo `county` user, 铜城镇's town page as `tc_admin` (the biggest town: ~85 big cells, ~170
-cadres), its biggest big cell and the small cell with the most people not yet visited. ENGINEERING.md:
+cadres), its biggest big cell and the small cell with the most people not yet visited. docs/conventions.md:
 ≤ 50 ms. The bare logged-in view of the same client runs beside it (the floor: session, auth,
 middleware), and each page's query count is recorded (tests pin them: tests/reports/test_dashboard.py).
 """

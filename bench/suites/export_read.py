@@ -1,6 +1,6 @@
-"""The ledger export's database read (reports.exporters.LedgerExporter, the path an export job runs:
+"""The ledger export's database read (reports.exporters.ledger.LedgerExporter, the path an export job runs:
 rows() inside one transaction, values_list().iterator() through a server-side cursor) vs a raw
-psycopg server-side cursor over the same rows (ENGINEERING.md: ≤ 1.3×, no model instances).
+psycopg server-side cursor over the same rows (docs/conventions.md: ≤ 1.3×, no model instances).
 
 Both sides give the file's final values (local time, kind labels, blood pressure, visitors, notes),
 and the filter is the one a user sets on the 走访台账 page (起始日期 / 截止日期, VisitFilter), as a
@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from bench.core import Benchmark, ratio_check, suite
 from bench.suites.common import raw, user
-from reports.exporters import TEXT_LIMIT, LedgerExporter
+from reports.exporters.cells import TEXT_LIMIT
+from reports.exporters.ledger import LedgerExporter
 from visits.models import Visit
 
 COUNTY_USER = "county"

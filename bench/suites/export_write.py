@@ -1,5 +1,5 @@
 """The ledger export's writing (bench/exports.py, issue 7 §3): our exporter writing 200,000 rows
-already read, against the bare rustpy-xlsxwriter loop over the same final rows (ENGINEERING.md:
+already read, against the bare rustpy-xlsxwriter loop over the same final rows (docs/conventions.md:
 ≤ 1.2×) and a CSV write of them (a goal, ≤ 3×, not a budget); then a whole export (read + write)
 of 20,000 and of 200,000 rows, each in a fresh interpreter, for its peak memory (≤ 100 MB, flat in
 the row count). --quick uses a tenth of the rows.

@@ -1,4 +1,4 @@
-"""Registry list (registry:person_list), page 1 and page 500, vs the raw page query (ENGINEERING.md:
+"""Registry list (registry:person_list), page 1 and page 500, vs the raw page query (docs/conventions.md:
 constant query count ≤ 5, deep pages no slower than 1.5× page 1, no exact COUNT over visits)."""
 
 from __future__ import annotations

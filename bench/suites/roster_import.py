@@ -1,5 +1,5 @@
 """20,000-row roster import (towns/imports.py + core/bulk.py) vs a raw COPY of the same rows
-into a temporary table. ENGINEERING.md sets no budget for it: informational (the ratio is shown).
+into a temporary table. docs/conventions.md has no gate for it yet (its 100,000-row budget is a direction): informational (the ratio is shown).
 
 Each run, in one transaction that is then rolled back (the county database keeps none of it):
 read the workbook, check it and write it as run_commit does (first import: 20,000 new people in
@@ -141,14 +141,14 @@ def build_bench(ctx) -> Benchmark:
         stages = state["stages"][len(state["stages"]) // 2]
         update = sorted(state["update_s"])[len(state["update_s"]) // 2]
         return None, (
-            f"informational: ENGINEERING.md sets no budget for the roster import; {ROWS:,} rows into 万寿镇, rolled back. "
+            f"informational: no gate for the roster import yet (docs/conventions.md); {ROWS:,} rows into 万寿镇, rolled back. "
             f"First import {fmt_s(outcome.ours_median)} (read {fmt_s(stages['read'])}, check {fmt_s(stages['check'])}, "
             f"write {fmt_s(stages['write'])}); re-import updating all {ROWS:,}: {fmt_s(update)}"
         )
 
     bench = Benchmark(
         f"roster import ({ROWS:,} rows, first import)",
-        "informational (no budget in ENGINEERING.md); baseline: COPY of the same rows into a temp table",
+        "informational (no gate yet in docs/conventions.md); baseline: COPY of the same rows into a temp table",
         baseline=baseline,
         setup=setup,
         warmup=0,

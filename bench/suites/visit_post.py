@@ -1,5 +1,5 @@
 """Visit log POST (visits:visit_create: cash + goods + two demands) in-process vs bare views
-(ENGINEERING.md: ≤ 30 ms in-process). Real, audited visits by a demo grid worker of 铜城镇,
+(docs/conventions.md: ≤ 30 ms in-process). Real, audited visits by a demo grid worker of 铜城镇,
 dated now (outside the demo campaign, so no demo week's bulletin or coverage changes), each run
 a different active person (the least recently visited ones)."""
 

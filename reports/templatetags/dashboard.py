@@ -4,7 +4,10 @@ per row cost more than the page's queries)."""
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import mark_safe
+
+from towns.templatetags.nuanxin import yuan
 
 register = template.Library()
 
@@ -41,17 +44,9 @@ def n(value) -> str:
 _SENTINEL = 987654321
 
 
-def _yuan(value) -> str:
-    from towns.templatetags.nuanxin import yuan
-
-    return yuan(value)
-
-
 @register.simple_tag(takes_context=True)
 def figures_rows(context, rows, link, activities):
     """The <tr>s of reports/_figures_table.html: one per Figures, linked to `link` with the page's query."""
-    from django.urls import reverse
-
     query = escape(context.get("query", ""))
     # One reverse() for the table, the key put in by hand: reversing per row cost ~5 ms on a big town.
     url = reverse(link, args=[_SENTINEL]) if link else ""
@@ -72,12 +67,12 @@ def figures_rows(context, rows, link, activities):
         if activities:
             cells.append(f'<td class="text-end" data-col="activities">{n(r.activities)}</td>')
             cells.append(f'<td class="text-end" data-col="activity_people">{n(r.activity_people)}</td>')
-        cells.append(f'<td class="text-end" data-col="cash">{_yuan(r.cash)}</td>')
-        cells.append(f'<td class="text-end" data-col="goods">{_yuan(r.goods_value)}</td>')
+        cells.append(f'<td class="text-end" data-col="cash">{yuan(r.cash)}</td>')
+        cells.append(f'<td class="text-end" data-col="goods">{yuan(r.goods_value)}</td>')
         if activities:
             if r.budget:
                 over = ' <span class="badge text-bg-danger">超预算</span>' if r.spent > r.budget else ""
-                budget = f'<span title="预算 {_yuan(r.budget)}">{r.budget_percent}%</span>{over}'
+                budget = f'<span title="预算 {yuan(r.budget)}">{r.budget_percent}%</span>{over}'
             else:
                 budget = '<span class="text-muted">未设预算</span>'
             cells.append(f'<td class="text-end" data-col="budget">{budget}</td>')
@@ -92,7 +87,7 @@ def figures_rows(context, rows, link, activities):
 
 @register.simple_tag
 def cadre_rows(cadres):
-    """The <tr>s of the town page's cadre table (reports.dashboard_views._cadre_rows)."""
+    """The <tr>s of the town page's cadre table (reports.dashboard_selectors.cadre_rows)."""
     out = []
     for c in cadres:
         name = escape(c["name"])

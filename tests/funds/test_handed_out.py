@@ -22,7 +22,7 @@ from funds.grant_selectors import grant_page
 from funds.inspection import Context
 from funds.inspection_selectors import roster
 from funds.models import Disbursement, GoodsItem, handed_out_sql
-from reports.exporters import RosterExporter
+from reports.exporters.roster import RosterExporter
 from reports.models import CellDay, TownDay
 from reports.rollups import refresh_campaign
 from tests.cast import at, give_stock

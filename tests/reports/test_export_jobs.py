@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
+from reports.exporters import EXPORTERS, run_export
+from reports.exporters.cells import MONEY_FORMAT
 from reports.models import ExportJob, export_storage
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
 from tests.reports import test_exports
@@ -268,9 +269,9 @@ def test_ledger_page_keeps_a_constant_number_of_queries(client, data, cast, djan
 
 
 def test_progress_is_reported_while_writing_and_at_the_end(data, cast, monkeypatch):
-    from reports import exporters
+    from reports.exporters import base
 
-    monkeypatch.setattr(exporters, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(base, "PROGRESS_EVERY", 2)
     seen = []
     exporter = EXPORTERS["ledger"](cast.county_viewer, {})
     count = exporter.write(io.BytesIO(), progress=seen.append)

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from core import idnumbers
 from core.models import AuditRecord
 from core.scoping import unscoped
-from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
+from reports.exporters import EXPORTERS, run_export
+from reports.exporters.cells import MONEY_FORMAT
 from tests.cast import CANARY_ID, CANARY_NAME, at
 from tests.funds.inspection_objects import gift, grant, person
 from tests.visits.followup_objects import make_followup
@@ -156,7 +157,7 @@ def test_coverage_counts_targeted_and_visited_per_small_cell(data, cast):
 
 
 def test_the_coverage_totals_rate_is_visited_over_targeted_of_the_totals(cast):
-    from reports.exporters import CoverageExporter
+    from reports.exporters.coverage import CoverageExporter
 
     # Cells at 2/2 (100%) and 0/5 (0%): the 合计 rate is 2/7, not the cells' average of 50%.
     row = CoverageExporter(cast.county_viewer).totals_row({4: 7, 5: 2})

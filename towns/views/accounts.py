@@ -3,13 +3,12 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from core.decorators import permission_required
+from core.decorators import login_only, permission_required, public
 from core.scoping import get_for_user_or_404
 from towns import auth_events, lockout, selectors, services
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
@@ -20,6 +19,7 @@ def _lockout_minutes() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
+@public
 class Login(auth_views.LoginView):
     """Django's login with a Chinese form; the lockout itself is django-axes' (per account)."""
 
@@ -57,6 +57,7 @@ class Login(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+@login_only
 class PasswordChange(auth_views.PasswordChangeView):
     template_name = "registration/password_change.html"
     form_class = NuanxinPasswordChangeForm
@@ -74,7 +75,7 @@ class PasswordChange(auth_views.PasswordChangeView):
         return response
 
 
-@login_required
+@login_only
 def password_change_done(request):
     messages.success(request, "密码已修改。")
     return redirect("home")

@@ -4,7 +4,6 @@ Everyone signed in sees the activities of their scope; town cadres and admins lo
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from visits.models import Activity
 PAGE_SIZE = 30
 
 
-@login_required
+@permission_required("activity.view")
 @require_safe
 def activity_list(request):
     filterset, activities = selectors.activities_for(request.user, request.GET, request=request)
@@ -40,7 +39,7 @@ def activity_list(request):
     )
 
 
-@login_required
+@permission_required("activity.view")
 @require_safe
 def activity_detail(request, pk):
     activity = get_for_user_or_404(

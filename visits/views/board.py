@@ -2,15 +2,15 @@
 escalated ones marked; county roles get the level-2 (县级督办) list across towns. The figures
 of §3 sit at the bottom (town: per cadre; county: per town).
 
-Everyone signed in may look; what they see comes from for_user (a grid worker: their cells).
+Every role may look (followup.view); what they see comes from for_user (a grid worker: their cells).
 """
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from core.decorators import permission_required
 from core.permissions import TOWN_ROLES
 from core.scoping import scope_of
 from towns.cadre_labels import with_place
@@ -65,7 +65,7 @@ def _open(user):
     )
 
 
-@login_required
+@permission_required("followup.view")
 @require_safe
 def board(request):
     today = timezone.localdate()

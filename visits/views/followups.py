@@ -7,7 +7,6 @@ The actions post to one endpoint with an ``action`` field; the services decide w
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Value, When
@@ -48,7 +47,7 @@ def followups_for(user, params):
     return qs.order_by(closed_last, "-urgency", "-importance", F("deadline").asc(nulls_last=True), "id")
 
 
-@login_required
+@permission_required("followup.view")
 @require_safe
 def followup_list(request):
     user = request.user
@@ -99,7 +98,7 @@ def followup_create(request):
     return render(request, "visits/followup_form.html", {"form": form, "person": person})
 
 
-@login_required
+@permission_required("followup.view")
 @require_safe
 def followup_detail(request, pk):
     user = request.user

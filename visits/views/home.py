@@ -1,12 +1,12 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from core.decorators import login_only
 from core.permissions import can
 from visits.selectors import my_tasks, scope_summary
 
 
-@login_required
+@login_only
 @require_safe
 def home(request):
     """我的任务: who is due or overdue, who the campaign has not reached, my open items."""
