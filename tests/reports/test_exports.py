@@ -16,7 +16,9 @@ from reports.exporters.cells import MONEY_FORMAT
 from tests.cast import CANARY_ID, CANARY_NAME, at
 from tests.funds.inspection_objects import gift, grant, person
 from tests.visits.followup_objects import make_followup
+from towns.models import Beneficiary
 from visits.models import Visit
+from visits.registry_filters import RegistryFilter
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +192,15 @@ def test_grid_worker_may_not_export_personal_data(data, cast):
 
     with pytest.raises(PermissionDenied):
         _export("ledger", cast.yeshan.grid_worker)
+
+
+def test_registry_export_keeps_the_pages_campaign_and_not_visited_filters(data, cast):
+    """The 信息库 export writes exactly the people the page lists under 专项活动 + 未走访."""
+    params = {"campaign": str(cast.campaign.pk), "visited": "no"}
+    page = RegistryFilter(params, queryset=Beneficiary.objects.for_user(cast.yeshan.cadre), user=cast.yeshan.cadre)
+    expected = sorted(page.qs.values_list("name", flat=True))
+    count, book, _ = _export("registry", cast.yeshan.cadre, params)
+    written = sorted(r[3] for r in book.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert written == expected and count == len(expected)
+    # The filter narrows: the visited people of the fixture are not written.
+    assert "=1+1" not in written and cast.yeshan.person.name not in written
