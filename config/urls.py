@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/password/", accounts.PasswordChange.as_view(), name="password_change"),
     path("accounts/password/done/", accounts.password_change_done, name="password_change_done"),
     path("towns/", include("towns.urls")),
+    path("visits/", include("funds.visit_log_urls")),  # the visit log: a visit with its grants
     path("visits/", include("visits.urls")),
     path("funds/", include("funds.urls")),
     path("reports/", include("reports.urls")),

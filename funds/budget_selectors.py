@@ -26,10 +26,6 @@ _GOODS_VALUE = ExpressionWrapper(F("quantity") * F("goods_item__unit_value"), ou
 ZERO = Decimal("0.00")
 
 
-def campaigns_for(user) -> list[Campaign]:
-    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))
-
-
 def default_campaign(campaigns: list[Campaign], today=None) -> Campaign | None:
     """The running campaign, else the most recent one that has started, else the newest."""
     today = today or timezone.localdate()

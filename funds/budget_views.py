@@ -16,6 +16,7 @@ from towns.decorators import permission_required
 from towns.models import Town
 from towns.permissions import can
 from towns.scoping import get_for_user_or_404, scope_of
+from visits.selectors import campaigns_for
 
 
 def _positive_int(value) -> int | None:
@@ -28,7 +29,7 @@ def _positive_int(value) -> int | None:
 
 def _choose(request, data):
     """The campaign and town asked for, through the user's scope (another town's id is a 404)."""
-    campaigns = selectors.campaigns_for(request.user)
+    campaigns = campaigns_for(request.user)
     campaign_id = _positive_int(data.get("campaign"))
     if campaign_id:
         campaign = next((c for c in campaigns if c.pk == campaign_id), None)
@@ -144,7 +145,7 @@ def standard_set(request):
 
 def _redisplay(request):
     """The page behind a refused form: its campaign if it is in scope, else the default one."""
-    campaigns = selectors.campaigns_for(request.user)
+    campaigns = campaigns_for(request.user)
     campaign_id = _positive_int(request.POST.get("campaign"))
     campaign = next((c for c in campaigns if c.pk == campaign_id), None) or selectors.default_campaign(campaigns)
     town = None

@@ -356,7 +356,7 @@ def test_cadre_choices_and_lists_carry_the_label(client, cast, twins):
         reverse("towns:person_list") + f"?town={ys.town.pk}",
         reverse("visits:board"),
         reverse("funds:batch"),
-        reverse("visits:visit_create") + f"?beneficiary={ys.person.pk}",
+        reverse("visit_log:visit_create") + f"?beneficiary={ys.person.pk}",
     ]
     for url in pages:
         body = client.get(url, follow=True).content.decode()

@@ -54,6 +54,11 @@ def running_campaigns(user, *, today: date | None = None) -> QuerySet[Campaign]:
     return Campaign.objects.for_user(user).filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on")
 
 
+def campaigns_for(user) -> list[Campaign]:
+    """The user's campaigns, newest first: the campaign pickers of target lists, budgets and dashboards."""
+    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))
+
+
 def campaign_unvisited(user, campaign: Campaign) -> QuerySet[Beneficiary]:
     """Targets of a campaign in the user's scope (visits/targets.py, the one rule) with no visit
     logged under it yet (不漏一户，不落一人)."""

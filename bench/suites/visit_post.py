@@ -1,4 +1,4 @@
-"""Visit log POST (visits:visit_create: cash + goods + two demands) in-process vs bare views
+"""Visit log POST (visit_log:visit_create: cash + goods + two demands) in-process vs bare views
 (ENGINEERING.md: ≤ 30 ms in-process). Real, audited visits by a demo grid worker of 铜城镇,
 dated now (outside the demo campaign, so no demo week's bulletin or coverage changes), each run
 a different active person (the least recently visited ones)."""
@@ -76,7 +76,7 @@ def run(ctx) -> list[Outcome]:
     ensure_stock(rice)
     recorder = Cadre._base_manager.get(user__username=GRID_USER).pk
     people = iter(people_for(GRID_USER, ctx.repeat * 3 + 10))
-    url = reverse("visits:visit_create")
+    url = reverse("visit_log:visit_create")
     bare_visit, bare_post = reverse("bench_bare_visit"), reverse("bench_bare_post")
 
     def post(target, person=None):

@@ -13,7 +13,7 @@ from core.models import OutboxEvent
 from core.views import server_error
 from reports.models import RollupRefresh
 from tests.cast import at
-from tests.visits.test_visit_log import counts, form_data, url_for
+from tests.funds.test_visit_log import counts, form_data, url_for
 from towns.scoping import unscoped
 from visits.models import Visit
 

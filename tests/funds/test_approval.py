@@ -160,7 +160,7 @@ def test_the_visit_form_says_a_grant_waits_for_approval(cast, client):
         "cash_amount": "600",
         "cash_kind": "cash",
     }
-    url = f"{reverse('visits:visit_create')}?beneficiary={cast.yeshan.person.pk}&key={data['idempotency_key']}"
+    url = f"{reverse('visit_log:visit_create')}?beneficiary={cast.yeshan.person.pk}&key={data['idempotency_key']}"
     response = client.post(url, data, follow=True)
     assert "待审批" in response.content.decode()
     with unscoped():

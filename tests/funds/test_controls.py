@@ -19,7 +19,7 @@ from towns import idnumbers
 from towns.scoping import unscoped
 from visits.models import Visit
 
-NEW_VISIT = reverse("visits:visit_create")
+NEW_VISIT = reverse("visit_log:visit_create")
 
 
 @pytest.fixture(autouse=True)

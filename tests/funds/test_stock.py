@@ -12,6 +12,7 @@ from django.db import IntegrityError, connections, transaction
 
 from funds import services
 from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
 from tests.cast import at, build_cast, give_stock
 from towns.scoping import unscoped
 
@@ -122,19 +123,15 @@ def test_no_stock_row_at_all_reads_as_none_left(cast, now, quilt):
 
 
 def test_the_visit_log_shows_the_shortage_on_its_quantity_field(cast, now, quilt):
-    from visits import services as visit_services
-
     with pytest.raises(ValidationError) as refused:
-        visit_services.visit_log(
+        visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15),
-            kind="home",
-            goods_item=quilt,
-            goods_quantity=1,
+            log=VisitLogInput(
+                visit=VisitPart(beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(), visited_at=at(2024, 1, 10, 15)),
+                grants=[GrantLine(kind="goods", goods_item=quilt, quantity=1)],
+            ),
         )
-    assert refused.value.message_dict["goods_quantity"] == ["库存不足：棉被 现有 0床"]
+    assert refused.value.message_dict["goods.quantity"] == ["库存不足：棉被 现有 0床"]
 
 
 def test_voiding_a_goods_grant_puts_the_goods_back(cast, now, quilt):

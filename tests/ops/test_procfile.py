@@ -22,8 +22,8 @@ from django.db import connection
 from core.models import Heartbeat, OutboxEvent
 from reports.models import RollupRefresh
 from tests.cast import PASSWORD
+from tests.funds.test_visit_log import form_data
 from tests.redis_process import redis_fixture
-from tests.visits.test_visit_log import form_data
 from towns.scoping import unscoped
 from visits.models import Visit
 

@@ -259,7 +259,7 @@ def test_home_lists_what_the_grid_worker_must_do(client, cast, jan10, django_ass
     assert [f.title for f in tasks["followups"]] == ["屋顶漏雨"]
     page = body(response)
     assert "已超期 2 天" in page
-    assert f"?beneficiary={cast.yeshan.person.pk}" in page or "visits:visit_create" not in page
+    assert f"?beneficiary={cast.yeshan.person.pk}" in page or "visit_log:visit_create" not in page
 
 
 def test_a_visit_moves_the_person_from_overdue_to_later(client, cast, jan10):

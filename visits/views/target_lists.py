@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from funds import audit
-from funds.budget_selectors import campaigns_for
 from towns.decorators import permission_required
 from towns.models import Village
 from towns.paging import keyset_page
@@ -23,6 +22,7 @@ from towns.scoping import cadre_of, get_for_user_or_404
 from visits import target_list_services as services
 from visits import targets
 from visits.models import TargetList, TargetListEntry
+from visits.selectors import campaigns_for
 
 
 class ApproveForm(forms.Form):
