@@ -264,7 +264,7 @@ BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "各镇（街道）党（工）�
 # Where `manage.py bulletin_draft` writes the .docx (not served: the editor downloads through a view).
 BULLETIN_OUTPUT_DIR = Path(env_str("BULLETIN_OUTPUT_DIR", str(MEDIA_ROOT / "private" / "bulletins")))
 
-# Grant controls (funds/services.py), on for every town. A grant whose value (cash, or goods at
+# Grant controls (funds/grant_services.py), on for every town. A grant whose value (cash, or goods at
 # their unit value) exceeds the town's threshold waits for a town admin's approval (待审批); a town
 # without its own threshold uses the county default. Above the county ceiling a grant is refused.
 # Whole yuan.

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from funds import budget_selectors as selectors
-from funds import services
+from funds import budget_services
 from funds.budget_forms import BudgetForm, StandardForm
 from towns.decorators import permission_required
 from towns.models import Town
@@ -103,7 +103,7 @@ def budget_set(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            budget = services.budget_set(
+            budget = budget_services.budget_set(
                 actor=request.user,
                 campaign=data["campaign"],
                 town=data["town"],
@@ -127,7 +127,7 @@ def standard_set(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            standard = services.standard_set(
+            standard = budget_services.standard_set(
                 actor=request.user,
                 campaign=data["campaign"],
                 category=data["category"],

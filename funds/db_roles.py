@@ -19,7 +19,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connections
 
-# The columns of a grant the services update (funds/services.py: void, approve, receipt_attach).
+# The columns of a grant the services update (funds grant, approval and receipt services: void, approve, receipt_attach).
 GRANT_STATE_COLUMNS = (
     "status",
     "void_reason",

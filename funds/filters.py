@@ -10,7 +10,8 @@ from django.utils import timezone
 from funds.audit_labels import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
 from funds.models import AuditRecord, Disbursement, Finding, InspectionFlag
 from towns.filtering import Styled
-from towns.models import Town
+from towns.models import Town, Village
+from visits.models import Campaign
 
 
 def _towns(request):
@@ -80,14 +81,10 @@ class AuditRecordFilter(django_filters.FilterSet):
 
 
 def _campaigns(request):
-    from visits.models import Campaign
-
     return Campaign.objects.for_user(request.user if request else None).order_by("-starts_on")
 
 
 def _villages(request):
-    from towns.models import Village
-
     return Village.objects.for_user(request.user if request else None).select_related("town").order_by("code")
 
 

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from funds import audit
+from funds.grant_services import disbursement_create
 from funds.models import Disbursement, GoodsItem
-from funds.services import disbursement_create
 from towns.models import Beneficiary
 from towns.permissions import require
 from towns.services import _in_scope, part_refused, parts_of_one_write

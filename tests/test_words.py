@@ -13,7 +13,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from funds import services as funds_services
+from funds import grant_services
 from funds.audit_labels import ACTION_LABELS, has_label
 from tests.cast import make_user
 from towns.cadre_labels import cadre_label, with_place
@@ -100,7 +100,7 @@ def test_the_audit_log_shows_labels_names_and_local_time_to_the_second(client, c
 
     ys = cast.yeshan
     handed = datetime(2024, 1, 8, 10, 0, tzinfo=SHANGHAI)
-    grant, _ = funds_services.disbursement_create(
+    grant, _ = grant_services.disbursement_create(
         actor=ys.cadre,
         beneficiary=ys.person,
         campaign=cast.campaign,
@@ -213,7 +213,7 @@ def bulk_flag(cast, settings):
     settings.INSPECTION_BULK_MINUTES = 5
     ys = cast.yeshan
     for i in range(4):
-        funds_services.disbursement_create(
+        grant_services.disbursement_create(
             actor=ys.cadre,
             beneficiary=ys.person if i % 2 else ys.person_other_cell,
             campaign=cast.campaign,

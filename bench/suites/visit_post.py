@@ -26,14 +26,14 @@ STOCK_FLOOR = 2000
 
 def ensure_stock(item) -> None:
     """Each visit hands out a bag of rice from 铜城镇's store; keep the store from running dry."""
-    from funds import services as funds_services
+    from funds import stock_services
 
     admin = user(ADMIN_USER)
     town_id = Cadre._base_manager.get(user=admin).town_id
     with unscoped():
         stock = GoodsStock.objects.filter(town_id=town_id, goods_item=item).values_list("quantity", flat=True).first() or 0
     if stock < STOCK_FLOOR:
-        funds_services.stock_receive(actor=admin, goods_item=item, quantity=5000, source="性能测试补充库存（make bench）")
+        stock_services.stock_receive(actor=admin, goods_item=item, quantity=5000, source="性能测试补充库存（make bench）")
 
 
 def people_for(username: str, count: int) -> list[int]:

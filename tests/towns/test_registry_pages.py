@@ -120,7 +120,7 @@ def test_keyset_pages_walk_the_list_with_the_same_query_count(client, cast, djan
 
 
 def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10, django_assert_max_num_queries):
-    from funds import services as fund_services
+    from funds import grant_services
 
     visit, _ = visit_services.visit_create(
         actor=cast.yeshan.cadre,
@@ -131,7 +131,7 @@ def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10,
         bp_diastolic=90,
         notes="取暖不足",
     )
-    fund_services.disbursement_create(
+    grant_services.disbursement_create(
         actor=cast.yeshan.cadre,
         beneficiary=cast.yeshan.person,
         kind="cash",

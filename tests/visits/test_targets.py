@@ -15,9 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from funds.audit import AuditRecord
+from funds.grant_services import disbursement_create
 from funds.inspection import Rule, compute
 from funds.models import Disbursement
-from funds.services import disbursement_create
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
 from tests.cast import at, make_person
@@ -204,7 +204,7 @@ def test_a_grant_off_the_approved_list_waits_for_approval_and_is_flagged(people)
     off_list = _grant(ys, ys.untargeted, c, at(2024, 1, 6, 11))
     assert on_list.approval_status == Disbursement.ApprovalStatus.NOT_REQUIRED
     assert off_list.approval_status == Disbursement.ApprovalStatus.PENDING
-    from funds.services import disbursement_approve
+    from funds.approval_services import disbursement_approve
 
     disbursement_approve(actor=ys.admin, disbursement=off_list, approve=True, note="临时困难，同意")
     # Added to the list only afterwards: still flagged, with when and why it was added.
