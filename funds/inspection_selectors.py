@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
 from funds.filters import InspectionFlagFilter, RosterFilter
-from funds.inspection import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
+from funds.inspection.help import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
 from funds.models import ConflictDeclaration, Disbursement, Finding, InspectionFlag, handed_out_q
 from towns.cadre_labels import with_place
 from towns.models import Cadre

@@ -329,7 +329,7 @@ class DeclaredRelative(AreaScoped):
 
 
 class InspectionFlag(AreaScoped):
-    """A known abuse found by a rule (funds/inspection.py), naming the records and why."""
+    """A known abuse found by a rule (funds/inspection/rules_*.py), naming the records and why."""
 
     class Rule(models.TextChoices):
         DUPLICATE = "duplicate", "重复发放"

@@ -5,8 +5,8 @@ import contextlib
 from celery import shared_task
 from django.conf import settings
 
-from funds import inspection
 from funds.audit import audit_context
+from funds.inspection.runner import run_inspection
 from funds.models import AuditRecord
 from towns.scoping import guarded
 
@@ -22,7 +22,7 @@ def run_inspection_task(self, campaign_id: int | None = None, actor_id: int | No
     request_id = (getattr(self.request, "id", None) or "")[:40]
     guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
-        return inspection.run_inspection(campaign=campaign_id, actor=actor)
+        return run_inspection(campaign=campaign_id, actor=actor)
 
 
 @shared_task

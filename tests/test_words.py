@@ -206,7 +206,7 @@ def _first_grant_pk() -> int:
 @pytest.fixture
 def bulk_flag(cast, settings):
     """A 集中录入 flag in 冶山镇: 4 grants recorded within minutes, over a threshold of 3 in 5 minutes."""
-    from funds.inspection import run_inspection
+    from funds.inspection.runner import run_inspection
     from funds.models import InspectionFlag
 
     settings.INSPECTION_BULK_COUNT = 3

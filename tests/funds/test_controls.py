@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from funds import approval_services, grant_services
-from funds.inspection import Context, rule_above_standard
+from funds.inspection.base import Context
+from funds.inspection.rules_money import rule_above_standard
 from funds.models import Disbursement
 from tests.cast import at, make_person
 from tests.funds.grant_objects import make_grant

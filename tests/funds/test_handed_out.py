@@ -18,7 +18,7 @@ from django.http import QueryDict
 from funds import approval_services, grant_services
 from funds.budget_selectors import budget_overview
 from funds.grant_selectors import grant_page
-from funds.inspection import Context
+from funds.inspection.base import Context
 from funds.inspection_selectors import roster
 from funds.models import Disbursement, GoodsItem, handed_out_sql
 from reports.exporters import RosterExporter

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from core.models import OutboxEvent
 from funds import inspection_services
-from funds.inspection import run_inspection
+from funds.inspection.runner import run_inspection
 from funds.models import AuditRecord, ConflictDeclaration, DeclaredRelative, Disbursement, Finding, InspectionFlag
 from tests.cast import at
 from tests.dbroles import past_the_triggers

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from funds.audit import AuditRecord
 from funds.grant_services import disbursement_create
-from funds.inspection import Rule, compute
+from funds.inspection.base import Rule
+from funds.inspection.runner import compute
 from funds.models import Disbursement
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign

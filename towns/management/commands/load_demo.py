@@ -55,7 +55,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         # A new user should find the inspection flags already there, as after a night's run.
-        from funds.inspection import run_inspection
+        from funds.inspection.runner import run_inspection
 
         flags = run_inspection()
         self.stdout.write(f"监督预警：{flags['open']:,} 条（{'，'.join(f'{k} {v}' for k, v in flags['by_rule'].items() if v)}）")
