@@ -25,6 +25,16 @@ def resolve_people(user, picked_ids: list[int], id_lines: list[str]) -> tuple[li
     if missing:
         problems.append(f"有 {len(missing)} 位勾选的对象不存在或不在您的管辖范围内")
     chosen = [found[pk] for pk in picked_ids if pk in found]
+    _add_pasted(user, id_lines, chosen, problems)
+    for person in chosen:
+        if person.status != Beneficiary.Status.ACTIVE:
+            problems.append(f"{person.name}：状态为“{person.get_status_display()}”，不能发放")
+    return chosen, problems
+
+
+def _add_pasted(user, id_lines: list[str], chosen: list, problems: list) -> None:
+    """Add the people of the pasted ID numbers to ``chosen`` (once each); a line that matches no
+    one, or several, is a problem."""
     wanted = []
     for number, line in enumerate(id_lines, start=1):
         try:
@@ -33,37 +43,34 @@ def resolve_people(user, picked_ids: list[int], id_lines: list[str]) -> tuple[li
             problems.append(f"粘贴第{number}行 {idnumbers.mask(idnumbers.normalize(line))}：{error.messages[0]}")
             continue
         wanted.append((number, parsed))
-    if wanted:
-        # Matched as the user may know a number (towns/idchecks.py): a user who may not reveal ID
-        # numbers finds the person by masked form and birth date, so pasting candidate numbers
-        # cannot tell which one is on record.
-        match = Q(pk__in=[])
-        for _, parsed in wanted:
-            match |= idchecks.match_q(user, parsed)
-        people = list(
-            Beneficiary.objects.for_user(user)
-            .filter(match, status=Beneficiary.Status.ACTIVE)
-            .select_related("household__village")
-            .order_by("id")
-        )
-        unmatched = []
-        for number, parsed in wanted:
-            hits = [p for p in people if p.id_number_masked == parsed.masked and p.birth_date == parsed.birth_date]
-            if idchecks.may_reveal(user):
-                hits = [p for p in hits if p.id_number_digest == idnumbers.digest(parsed.number)]
-            if not hits:
-                unmatched.append(idnumbers.digest(parsed.number))
-                problems.append(f"粘贴第{number}行 {parsed.masked}：信息库中没有在册的该身份证号，或不在您的管辖范围内")
-            elif len(hits) > 1:
-                problems.append(f"粘贴第{number}行 {parsed.masked}：对应{len(hits)}名在册人员，请在上方逐一勾选")
-            elif hits[0].pk not in {p.pk for p in chosen}:
-                chosen.append(hits[0])
-        # Numbers outside the user's scope are checks of someone else's number: on record for inspectors.
-        idchecks.record_search_outside(user, unmatched, where="batch_paste")
-    for person in chosen:
-        if person.status != Beneficiary.Status.ACTIVE:
-            problems.append(f"{person.name}：状态为“{person.get_status_display()}”，不能发放")
-    return chosen, problems
+    if not wanted:
+        return
+    # Matched as the user may know a number (towns/idchecks.py): a user who may not reveal ID
+    # numbers finds the person by masked form and birth date, so pasting candidate numbers
+    # cannot tell which one is on record.
+    match = Q(pk__in=[])
+    for _, parsed in wanted:
+        match |= idchecks.match_q(user, parsed)
+    people = list(
+        Beneficiary.objects.for_user(user)
+        .filter(match, status=Beneficiary.Status.ACTIVE)
+        .select_related("household__village")
+        .order_by("id")
+    )
+    unmatched = []
+    for number, parsed in wanted:
+        hits = [p for p in people if p.id_number_masked == parsed.masked and p.birth_date == parsed.birth_date]
+        if idchecks.may_reveal(user):
+            hits = [p for p in hits if p.id_number_digest == idnumbers.digest(parsed.number)]
+        if not hits:
+            unmatched.append(idnumbers.digest(parsed.number))
+            problems.append(f"粘贴第{number}行 {parsed.masked}：信息库中没有在册的该身份证号，或不在您的管辖范围内")
+        elif len(hits) > 1:
+            problems.append(f"粘贴第{number}行 {parsed.masked}：对应{len(hits)}名在册人员，请在上方逐一勾选")
+        elif hits[0].pk not in {p.pk for p in chosen}:
+            chosen.append(hits[0])
+    # Numbers outside the user's scope are checks of someone else's number: on record for inspectors.
+    idchecks.record_search_outside(user, unmatched, where="batch_paste")
 
 
 def picker(user, q: str, picked: list[Beneficiary]) -> dict:

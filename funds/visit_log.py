@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -78,7 +78,7 @@ class GrantLine:
 class VisitLogInput:
     visit: VisitPart
     grants: Sequence[GrantLine] = ()
-    demands: Sequence[str] = field(default_factory=tuple)  # one follow-up each; errors under "demands"
+    demands: Sequence[str] = ()  # one follow-up each; errors under "demands"
 
 
 @dataclass(frozen=True)
