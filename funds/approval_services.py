@@ -6,11 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.services import actor_profile, in_scope
 from funds.models import Disbursement
-from towns.permissions import require
-from towns.services import _actor_cadre, _in_scope
 
 # A grant for which approval_reasons() gives a reason is created 待审批 (pending). A town admin
 # approves or rejects it. Neither a pending nor a rejected grant counts as handed out (a rejected
@@ -20,9 +19,9 @@ from towns.services import _actor_cadre, _in_scope
 @transaction.atomic
 def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") -> Disbursement:
     require(actor, "grant.approve")
-    grant = _in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
+    grant = in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
     grant = Disbursement._base_manager.select_for_update().get(pk=grant.pk)
-    me = _actor_cadre(actor)
+    me = actor_profile(actor)
     note = (note or "").strip()
     # The service says why; the check constraint disbursement_not_self_approved is the second line.
     if me.pk in (grant.handed_by_id, grant.recorded_by_id):

@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from core import idnumbers
 from funds.models import Disbursement, GoodsStock
-from towns import idchecks, idnumbers
+from towns import idchecks
 from towns.models import Beneficiary
 from visits import selectors as people
 

@@ -10,12 +10,12 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile
 from funds.grant_services import disbursement_create
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock
 from towns.models import Beneficiary
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre
 
 BATCH_MAX_PEOPLE = 500  # a village's collective distribution; a bigger list is an import
 
@@ -116,7 +116,7 @@ def _check_batch_stock(actor, item: GoodsItem, rows: list[BatchRow], keys: dict)
     needed = sum((r.quantity or 0) for r in rows if keys[getattr(r.beneficiary, "pk", r.beneficiary)] not in done)
     if not needed:
         return
-    town_id = _actor_cadre(actor).town_id
+    town_id = actor_profile(actor).town_id
     with unscoped():
         left = GoodsStock.objects.filter(town_id=town_id, goods_item=item).values_list("quantity", flat=True).first() or 0
     if needed > left:

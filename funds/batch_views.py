@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.decorators import permission_required
 from funds import batch_selectors as selectors
 from funds import batch_services
 from funds.batch_forms import BatchForm, batch_rows
-from towns.decorators import permission_required
 from visits import selectors as people
 
 SESSION_PREFIX = "funds.batch."

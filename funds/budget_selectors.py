@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from core.scoping import get_for_user_or_404, scope_of, unscoped
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement, handed_out_q
 from towns.models import Town
-from towns.scoping import get_for_user_or_404, scope_of, unscoped
 from visits.models import Campaign, GrantStandard
 
 # What counts as spent (stated on the page) is what counts as handed out everywhere

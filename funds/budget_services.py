@@ -7,19 +7,19 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from funds import audit
+from core import audit
+from core.permissions import require
+from core.services import in_scope
 from funds.models import Budget
 from towns.models import Category, Town
-from towns.permissions import require
-from towns.services import _in_scope
 from visits.models import Campaign, GrantStandard
 
 
 @transaction.atomic
 def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: str = "") -> Budget:
     require(actor, "budget.edit")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    town = _in_scope(Town, actor, town, "town", "镇（街道）")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    town = in_scope(Town, actor, town, "town", "镇（街道）")
     if amount is None or amount < 0:
         raise ValidationError({"amount": ["预算金额不能为负数"]})
     if source not in Budget.Source.values:
@@ -44,7 +44,7 @@ def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: s
 def standard_set(*, actor, campaign, category, amount: Decimal, reason: str = "") -> GrantStandard:
     """慰问标准 of a category in a campaign; setting it the first time needs no reason, changing it does."""
     require(actor, "campaign.edit")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
     category = Category.objects.filter(pk=getattr(category, "pk", category)).first()
     errors = {}
     if category is None:

@@ -9,12 +9,14 @@ import django_filters
 from django.conf import settings
 from django.http import Http404
 
-from funds import audit_labels
-from funds.models import AuditRecord, Budget, Disbursement, Receipt
-from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
+from core import audit_labels
+from core.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
+from core.models import AuditRecord
+from core.paging import KeysetPage, capped_total, newest_first_page
+from core.scoping import get_for_user_or_404
+from funds.models import Budget, Disbursement, Receipt
+from towns.cadres import cadre_of
 from towns.models import Town
-from towns.paging import KeysetPage, capped_total, newest_first_page
-from towns.scoping import cadre_of, get_for_user_or_404
 
 GRANT_PAGE_SIZE = 50
 LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)

@@ -12,15 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile, in_scope, service_atomic
 from funds.grant_selectors import approval_threshold
 from funds.models import Budget, Disbursement, GoodsItem, StockMovement
 from funds.stock_services import put_in_store, record_movement, take_from_store
 from towns.models import Beneficiary, Cadre
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope, service_atomic
 from visits.models import Campaign, Visit
 from visits.targets import off_approved_list
 
@@ -59,10 +58,10 @@ def disbursement_create(
         if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
             raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
         return existing, False
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    visit = _in_scope(Visit, actor, visit, "visit", "走访记录")
-    handed_by = _in_scope(Cadre, actor, handed_by, "handed_by", "发放人") or _actor_cadre(actor)
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    visit = in_scope(Visit, actor, visit, "visit", "走访记录")
+    handed_by = in_scope(Cadre, actor, handed_by, "handed_by", "发放人") or actor_profile(actor)
     errors = {}
     if amount is not None and not isinstance(amount, Decimal):
         amount = Decimal(str(amount))
@@ -131,7 +130,7 @@ def disbursement_create(
         proxy_relation=proxy_relation.strip(),
         handed_by=handed_by,
         handed_at=handed_at,
-        recorded_by=_actor_cadre(actor),
+        recorded_by=actor_profile(actor),
         replaces=replaces,
         idempotency_key=idempotency_key,
         account_holder=account_holder,
@@ -209,7 +208,7 @@ def approval_reasons(*, person: Beneficiary, value: Decimal, campaign=None) -> l
 @transaction.atomic
 def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     require(actor, "grant.void")
-    grant = _in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
+    grant = in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
     grant = Disbursement._base_manager.select_for_update().get(pk=grant.pk)
     if grant.status == Disbursement.Status.VOIDED:
         raise ValidationError({"__all__": ["该发放记录已作废"]})
@@ -218,7 +217,7 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     before = audit.snapshot(grant, fields=["status", "void_reason", "voided_by", "voided_at"])
     grant.status = Disbursement.Status.VOIDED
     grant.void_reason = reason.strip()
-    grant.voided_by = _actor_cadre(actor)
+    grant.voided_by = actor_profile(actor)
     grant.voided_at = timezone.now()
     grant.save(update_fields=["status", "void_reason", "voided_by", "voided_at"])
     audit.record(
@@ -282,7 +281,7 @@ def disbursement_reissue(*, actor, original, reason: str, idempotency_key: uuid.
         if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
             raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
         return existing, False
-    grant = _in_scope(Disbursement, actor, original, "original", "发放记录")
+    grant = in_scope(Disbursement, actor, original, "original", "发放记录")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["更正须填写原因"]})
     values = {

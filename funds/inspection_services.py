@@ -7,13 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, idnumbers, outbox
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile, in_scope
 from funds.models import ConflictDeclaration, DeclaredRelative, Finding, InspectionFlag
-from towns import idnumbers
-from towns.permissions import require
-from towns.scoping import cadre_of, unscoped
-from towns.services import _actor_cadre, _in_scope
+from towns.cadres import cadre_of
 
 DECLARATION_RELATIONS = ("配偶", "父母", "子女", "兄弟姐妹", "配偶父母", "子女配偶", "其他近亲属")
 MAX_DECLARED_RELATIVES = 20
@@ -24,7 +23,7 @@ def declaration_submit(*, actor, relatives: list[dict], nothing_to_declare: bool
     """A cadre's 亲属申报, replacing the previous list. ID numbers are stored encrypted with an HMAC to match
     (like any registry ID); the audit record holds masked numbers only."""
     require(actor, "coi.declare")
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     errors: dict[str, list[str]] = {}
     cleaned, seen = [], set()
     for number, row in enumerate(relatives, start=1):
@@ -103,7 +102,7 @@ def declaration_submit(*, actor, relatives: list[dict], nothing_to_declare: bool
 def finding_record(*, actor, flag, verdict: str, notes: str):
     """An inspector's finding on a flag (核实中 / 属实 / 排除); the newest is the flag's verdict."""
     require(actor, "inspection.review")
-    flag = _in_scope(InspectionFlag, actor, flag, "flag", "预警")
+    flag = in_scope(InspectionFlag, actor, flag, "flag", "预警")
     errors = {}
     if verdict not in Finding.Verdict.values:
         errors["verdict"] = ["请选择核查结论"]
@@ -114,7 +113,7 @@ def finding_record(*, actor, flag, verdict: str, notes: str):
         errors["notes"] = ["核查情况请控制在2000字以内"]
     if errors:
         raise ValidationError(errors)
-    finding = Finding.objects.create(flag=flag, verdict=verdict, notes=notes, inspector=_actor_cadre(actor))
+    finding = Finding.objects.create(flag=flag, verdict=verdict, notes=notes, inspector=actor_profile(actor))
     audit.record(
         actor=actor,
         action="finding.create",

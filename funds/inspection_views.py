@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
 from funds import inspection_selectors, inspection_services
 from funds.inspection_services import DECLARATION_RELATIONS
 from funds.models import Finding, InspectionFlag
 from towns import access_log
-from towns.decorators import permission_required
 from towns.models import PersonAccess
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 
 DECLARATION_ROWS = 10
 

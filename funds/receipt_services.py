@@ -8,10 +8,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from funds import audit
+from core import audit
+from core.permissions import require
+from core.services import actor_profile
 from funds.models import Disbursement, Receipt
-from towns.permissions import require
-from towns.services import _actor_cadre
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 RECEIPT_MAX_GRANTS = 200  # a signed roster page lists a few dozen people; more is a mistake
@@ -71,7 +71,7 @@ def receipt_attach(*, actor, disbursements, kind: str, uploaded_file) -> Receipt
         kind=kind,
         sha256=digest,
         original_name=(getattr(uploaded_file, "name", "") or "")[:200],
-        uploaded_by=_actor_cadre(actor),
+        uploaded_by=actor_profile(actor),
     )
     # A random name under receipts/YYYY/MM/ (MEDIA_ROOT-relative, never served publicly): the path
     # reveals nothing about the person; the original name is kept in a column.

@@ -14,11 +14,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from funds import audit
+from core import audit
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile
 from funds.models import GoodsItem, GoodsStock, StockMovement
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre
 
 
 def _lock_before_stock(town_id: int) -> None:
@@ -84,7 +84,7 @@ def record_movement(
         quantity=quantity,
         disbursement=disbursement,
         source=source,
-        recorded_by=recorded_by or _actor_cadre(actor),
+        recorded_by=recorded_by or actor_profile(actor),
     )
     if recorded_at is not None:
         # auto_now_add ignores a given value; goods are often booked a day or two after they came.
@@ -106,7 +106,7 @@ def record_movement(
 def stock_receive(*, actor, goods_item, quantity: int, source: str, received_on=None) -> StockMovement:
     """入库: goods arrive at the actor's town store (bought with town money, donated by the county charity...)."""
     require(actor, "stock.manage")
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     item = GoodsItem.objects.filter(pk=getattr(goods_item, "pk", goods_item)).first()
     errors = {}
     if item is None:

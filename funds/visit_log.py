@@ -18,12 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from funds import audit
+from core import audit
+from core.permissions import require
+from core.services import in_scope, part_refused, parts_of_one_write
 from funds.grant_services import disbursement_create
 from funds.models import Disbursement, GoodsItem
 from towns.models import Beneficiary
-from towns.permissions import require
-from towns.services import _in_scope, part_refused, parts_of_one_write
 from visits.followup_services import deadline_days
 from visits.models import Campaign, FollowUp, Visit
 from visits.services import default_campaign, existing_visit, followup_create, visit_create
@@ -163,7 +163,7 @@ def visit_log(*, actor, log: VisitLogInput) -> VisitLogResult:
     existing = existing_visit(actor, key)
     if existing is not None:
         return _logged(existing, created=False)
-    person = _in_scope(Beneficiary, actor, part.beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, part.beneficiary, "beneficiary", "慰问对象")
 
     errors = _grant_line_errors(log.grants)
     lines, problems = _demand_lines(log.demands)

@@ -10,10 +10,12 @@ from datetime import date, timedelta
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core import idnumbers
+from core.scoping import get_for_user_or_404
 from funds.models import Disbursement, GoodsItem
-from towns import idchecks, idnumbers
+from towns import idchecks
+from towns.cadres import cadre_of
 from towns.models import Beneficiary
-from towns.scoping import cadre_of, get_for_user_or_404
 from visits.models import Campaign, GrantStandard, Visit
 from visits.selectors import days_overdue
 from visits.targets import named_in_campaign

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from core import idnumbers
+from core.decorators import permission_required
 from funds import visit_log_selectors as selectors
 from funds.visit_log import VisitLogResult, visit_log
 from funds.visit_log_forms import VisitLogForm
-from towns import idchecks, idnumbers
-from towns.decorators import permission_required
+from towns import idchecks
 
 
 @permission_required("visit.log")

@@ -805,8 +805,8 @@ def run_export(name: str, user, params, out, *, check_permission: bool = True) -
     """
     from django.db import transaction
 
-    from funds.audit import record_personal_data_access
-    from towns.permissions import require
+    from core.audit import record_personal_data_access
+    from core.permissions import require
 
     if check_permission:
         require(user, "export.personal")

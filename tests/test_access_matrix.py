@@ -14,7 +14,9 @@ from uuid import uuid4
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from funds.models import AuditRecord, Disbursement
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
 from tests.funds.grant_objects import receipt_form, reissue_form, tongcheng_grant, tongcheng_grant_query, tongcheng_receipt
 from tests.funds.inspection_matrix_objects import declaration_form, finding_form, tongcheng_flag, tongcheng_roster_query
@@ -43,7 +45,6 @@ from tests.matrix_objects import (
 from tests.towns.roster_import_objects import tongcheng_import
 from tests.visits.target_list_objects import tongcheng_target_entry, tongcheng_target_list
 from towns.models import Assignment, Beneficiary, Household
-from towns.scoping import unscoped
 from visits.models import Activity, FollowUp, Visit
 
 ROLES = ["anonymous", "grid_worker", "town_cadre", "town_admin", "county_viewer", "inspector", "sysadmin"]
@@ -617,7 +618,7 @@ def other_town_audit(cast):
     """Give 铜城镇 an audit record so audit URLs have a target."""
     from django.db import transaction
 
-    from funds import audit
+    from core import audit
 
     with transaction.atomic():
         audit.record(

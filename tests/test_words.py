@@ -13,13 +13,13 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from core.audit_labels import ACTION_LABELS, has_label
+from core.scoping import unscoped
 from funds import grant_services
-from funds.audit_labels import ACTION_LABELS, has_label
 from tests.cast import make_user
 from towns.cadre_labels import cadre_label, with_place
 from towns.dates import cn_date, cn_datetime
 from towns.models import Assignment, Cadre
-from towns.scoping import unscoped
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("funds", "towns", "visits", "reports", "config")
@@ -67,7 +67,7 @@ def test_every_action_the_code_writes_has_a_chinese_label():
     # The scan must see the services it guards (a scan that finds nothing would pass for nothing).
     assert {"disbursement.create", "followup.revisit", "bulletin.redraft", "followup.escalate", "demo.load"} <= set(actions)
     missing = {a: where for a, where in actions.items() if not has_label(a)}
-    assert not missing, f"actions without a label in funds/audit_labels.py ACTION_LABELS: {missing}"
+    assert not missing, f"actions without a label in core/audit_labels.py ACTION_LABELS: {missing}"
 
 
 def test_the_database_triggers_and_the_admin_write_labelled_actions_too():
@@ -76,8 +76,8 @@ def test_the_database_triggers_and_the_admin_write_labelled_actions_too():
     for entity in entities:
         for op in ("insert", "update", "delete"):
             assert has_label(f"{entity}.db_{op}"), f"{entity}.db_{op}"
-    # The admin writes "<model>.create|update|delete" for every model it edits (towns/admin_base.py).
-    from towns.admin_base import AuditedAdmin
+    # The admin writes "<model>.create|update|delete" for every model it edits (core/admin_base.py).
+    from core.admin_base import AuditedAdmin
 
     audited = [model for model, model_admin in admin.site._registry.items() if isinstance(model_admin, AuditedAdmin)]
     assert audited
@@ -146,7 +146,7 @@ def test_the_detail_page_shows_no_microseconds_and_no_codes(client, cast):
 
     item = fs.followup_raise(actor=cast.yeshan.admin, kind="demand", beneficiary=cast.yeshan.person, title="申请轮椅")
     fs.followup_accept(actor=cast.yeshan.admin, followup=item, owner=cast.yeshan.grid_worker.cadre)
-    from funds.models import AuditRecord
+    from core.models import AuditRecord
 
     with unscoped():
         record = AuditRecord.objects.filter(action="followup.accept").get()
@@ -260,7 +260,7 @@ def test_the_flag_page_says_what_the_rule_found_and_its_threshold_in_words(clien
 def test_the_demo_notice_is_plain_and_only_where_it_matters(client, cast, monkeypatch):
     """As on the SQLite demo (no database triggers): inspectors read what it means on the audit page;
     a grid worker's pages say nothing about databases or audit protection."""
-    from towns import context_processors
+    from core import context_processors
 
     real = context_processors.nuanxin
     monkeypatch.setattr(

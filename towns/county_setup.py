@@ -24,13 +24,12 @@ from django.db.models import Count
 from django.utils import timezone
 from openpyxl import Workbook
 
-from funds import audit
-from towns import permissions
+from core import audit, permissions
+from core.permissions import require
+from core.phones import normalize_phone
+from core.scoping import unscoped
 from towns.imports import _HEADER_FONT, Rejected, _is_formula, read_sheet
 from towns.models import Assignment, Beneficiary, Cadre, Category, GridCell, Household, Town, Village
-from towns.permissions import require
-from towns.phones import normalize_phone
-from towns.scoping import unscoped
 
 FORMULA = "含有公式，请改为数值后重新上传"
 KEPT = "文件中没有，保留"

@@ -30,7 +30,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from funds import audit
+from core import audit, idnumbers, permissions
+from core.scoping import unscoped
 from funds.models import (
     Budget,
     ConflictDeclaration,
@@ -41,7 +42,7 @@ from funds.models import (
     Receipt,
     StockMovement,
 )
-from towns import idnumbers, permissions, visit_due
+from towns import visit_due
 from towns.models import (
     Assignment,
     Beneficiary,
@@ -56,7 +57,6 @@ from towns.models import (
     VolunteerTeam,
 )
 from towns.pinyin import initials
-from towns.scoping import unscoped
 from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, GrantStandard, Visit
 
 PASSWORD = "Demo@2024nx"

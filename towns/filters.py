@@ -6,12 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from towns import idchecks, idnumbers
+from core import idnumbers
+from core.filtering import cached_choices, set_area_choices
+from core.phones import normalize_phone
+from core.scoping import scope_of
+from towns import idchecks
 from towns.cadre_labels import cadre_label, with_place
-from towns.filtering import cached_choices, set_area_choices
-from towns.models import Beneficiary, Cadre, Category, GridCell
-from towns.phones import normalize_phone
-from towns.scoping import scope_of
+from towns.models import Beneficiary, Cadre, Category, GridCell, Town, Village
 from visits.models import Campaign, Visit
 
 
@@ -156,3 +157,24 @@ class BeneficiaryFilter(django_filters.FilterSet):
             return queryset
         visited = Exists(Visit.objects.filter(campaign_id=campaign, beneficiary_id=OuterRef("pk")))
         return queryset.filter(visited) if value == "yes" else queryset.filter(~visited)
+
+
+# --- the area filters every scoped list offers (registered with core.filtering in towns/apps.py) ---
+
+
+def village_choices(user, scope):
+    return cached_choices(
+        user,
+        "village",
+        lambda: [
+            (v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
+            for v in Village.objects.for_user(user).select_related("town").order_by("code")
+        ],
+    )
+
+
+def town_choices(user, scope):
+    """County users choose a town; a town user has one, so the filter is dropped (None)."""
+    if not scope.everything:
+        return None
+    return cached_choices(user, "town", lambda: list(Town.objects.for_user(user).order_by("code").values_list("pk", "name")))

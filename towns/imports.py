@@ -34,9 +34,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from core import jobs, outbox
-from funds import audit
-from towns import bulk, idchecks, idnumbers, name_aliases, visit_due
+from core import audit, bulk, idnumbers, jobs, outbox
+from core.permissions import require
+from core.phones import normalize_phone
+from core.scoping import unscoped
+from towns import idchecks, name_aliases, visit_due
 from towns.models import (
     BENEFICIARY_AUDITED_FIELDS,
     Beneficiary,
@@ -48,10 +50,7 @@ from towns.models import (
     RosterImport,
     Village,
 )
-from towns.permissions import require
-from towns.phones import normalize_phone
 from towns.pinyin import initials
-from towns.scoping import unscoped
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.permissions import ROLE_LABELS, TOWN_ROLES
 from towns.cadre_labels import with_place
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Household
-from towns.permissions import ROLE_LABELS, TOWN_ROLES
 from visits.models import FollowUp, Visit
 
 
@@ -140,8 +140,8 @@ REGISTRY_TOTAL_CAP = 5_000
 
 def registry_page(user, params):
     """The filtered registry, one keyset page of it, with what each row shows."""
+    from core.paging import capped_total, keyset_page
     from towns.filters import BeneficiaryFilter
-    from towns.paging import capped_total, keyset_page
 
     base = (
         Beneficiary.objects.for_user(user)
@@ -157,7 +157,7 @@ def registry_page(user, params):
 
 def person(user, pk):
     """One person of the registry, or 404 outside the user's scope."""
-    from towns.scoping import get_for_user_or_404
+    from core.scoping import get_for_user_or_404
 
     return get_for_user_or_404(
         Beneficiary.objects.select_related(

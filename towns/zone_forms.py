@@ -3,9 +3,9 @@
 from django import forms
 from django.utils import timezone
 
+from core.permissions import TOWN_ROLES
 from towns.cadre_labels import CadreChoiceField, with_place
 from towns.models import Cadre, GridCell, Household
-from towns.permissions import TOWN_ROLES
 
 _DATE = {"required": "请填写日期", "invalid": "日期格式应为 2024-01-09"}
 

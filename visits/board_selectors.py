@@ -3,10 +3,11 @@ deadline (filtered by FollowUpFilter), the county's level-2 list, and the figure
 
 from django.http import Http404
 
+from core.permissions import TOWN_ROLES
+from core.scoping import scope_of
 from towns.cadre_labels import with_place
+from towns.cadres import cadre_of
 from towns.models import Cadre, Town, Village
-from towns.permissions import TOWN_ROLES
-from towns.scoping import cadre_of, scope_of
 from visits.filters import FollowUpFilter
 from visits.followup_escalation import ESCALATING_STATUSES, LEVEL_LABELS, colour, days_left
 from visits.followup_figures import followup_figures

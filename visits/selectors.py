@@ -26,7 +26,7 @@ def _active(user) -> QuerySet[Beneficiary]:
 def mine(user, qs: QuerySet, assigned: tuple[list[int], list[int]] | None = None) -> QuerySet:
     """Narrow a town's people to what this cadre answers for: assigned cells and households,
     and people they are the responsible cadre of. Grid workers are narrowed already by scope."""
-    from towns.scoping import cadre_of
+    from towns.cadres import cadre_of
 
     cadre = cadre_of(user)
     if cadre is None:
@@ -52,11 +52,6 @@ def due_soon(user, *, today: date | None = None, within_days: int = DUE_SOON_DAY
 def running_campaigns(user, *, today: date | None = None) -> QuerySet[Campaign]:
     today = today or timezone.localdate()
     return Campaign.objects.for_user(user).filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on")
-
-
-def campaigns_for(user) -> list[Campaign]:
-    """The user's campaigns, newest first: the campaign pickers of target lists, budgets and dashboards."""
-    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))
 
 
 def campaign_unvisited(user, campaign: Campaign) -> QuerySet[Beneficiary]:
@@ -145,9 +140,9 @@ def my_tasks(user, *, today: date | None = None) -> dict:
     (assigned cells and households, people they are responsible for), then the town by cell
     and by cadre. A constant number of queries whatever the town's size.
     """
+    from core.permissions import GRID_WORKER, TOWN_ROLES, role_of
+    from towns.cadres import cadre_of
     from towns.models import GridCell
-    from towns.permissions import GRID_WORKER, TOWN_ROLES, role_of
-    from towns.scoping import cadre_of
 
     today = today or timezone.localdate()
     role = role_of(user)
@@ -196,3 +191,8 @@ def my_tasks(user, *, today: date | None = None) -> dict:
         result["by_cadre"] = loaded[:HOME_LIST_SIZE]
         result["cadres_total"] = len(loaded)
     return result
+
+
+def campaigns_for(user) -> list[Campaign]:
+    """The campaigns a user may see, newest first (the pickers of budgets, target lists, dashboards)."""
+    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))

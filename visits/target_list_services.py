@@ -15,13 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile, in_scope
 from towns.dates import cn_date
 from towns.models import Beneficiary, Town
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope
 from visits import targets
 from visits.models import Campaign, TargetList, TargetListEntry
 
@@ -62,7 +61,7 @@ def _entry_snapshot(entry: TargetListEntry) -> dict:
 
 
 def _locked(actor, target_list) -> TargetList:
-    tl = _in_scope(TargetList, actor, target_list, "target_list", "慰问对象名单")
+    tl = in_scope(TargetList, actor, target_list, "target_list", "慰问对象名单")
     with unscoped():
         return TargetList.objects.select_for_update().select_related("campaign", "town").get(pk=tl.pk)
 
@@ -72,9 +71,9 @@ def target_list_propose(*, actor, campaign, town=None, now: datetime | None = No
     """The town admin's proposal: every 在册 person of the town in the campaign's target categories,
     as a draft (待审定). One list per campaign and town; proposing again is refused."""
     require(actor, "targetlist.edit")
-    cadre = _actor_cadre(actor)
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    town = _in_scope(Town, actor, town if town is not None else cadre.town_id, "town", "镇（街道）")
+    cadre = actor_profile(actor)
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    town = in_scope(Town, actor, town if town is not None else cadre.town_id, "town", "镇（街道）")
     if not Campaign.towns.through.objects.filter(campaign_id=campaign.pk, town_id=town.pk).exists():
         raise ValidationError({"campaign": [f"{town.name}未参加“{campaign.name}”"]})
     with unscoped():
@@ -124,13 +123,13 @@ def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetLi
     """Put a 在册 person of the town on the list, with the reason (增补)."""
     require(actor, "targetlist.edit")
     tl = _locked(actor, target_list)
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     reason = _reason(reason, "reason", "增补")
     if person.town_id != tl.town_id:
         raise ValidationError({"beneficiary": [f"{person.name}不是{tl.town.name}的慰问对象"]})
     if person.status != Beneficiary.Status.ACTIVE:
         raise ValidationError({"beneficiary": [f"{person.name}{person.get_status_display()}，不能列入名单"]})
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     now = timezone.now()
     with unscoped():
         entry = TargetListEntry.objects.select_related("beneficiary").filter(target_list=tl, beneficiary=person).first()
@@ -165,7 +164,7 @@ def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetLi
 def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
     """Take a person off the list, with the reason (移出). The row stays, marked, with who and why."""
     require(actor, "targetlist.edit")
-    entry = _in_scope(TargetListEntry, actor, entry, "entry", "名单人员")
+    entry = in_scope(TargetListEntry, actor, entry, "entry", "名单人员")
     tl = _locked(actor, entry.target_list_id)
     reason = _reason(reason, "reason", "移出")
     with unscoped():
@@ -174,7 +173,7 @@ def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
         raise ValidationError({"entry": [f"{entry.beneficiary.name}已不在名单上"]})
     before = _entry_snapshot(entry)
     entry.listed = False
-    entry.removed_reason, entry.removed_at, entry.removed_by = reason, timezone.now(), _actor_cadre(actor)
+    entry.removed_reason, entry.removed_at, entry.removed_by = reason, timezone.now(), actor_profile(actor)
     entry.removed_after_approval = tl.approved
     entry.save(update_fields=["listed", "removed_reason", "removed_at", "removed_by", "removed_after_approval"])
     audit.record(
@@ -220,7 +219,7 @@ def target_list_approve(*, actor, target_list, decided_on: date, decided_by: str
     before = _snapshot(tl)
     tl.status = TargetList.Status.APPROVED
     tl.decided_on, tl.decided_by, tl.decision_note = decided_on, decided_by, note
-    tl.approved_by, tl.approved_at = _actor_cadre(actor), timezone.now()
+    tl.approved_by, tl.approved_at = actor_profile(actor), timezone.now()
     tl.save(update_fields=["status", "decided_on", "decided_by", "decision_note", "approved_by", "approved_at"])
     audit.record(actor=actor, action="targetlist.approve", obj=tl, before=before, after=_snapshot(tl, people=listed), reason=note)
     outbox.campaign_changed(tl.campaign_id)
@@ -242,8 +241,8 @@ def demo_approve_lists(log=lambda line: None) -> int:
     from datetime import datetime as dt
     from datetime import time, timedelta
 
+    from core.permissions import TOWN_ADMIN
     from towns.models import Cadre
-    from towns.permissions import TOWN_ADMIN
 
     approved = 0
     with unscoped():

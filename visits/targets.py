@@ -92,7 +92,7 @@ def named_in_campaign(person: Beneficiary, category_ids=None) -> Q:
 def off_approved_list(campaign, person: Beneficiary) -> bool:
     """True when the person's town has an approved list for the campaign and it does not name them
     now: a grant to them needs approval (funds.grant_services) and is flagged (名单外发放). One query."""
-    from towns.scoping import unscoped
+    from core.scoping import unscoped
 
     known = getattr(campaign, "off_list_for", None)  # read with the campaign (campaign_off_list_q)
     if known is not None and person.pk in known:

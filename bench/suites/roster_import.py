@@ -1,4 +1,4 @@
-"""20,000-row roster import (towns/imports.py + towns/bulk.py) vs a raw COPY of the same rows
+"""20,000-row roster import (towns/imports.py + core/bulk.py) vs a raw COPY of the same rows
 into a temporary table. ENGINEERING.md sets no budget for it: informational (the ratio is shown).
 
 Each run, in one transaction that is then rolled back (the county database keeps none of it):
@@ -18,7 +18,8 @@ from openpyxl import Workbook
 
 from bench.core import Benchmark, fmt_s, suite
 from bench.suites.common import raw, user
-from towns import idnumbers, imports
+from core import idnumbers
+from towns import imports
 from towns.models import Cadre, Category, GridCell, RosterImport, Village
 
 ROWS = 20_000

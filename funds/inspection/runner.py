@@ -10,7 +10,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from funds import audit
+from core import audit
+from core.scoping import unscoped
 from funds.inspection.base import (
     Candidate,
     Context,
@@ -21,7 +22,6 @@ from funds.inspection.rules_money import rule_above_standard, rule_duplicate, ru
 from funds.inspection.rules_people import rule_not_targeted, rule_off_list, rule_relative
 from funds.inspection.rules_records import rule_bulk_signing, rule_late_entry, rule_no_receipt, rule_no_visit
 from funds.models import InspectionFlag
-from towns.scoping import unscoped
 
 RULES = {
     Rule.DUPLICATE: rule_duplicate,

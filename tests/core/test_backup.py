@@ -14,11 +14,10 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 
-from core import backup
-from funds import audit
-from funds.models import AuditRecord
+from core import audit, backup
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
-from towns.scoping import unscoped
 from visits.models import Visit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

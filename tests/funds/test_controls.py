@@ -10,14 +10,14 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds import approval_services, grant_services
 from funds.inspection.base import Context
 from funds.inspection.rules_money import rule_above_standard
 from funds.models import Disbursement
 from tests.cast import at, make_person
 from tests.funds.grant_objects import make_grant
-from towns import idnumbers
-from towns.scoping import unscoped
 from visits.models import Visit
 
 NEW_VISIT = reverse("visit_log:visit_create")

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
+from core.scoping import unscoped
 from funds.models import Disbursement, Receipt
 from towns import demo
 from towns.models import Town
-from towns.scoping import unscoped
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,12 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, transaction
 
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import grant_services, stock_services
-from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.models import Disbursement, GoodsItem, GoodsStock, StockMovement
 from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
 from tests.cast import at, build_cast, give_stock
-from towns.scoping import unscoped
 
 
 @pytest.fixture

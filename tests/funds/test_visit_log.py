@@ -8,12 +8,13 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from funds import audit
-from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement, GoodsItem, GoodsStock
 from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
 from funds.visit_log_views import _after_url
 from tests.cast import CANARY_ID, CANARY_NAME, at, give_stock
-from towns.scoping import unscoped
 from visits.models import FollowUp, Visit
 
 NEW = reverse("visit_log:visit_create")

@@ -11,15 +11,15 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.urls import reverse
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds.models import Budget, Disbursement, GoodsItem
 from reports import selectors
 from reports.models import CampaignTarget, CellCoverage, RollupRefresh, TownDay
 from reports.rollups import campaigns_to_refresh, refresh_campaign
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at, give_stock, make_person
 from tests.funds.grant_objects import make_grant
-from towns import idnumbers
 from towns.models import Assignment, Beneficiary, Category, Household
-from towns.scoping import unscoped
 from visits import services as visit_services
 from visits.models import Activity, FollowUp, Visit
 

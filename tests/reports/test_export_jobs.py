@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
 from reports.models import ExportJob, export_storage
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
 from tests.reports import test_exports
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import time_machine
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import PASSWORD, at
 from towns.models import Cadre
-from towns.scoping import unscoped
 
 LOGIN = reverse("login")
 WRONG = "Wrong-Passw0rd!"

@@ -10,10 +10,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from towns import county_setup
 from towns.models import Cadre, Category, GridCell, Town, Village
-from towns.scoping import unscoped
 
 ADMIN_PASSWORD = "Setup-Admin-2024!"
 

@@ -15,10 +15,10 @@ import time_machine
 from django.db import transaction
 from django.urls import reverse
 
+from core.scoping import unscoped
 from reports.models import Bulletin
 from towns import demo
 from towns.models import Beneficiary
-from towns.scoping import unscoped
 from visits.followup_escalation import escalate_followups
 from visits.models import Campaign, FollowUp, FollowUpEvent, Visit
 

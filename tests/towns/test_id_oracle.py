@@ -11,12 +11,13 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_ID, make_person
 from tests.towns.test_import import confirm, latest_import, row, upload, xlsx
-from towns import idchecks, idnumbers
+from towns import idchecks
 from towns.models import Beneficiary
-from towns.scoping import unscoped
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit, idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_ID
-from towns import idnumbers, imports
+from towns import imports
 from towns.models import Beneficiary, Household, RosterImport
-from towns.scoping import unscoped
 
 HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "村（社区）", "网格", "人员类别", "住址", "备注"]
 
@@ -613,7 +613,7 @@ def test_import_roster_command(cast, tmp_path):
 
 def test_import_works_without_copy_as_on_the_sqlite_demo(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
     """The quick-start demo runs on SQLite: the same import through bulk_create and bulk_update."""
-    from towns import bulk
+    from core import bulk
 
     monkeypatch.setattr(bulk, "copy_supported", lambda: False)
     number = new_id(sequence=161)

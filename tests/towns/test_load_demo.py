@@ -17,12 +17,14 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 
-from funds.audit import verify_chain
-from funds.models import AuditRecord, Disbursement
-from towns import demo, idnumbers
+from core import idnumbers
+from core.audit import verify_chain
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
+from towns import demo
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Town, Village
 from towns.pinyin import initials
-from towns.scoping import unscoped
 from visits.models import Campaign, FollowUp, Visit
 
 TOWN_CODES = {

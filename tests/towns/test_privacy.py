@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.models import ExportJob
-from towns import idnumbers
 from towns.models import PersonAccess
-from towns.scoping import unscoped
 
 
 def accesses(**filters):

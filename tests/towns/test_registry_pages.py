@@ -5,9 +5,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
 from tests.cast import CANARY_ID, CANARY_NAME, at, make_person
-from towns import idnumbers, visit_due
+from towns import visit_due
 from towns.models import Beneficiary, Household
 from visits import services as visit_services
 

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.matrix_objects import tongcheng_followup
 from towns.models import PartyBranch
-from towns.scoping import unscoped
 from visits import followup_services as fs
 from visits.models import FollowUp, FollowUpEvent, FollowUpMilestone, FollowUpRule
 

@@ -14,7 +14,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from funds.audit import AuditRecord
+from core import idnumbers
+from core.audit import AuditRecord
+from core.scoping import unscoped
 from funds.grant_services import disbursement_create
 from funds.inspection.base import Rule
 from funds.inspection.runner import compute
@@ -22,10 +24,8 @@ from funds.models import Disbursement
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
 from tests.cast import at, make_person
-from towns import idnumbers
 from towns.filters import BeneficiaryFilter
 from towns.models import Beneficiary, Category
-from towns.scoping import unscoped
 from visits import selectors, targets
 from visits import target_list_services as tls
 from visits.models import TargetList, TargetListEntry, Visit

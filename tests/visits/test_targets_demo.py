@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from core.scoping import unscoped
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
 from towns.filters import BeneficiaryFilter
 from towns.models import Beneficiary, Cadre, Town
-from towns.scoping import unscoped
 from visits import selectors
 from visits.models import Campaign, TargetList, TargetListEntry
 

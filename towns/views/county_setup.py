@@ -18,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from funds.models import AuditRecord
+from core.decorators import permission_required
+from core.models import AuditRecord
 from towns import county_setup, imports
-from towns.decorators import permission_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_FILES = "county_setup_token"

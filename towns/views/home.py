@@ -2,8 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from core.permissions import can
 from towns import selectors
-from towns.permissions import can
 from visits.selectors import my_tasks
 
 

@@ -12,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404
 from towns import imports
-from towns.decorators import permission_required
 from towns.models import Category, GridCell, RosterImport, Village
-from towns.scoping import get_for_user_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT = 20

@@ -6,19 +6,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from towns import access_log, idchecks, idnumbers, selectors, services
-from towns.decorators import permission_required
+from core import idnumbers
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
+from towns import access_log, idchecks, selectors, services
 from towns.filters import id_query
 from towns.forms import BeneficiaryForm, HouseholdForm, StatusChangeForm
 from towns.models import Beneficiary, Household, PersonAccess
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's field errors beside the form's fields (unknown keys go on top)."""
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _id_redirect(request, params):
@@ -111,7 +107,7 @@ def household_create(request):
         try:
             household = services.household_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已新建户：{household.head_name}。请登记这一户的慰问对象。")
             return redirect("towns:person_create", household=household.pk)
@@ -150,11 +146,11 @@ def person_create(request, household):
                 notes=data["notes"],
             )
         except services.DuplicateBeneficiary as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
             if error.existing_id:
                 duplicate_url = reverse("towns:person_detail", kwargs={"pk": error.existing_id})
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已登记慰问对象：{person.name}")
             return redirect("towns:person_detail", pk=person.pk)
@@ -193,7 +189,7 @@ def person_edit(request, pk):
                 **({"gender": data["gender"]} if data["gender"] else {}),
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "已保存修改")
             return redirect("towns:person_detail", pk=person.pk)
@@ -209,7 +205,7 @@ def person_status(request, pk):
         try:
             services.beneficiary_change_status(actor=request.user, beneficiary=person, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "状态已变更")
             return redirect("towns:person_detail", pk=person.pk)

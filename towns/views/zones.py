@@ -8,11 +8,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.decorators import permission_required
+from core.permissions import ROLE_LABELS
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
 from towns import selectors, services
-from towns.decorators import permission_required
 from towns.models import Assignment, Town
-from towns.permissions import ROLE_LABELS
-from towns.scoping import get_for_user_or_404
 from towns.zone_forms import AssignForm, EndAssignmentForm
 
 
@@ -41,12 +42,6 @@ def _zones_url(request, town) -> str:
     url = reverse("towns:zones")
     cadre = _cadre(request.user)
     return url if cadre is not None and cadre.town_id else f"{url}?town={town.pk}"
-
-
-def _service_errors(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
 
 
 @permission_required("map.edit")
@@ -79,7 +74,7 @@ def zone_assign(request):
                     starts_on=form.cleaned_data["starts_on"],
                 )
             except ValidationError as error:
-                _service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 target = cell or form.cleaned_data["household"]
                 messages.success(request, f"已将“{target}”分配给 {cadre.name} 包保。")
@@ -125,7 +120,7 @@ def zone_end(request, pk):
         try:
             services.assignment_end(actor=request.user, assignment=assignment, **form.cleaned_data)
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已结束 {assignment.cadre.name} 对“{assignment.cell or assignment.household}”的包保。")
             return redirect(_zones_url(request, assignment.town))

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from funds.audit import verify_chain
-from funds.audit_anchor import AnchorFileError, latest_anchor
+from core.audit import verify_chain
+from core.audit_anchor import AnchorFileError, latest_anchor
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from funds.audit import audit_context
-from funds.audit_anchor import write_anchor
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.audit_anchor import write_anchor
+from core.models import AuditRecord
 
 
 class Command(BaseCommand):

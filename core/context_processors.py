@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import connection
 
-from towns.permissions import ROLE_LABELS, permissions_of, role_of
+from core.permissions import ROLE_LABELS, permissions_of, role_of
 
 
 class _PermissionFlags:

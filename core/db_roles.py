@@ -6,46 +6,41 @@ disable a trigger, drop or alter a table, or set ``session_replication_role`` (s
 After every ``migrate`` the owner grants it, idempotently:
 
 * read and write on every table and sequence (new tables of later migrations included), except:
-* funds_auditrecord: SELECT and INSERT only (the triggers refuse UPDATE/DELETE/TRUNCATE even to
-  the owner; the grant makes that two locks, not one);
-* funds_disbursement: no DELETE or TRUNCATE, and UPDATE of the state columns the services change
-  (void, approval, receipt) only: amount, person, cashier, goods and times cannot be changed at all;
-* funds_budget: no DELETE or TRUNCATE (a budget is set to a new amount, audited);
+* funds_auditrecord (core.AuditRecord; the table kept its name): SELECT and INSERT only (the
+  triggers refuse UPDATE/DELETE/TRUNCATE even to the owner; the grant makes that two locks, not one);
+* what the domain apps register (funds/apps.py: grants only change state, budgets are never deleted);
 * django_migrations: read only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import connections
 
-# The columns of a grant the services update (funds grant, approval and receipt services: void, approve, receipt_attach).
-GRANT_STATE_COLUMNS = (
-    "status",
-    "void_reason",
-    "voided_by_id",
-    "voided_at",
-    "approval_status",
-    "approved_by_id",
-    "approved_at",
-    "approval_note",
-    "receipt_id",
-)
+# Each app that keeps a table the application may not freely change registers its restrictions
+# (funds: grants and budgets, funds/apps.py): build(quoted role) -> statements run after the grants.
+_RESTRICTIONS: list[Callable[[str], list[str]]] = []
+
+
+def register_restrictions(build: Callable[[str], list[str]]) -> None:
+    if build not in _RESTRICTIONS:
+        _RESTRICTIONS.append(build)
 
 
 def grant_statements(role: str) -> list[str]:
     r = _quote(role)
-    return [
+    statements = [
         f"GRANT USAGE ON SCHEMA public TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}",
         f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON funds_auditrecord FROM {r}",
-        # Revoking UPDATE on the table revokes it on every column too; then the state columns only.
-        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON funds_disbursement FROM {r}",
-        f"GRANT UPDATE ({', '.join(GRANT_STATE_COLUMNS)}) ON funds_disbursement TO {r}",
-        f"REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON funds_budget FROM {r}",
-        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {r}",
     ]
+    for build in _RESTRICTIONS:
+        statements += build(r)
+    statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {r}")
+    return statements
 
 
 def grant_app_role(using: str = "default", role: str | None = None) -> bool:

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from funds.models import AuditRecord
-from towns import bulk
+from core import bulk
+from core.models import AuditRecord
+from core.scoping import area_model, profile_of
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock(CHAIN_LOCK_KEY, chain): one lock per chain, taken by record() and by the
@@ -164,12 +165,12 @@ def compute_hash(prev_hash: str, payload: str, *, keyed: bool = True) -> str:
 def _actor_fields(actor) -> dict:
     if actor is None:
         return {"actor_id": None, "actor_name": "", "actor_role": "", "actor_town": ""}
-    cadre = getattr(actor, "cadre", None) if hasattr(actor, "cadre") else None
+    profile = profile_of(actor)  # read once per user object (core/scoping.py)
     return {
         "actor_id": actor.pk,
-        "actor_name": cadre.name if cadre else actor.get_username(),
-        "actor_role": cadre.role if cadre else ("superuser" if actor.is_superuser else ""),
-        "actor_town": cadre.town.name if cadre and cadre.town_id else "",
+        "actor_name": profile.name if profile else actor.get_username(),
+        "actor_role": profile.role if profile else ("superuser" if actor.is_superuser else ""),
+        "actor_town": profile.town.name if profile and profile.town_id else "",
     }
 
 
@@ -265,7 +266,7 @@ def _payload(fields: dict, created_at: datetime) -> str:
 
 def record_many(*, actor, entries, batch_size: int = 5000) -> int:
     """Append many records for one bulk write (a roster import): one lock, one read of the head,
-    the chain computed here, rows inserted with COPY (towns/bulk.py) under ids reserved in list
+    the chain computed here, rows inserted with COPY (core/bulk.py) under ids reserved in list
     order. Same payload and hash as record(), so verify_chain walks them like any other; the
     advisory lock keeps every other writer of the chain out until commit.
 
@@ -340,7 +341,7 @@ def verify_chain(batch_size: int = 5000, anchor: dict | None = None) -> ChainRep
     """Walk every chain in id order; report the first record whose link, keyed hash or columns disagree.
 
     Each town has its own chain (and the county one, 0): one pass keeps the last hash per chain.
-    ``anchor`` is a chain head list written outside the database (funds/audit_anchor.py): every
+    ``anchor`` is a chain head list written outside the database (core/audit_anchor.py): every
     head it names must still be there with the same hash, so cutting off the newest records
     (which leaves a shorter chain that is whole) is caught.
     """
@@ -404,9 +405,8 @@ def verify_chain(batch_size: int = 5000, anchor: dict | None = None) -> ChainRep
 def _chain_label(chain: int) -> str:
     if chain == COUNTY_CHAIN:
         return "全市"
-    from towns.models import Town
-
-    name = Town._base_manager.filter(pk=chain).values_list("name", flat=True).first()
+    area = area_model()
+    name = area._base_manager.filter(pk=chain).values_list("name", flat=True).first()
     return name or f"镇 {chain} "
 
 
@@ -460,9 +460,9 @@ def record_personal_data_access(*, actor, what: str, count: int, town=None, filt
     )
 
 
-# --- how records read on the audit page: funds/audit_labels.py holds the one table of labels ---------
+# --- how records read on the audit page: core/audit_labels.py holds the one table of labels ---------
 
-from funds.audit_labels import (  # noqa: E402  (re-exported for callers of audit.action_label & co.)
+from core.audit_labels import (  # noqa: E402  (re-exported for callers of audit.action_label & co.)
     ACTION_LABELS,  # noqa: F401
     OBJECT_TYPE_LABELS,  # noqa: F401
     DiffRow,  # noqa: F401

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from funds import audit
-from towns.scoping import scope_of, unscoped
+from core import audit
+from core.scoping import scope_of, unscoped
 
 
 class ScopedAdmin(admin.ModelAdmin):

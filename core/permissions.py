@@ -76,12 +76,12 @@ READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})
 def role_of(user) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    from towns.scoping import cadre_of
+    from core.scoping import profile_of  # core.scoping reads this module's roles at import
 
-    cadre = cadre_of(user)
-    if cadre is None or not cadre.is_active:
+    profile = profile_of(user)
+    if profile is None or not profile.is_active:
         return None
-    return cadre.role
+    return profile.role
 
 
 def can(user, permission: str) -> bool:

@@ -3,11 +3,11 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from towns.permissions import PERMISSIONS, can
+from core.permissions import PERMISSIONS, can
 
 
 def permission_required(permission: str):
-    """Login first, then the role table in towns/permissions.py; a missing permission is a 403."""
+    """Login first, then the role table in core/permissions.py; a missing permission is a 403."""
     if permission not in PERMISSIONS:
         raise KeyError(permission)
 

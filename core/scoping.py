@@ -21,9 +21,13 @@ import contextlib
 import contextvars
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
+
+from core.permissions import COUNTY_ROLES, GRID_WORKER
 
 
 class ScopeError(RuntimeError):
@@ -68,23 +72,31 @@ class Scope:
 NOTHING = Scope(nothing=True)
 
 
-def cadre_of(user):
-    """The user's Cadre with its town, one query per request, also cached as ``user.cadre``."""
+def area_model():
+    """The model a Scope's ``town_id`` points to (settings.SCOPE_AREA_MODEL: the towns app's Town)."""
+    return apps.get_model(settings.SCOPE_AREA_MODEL)
+
+
+# The user's profile: whatever answers for the user's role and area. core does not know where it is
+# kept; the app that does (towns: the Cadre) registers a provider at start-up (towns/apps.py).
+# A profile has ``name``, ``role``, ``is_active``, ``town_id`` (and ``town.name``, read with it) and
+# ``assigned_ids()`` -> (cell ids, household ids).
+_profile_provider = None
+
+
+def register_profile_provider(provider) -> None:
+    """``provider(user)`` returns the authenticated user's profile or None; read once per user object."""
+    global _profile_provider
+    _profile_provider = provider
+
+
+def profile_of(user):
+    """The user's profile (for towns: their Cadre with its town), or None."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if hasattr(user, "_nuanxin_cadre"):
-        return user._nuanxin_cadre
-    relation = get_user_model().cadre.related
-    if relation.is_cached(user):  # read with the user (towns/auth_backend.py)
-        user._nuanxin_cadre = relation.get_cached_value(user)
-        return user._nuanxin_cadre
-    from towns.models import Cadre
-
-    cadre = Cadre._base_manager.select_related("town").filter(user_id=user.pk).first()
-    user._nuanxin_cadre = cadre
-    if cadre is not None:
-        get_user_model().cadre.related.set_cached_value(user, cadre)
-    return cadre
+    if _profile_provider is None:
+        raise ImproperlyConfigured("no profile provider registered (core.scoping.register_profile_provider)")
+    return _profile_provider(user)
 
 
 def scope_of(user) -> Scope:
@@ -94,18 +106,16 @@ def scope_of(user) -> Scope:
     cached = getattr(user, "_nuanxin_scope", None)
     if cached is not None:
         return cached
-    from towns.permissions import COUNTY_ROLES, GRID_WORKER
-
-    cadre = cadre_of(user)
-    if cadre is None or not cadre.is_active:
+    profile = profile_of(user)
+    if profile is None or not profile.is_active:
         scope = NOTHING
-    elif cadre.role in COUNTY_ROLES:
+    elif profile.role in COUNTY_ROLES:
         scope = Scope(everything=True)
-    elif cadre.role == GRID_WORKER:
-        cells, households = cadre.assigned_ids()
-        scope = Scope(town_id=cadre.town_id, cell_ids=frozenset(cells), household_ids=frozenset(households))
+    elif profile.role == GRID_WORKER:
+        cells, households = profile.assigned_ids()
+        scope = Scope(town_id=profile.town_id, cell_ids=frozenset(cells), household_ids=frozenset(households))
     else:
-        scope = Scope(town_id=cadre.town_id)
+        scope = Scope(town_id=profile.town_id)
     user._nuanxin_scope = scope
     return scope
 
@@ -211,6 +221,6 @@ def get_for_user_or_404(model_or_qs, user, **lookup):
 
 def mark_in_scope(obj, user):
     """Note that ``obj`` was read (or written) through ``user``'s scope, so the services' check
-    (towns.services._in_scope) trusts it instead of reading it again."""
+    (core.services.in_scope) trusts it instead of reading it again."""
     obj._nuanxin_scoped_for = user.pk
     return obj

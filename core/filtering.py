@@ -1,9 +1,10 @@
 """What the list pages' FilterSets share: cached choices, Bootstrap-styled forms, local-date ranges
-and the area choices (town, village, campaign) every scoped list offers."""
+and the area choices (town, village, campaign) every scoped list offers, registered by their apps."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import django_filters
@@ -12,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from towns.scoping import scope_of
+from core.scoping import scope_of
 
 CHOICES_TTL = 300  # seconds: a new village, cadre or campaign shows in the filters within five minutes
 
@@ -86,33 +87,26 @@ class LocalDateToFilter(LocalDateFromFilter):
         return qs.filter(**{f"{self.field_name}__lt": local_midnight(value + timedelta(days=1))})
 
 
+# filter name -> build(user, scope): the choices, or None to drop the filter. Each app that owns an
+# area model registers its own at start-up (towns: town and village; visits: campaign).
+_AREA_CHOICES: dict[str, Callable] = {}
+
+
+def register_area_choices(name: str, build: Callable) -> None:
+    _AREA_CHOICES[name] = build
+
+
 def set_area_choices(filterset, user) -> None:
-    """Fill the ``town``, ``village`` and ``campaign`` filters from the user's scope (cached).
+    """Fill the area filters (``town``, ``village``, ``campaign``, …) from the user's scope (cached).
 
-    A town user sees one town: the town filter is removed rather than offered with one choice.
+    A builder that returns None removes its filter (a town user is not offered a one-town choice).
     """
-    from towns.models import Town, Village
-    from visits.models import Campaign
-
     scope = scope_of(user)
     filters = filterset.filters
-    if "village" in filters:
-        filters["village"].extra["choices"] = cached_choices(
-            user,
-            "village",
-            lambda: [
-                (v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
-                for v in Village.objects.for_user(user).select_related("town").order_by("code")
-            ],
-        )
-    if "campaign" in filters:
-        filters["campaign"].extra["choices"] = cached_choices(
-            user, "campaign", lambda: list(Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", "name"))
-        )
-    if "town" in filters:
-        if scope.everything:
-            filters["town"].extra["choices"] = cached_choices(
-                user, "town", lambda: list(Town.objects.for_user(user).order_by("code").values_list("pk", "name"))
-            )
-        else:
-            del filters["town"]
+    for name, build in _AREA_CHOICES.items():
+        if name in filters:
+            choices = build(user, scope)
+            if choices is None:
+                del filters[name]
+            else:
+                filters[name].extra["choices"] = choices

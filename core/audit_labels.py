@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.apps import apps
 from django.db import models
+from django.db.models import CharField, F, IntegerField, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+
+from core.permissions import ROLE_LABELS
 
 # action code -> what an inspector calls it. Codes are written by services (funds, towns, visits,
 # reports), jobs, commands, account events and the PostgreSQL triggers (`<entity>.db_<op>`).
@@ -129,7 +133,7 @@ ACTION_LABELS: dict[str, str] = {
     "demo.load": "加载演示数据",
 }
 
-# The admin writes "<model>.create|update|delete" for whatever it edits (towns/admin_base.py): those
+# The admin writes "<model>.create|update|delete" for whatever it edits (core/admin_base.py): those
 # read as the verb and the model's Chinese name ("修改慰问品").
 ADMIN_VERBS = {"create": "新增", "update": "修改", "delete": "删除"}
 
@@ -425,43 +429,43 @@ NAMED = {
 }
 
 
+# label -> NameFormatter: models whose name reads from more columns than one (registered at start-up
+# by the app that owns them: towns registers the cadre's "name（town·village post）" and a user's
+# name as their cadre's).
+_FORMATTERS: dict[str, NameFormatter] = {}
+
+
+@dataclass(frozen=True)
+class NameFormatter:
+    # queryset -> (queryset, {"n_name", "n_role", "n_title", "n_town", "n_place": expression})
+    columns: Callable
+    # (name, role, title, town, place) -> the name as the audit page shows it
+    describe: Callable
+
+
+def register_name_formatter(label: str, *, columns: Callable, describe: Callable) -> None:
+    _FORMATTERS[label] = NameFormatter(columns, describe)
+
+
 def _name_rows(model, ids, user, tag: int):
     """(tag, pk, name, role, title, town, place) rows of one model, the same columns for every model."""
-    from django.db.models import CharField, F, IntegerField, Value
-    from django.db.models.functions import Coalesce
-
-    from towns.cadre_labels import with_place
-
     label = model._meta.label_lower
     qs = model.objects.for_user(user) if hasattr(model.objects, "for_user") else model._base_manager.all()
     qs = qs.filter(pk__in=sorted(ids)).order_by()
     blank = Value("", output_field=CharField())
     cols = {"n_tag": Value(tag, output_field=IntegerField()), "n_pk": F("pk")}
-    if label == "towns.cadre":
-        qs = with_place(qs)
-        cols |= {
-            "n_name": F("name"),
-            "n_role": F("role"),
-            "n_title": F("title"),
-            "n_town": Coalesce(F("town__name"), blank),
-            "n_place": Coalesce(F("place_name"), blank),
-        }
+    formatter = _FORMATTERS.get(label)
+    if formatter is not None:
+        qs, named = formatter.columns(qs)
+        cols |= named
     else:
-        name = Coalesce(F("cadre__name"), F("username")) if label == "auth.user" else F(NAMED[label])
-        cols |= {"n_name": name, "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
+        cols |= {"n_name": F(NAMED[label]), "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
     return qs.annotate(**cols).values_list(*cols)
 
 
 def _row_name(model, name, role, title, town, place) -> str:
-    if model._meta.label_lower != "towns.cadre":
-        return name
-    from types import SimpleNamespace
-
-    from towns.cadre_labels import place_and_post
-
-    about = place_and_post(SimpleNamespace(role=role, title=title, place_name=place))
-    about = "·".join(filter(None, [town, about]))
-    return f"{name}（{about}）" if about else name
+    formatter = _FORMATTERS.get(model._meta.label_lower)
+    return name if formatter is None else formatter.describe(name, role, title, town, place)
 
 
 def _show(value, key: _Key, book: NameBook | None) -> str:
@@ -542,8 +546,6 @@ def actor_display(record) -> str:
 
 def decorate(records, *, user, changed_only: bool = True) -> list:
     """Labels, names and before/after rows for a page of records (one query per model named)."""
-    from towns.permissions import ROLE_LABELS
-
     records = list(records)
     book = NameBook(user).want(records).load()
     for record in records:

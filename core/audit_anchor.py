@@ -24,8 +24,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit
+from core.models import AuditRecord
+from core.scoping import area_model
 
 SEAL_ACTION = "audit.seal"
 
@@ -35,9 +36,8 @@ class AnchorFileError(Exception):
 
 
 def chain_ids() -> list[int]:
-    from towns.models import Town
-
-    return [audit.COUNTY_CHAIN, *sorted(Town._base_manager.values_list("pk", flat=True))]
+    area = area_model()
+    return [audit.COUNTY_CHAIN, *sorted(area._base_manager.values_list("pk", flat=True))]
 
 
 def current_heads() -> dict[int, tuple[int, str]]:
