@@ -246,7 +246,7 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs whose heartbeat stopped (a killed worker) are failed with a retry button (core/jobs.py).
     "sweep-lost-imports": {"task": "towns.tasks.sweep_lost_roster_imports", "schedule": crontab(minute="*/2")},
     "sweep-lost-exports": {"task": "reports.tasks.sweep_lost_exports", "schedule": crontab(minute="*/2")},
-    # Inspection flags (funds/inspection.py) for the inspectors' morning; the run is idempotent.
+    # Inspection flags (funds/inspection/runner.py) for the inspectors' morning; the run is idempotent.
     "run-inspection": {"task": "funds.tasks.run_inspection_task", "schedule": crontab(hour=2, minute=30)},
     # Overdue follow-ups rise to the town admin, then the county (visits/followup_escalation.py); idempotent.
     "escalate-followups": {"task": "visits.tasks.escalate_followups_task", "schedule": crontab(hour=1, minute=40)},
@@ -268,7 +268,7 @@ BULLETIN_COPY_TO = env_str("BULLETIN_COPY_TO", "各镇（街道）党（工）�
 # Where `manage.py bulletin_draft` writes the .docx (not served: the editor downloads through a view).
 BULLETIN_OUTPUT_DIR = Path(env_str("BULLETIN_OUTPUT_DIR", str(MEDIA_ROOT / "private" / "bulletins")))
 
-# Grant controls (funds/services.py), on for every town. A grant whose value (cash, or goods at
+# Grant controls (funds/grant_services.py), on for every town. A grant whose value (cash, or goods at
 # their unit value) exceeds the town's threshold waits for a town admin's approval (待审批); a town
 # without its own threshold uses the county default. Above the county ceiling a grant is refused.
 # Whole yuan.
@@ -280,7 +280,7 @@ if GRANT_APPROVAL_THRESHOLD_DEFAULT > GRANT_CEILING:
 # recorded guardian (name and relation).
 GRANT_MINOR_AGE = env_int("GRANT_MINOR_AGE", 18, minimum=1)
 
-# Inspection rules (funds/inspection.py); each flag shows the thresholds it was computed with.
+# Inspection rules (funds/inspection/); each flag shows the thresholds it was computed with.
 INSPECTION_NO_VISIT_DAYS = env_int("INSPECTION_NO_VISIT_DAYS", 30, minimum=1)  # a visit within ± this many days of a grant
 INSPECTION_RECEIPT_DAYS = env_int("INSPECTION_RECEIPT_DAYS", 15, minimum=1)  # cash and goods signed for within this
 INSPECTION_LATE_ENTRY_DAYS = env_int("INSPECTION_LATE_ENTRY_DAYS", 7, minimum=1)  # recorded this long after handing

@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/password/done/", accounts.password_change_done, name="password_change_done"),
     path("towns/", include("visits.registry_urls")),  # the registry list and person page show visit state
     path("towns/", include("towns.urls")),
+    path("visits/", include("funds.visit_log_urls")),  # the visit log: a visit with its grants
     path("visits/", include("visits.urls")),
     path("funds/", include("funds.urls")),
     path("reports/", include("reports.urls")),

@@ -1,9 +1,10 @@
 """The batch distribution form (集中发放, issue 5 §2). Choices come from for_user(); the service checks again."""
 
 import uuid
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from funds.models import Budget, Disbursement, GoodsItem
@@ -106,3 +107,56 @@ class BatchForm(forms.Form):
             self.add_error("id_numbers", f"一次最多粘贴{MAX_ID_LINES}个身份证号")
         data["id_lines"] = lines
         return data
+
+
+def batch_rows(post, chosen: list, data: dict) -> tuple[list[dict], list[str]]:
+    """The preview's rows: each person's amount or quantity (their own, else the form's default),
+    and a guardian for cash to a minor; problems by person."""
+    rows, problems = [], []
+    money = data["kind"] in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER)
+    handed_on = timezone.localtime(data["handed_at"]).date()
+    for person in chosen:
+        amount, quantity, problem = _row_values(post, person, data)
+        if problem:
+            problems.append(problem)
+        # Cash to a minor goes to a recorded guardian: the row asks for one (the service insists).
+        minor = money and person.is_minor_on(handed_on)
+        guardian = (post.get(f"guardian_name_{person.pk}") or "").strip()[:30]
+        relation = (post.get(f"guardian_relation_{person.pk}") or "").strip()[:20]
+        if minor and "_confirm" in post and not (guardian and relation):
+            problems.append(f"{person.name}未满{settings.GRANT_MINOR_AGE}周岁，请填写监护人姓名及与其关系")
+        rows.append(
+            {
+                "person": person,
+                "amount": amount,
+                "quantity": quantity,
+                "minor": minor,
+                "guardian_name": guardian,
+                "guardian_relation": relation,
+            }
+        )
+    return rows, problems
+
+
+def _row_values(post, person, form_data) -> tuple[Decimal | None, int | None, str]:
+    """A row's amount or quantity: the row's own value if given, else the form's default."""
+    kind = form_data["kind"]
+    if kind == Disbursement.Kind.GOODS:
+        raw = (post.get(f"quantity_{person.pk}") or "").strip()
+        if not raw:
+            return None, form_data["quantity"], ""
+        try:
+            value = int(raw)
+        except ValueError:
+            return None, None, f"{person.name}：数量须为整数"
+        return (None, value, "") if value > 0 else (None, None, f"{person.name}：数量须大于0")
+    raw = (post.get(f"amount_{person.pk}") or "").strip()
+    if not raw:
+        return form_data["amount"], None, "" if form_data["amount"] else f"{person.name}：请填写金额"
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None, None, f"{person.name}：金额须为数字"
+    if not value.is_finite() or value <= 0:
+        return None, None, f"{person.name}：请填写大于0的金额"
+    return value, None, ""

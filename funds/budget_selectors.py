@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from core.scoping import unscoped
+from core.scoping import get_for_user_or_404, scope_of, unscoped
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement, handed_out_q
 from towns.models import Town
 from visits.models import Campaign, GrantStandard
@@ -168,6 +168,26 @@ def stock_table(user, towns: list[Town], items: list[GoodsItem]) -> list[dict]:
 
 
 MOVEMENTS_PAGE = 50
+
+
+def goods_page(user, *, town_id=None, item_id=None, kind="", before=None) -> dict:
+    """The goods page: the towns in view (one, or all of the user's), the items, each town's store
+    and a page of movements; another town's id is a 404."""
+    county = scope_of(user).everything
+    all_towns = list(Town.objects.for_user(user).order_by("code"))
+    town = get_for_user_or_404(Town, user, pk=town_id) if town_id else None
+    towns = [town] if town else all_towns
+    items = goods_items()
+    movements, has_next = movements_page(user, towns, item_id=item_id, kind=kind, before=before)
+    return {
+        "county": county,
+        "all_towns": all_towns if county else [],
+        "town": town,
+        "items": items,
+        "stock": stock_table(user, towns, items),
+        "movements": movements,
+        "has_next": has_next,
+    }
 
 
 def movements_page(user, towns: list[Town], *, item_id=None, kind=None, before=None) -> tuple[list[StockMovement], bool]:

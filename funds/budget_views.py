@@ -14,7 +14,7 @@ from core.permissions import can
 from core.scoping import get_for_user_or_404, scope_of
 from core.services import add_service_errors
 from funds import budget_selectors as selectors
-from funds import services
+from funds import budget_services
 from funds.budget_forms import BudgetForm, StandardForm
 from towns.models import Town
 from visits.selectors import campaigns_for
@@ -98,7 +98,7 @@ def budget_set(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            budget = services.budget_set(
+            budget = budget_services.budget_set(
                 actor=request.user,
                 campaign=data["campaign"],
                 town=data["town"],
@@ -122,7 +122,7 @@ def standard_set(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            standard = services.standard_set(
+            standard = budget_services.standard_set(
                 actor=request.user,
                 campaign=data["campaign"],
                 category=data["category"],

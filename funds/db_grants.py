@@ -5,7 +5,7 @@
 * funds_budget: no DELETE or TRUNCATE (a budget is set to a new amount, audited).
 """
 
-# The columns of a grant the services update (funds/services.py: void, approve, receipt_attach).
+# The columns of a grant the services update (funds grant, approval and receipt services: void, approve, receipt_attach).
 GRANT_STATE_COLUMNS = (
     "status",
     "void_reason",

@@ -11,7 +11,8 @@ from core.audit_labels import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, o
 from core.filtering import Styled
 from core.models import AuditRecord
 from funds.models import Disbursement, Finding, InspectionFlag
-from towns.models import Town
+from towns.models import Town, Village
+from visits.models import Campaign
 
 
 def _towns(request):
@@ -81,14 +82,10 @@ class AuditRecordFilter(django_filters.FilterSet):
 
 
 def _campaigns(request):
-    from visits.models import Campaign
-
     return Campaign.objects.for_user(request.user if request else None).order_by("-starts_on")
 
 
 def _villages(request):
-    from towns.models import Village
-
     return Village.objects.for_user(request.user if request else None).select_related("town").order_by("code")
 
 

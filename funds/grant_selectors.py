@@ -7,14 +7,16 @@ from decimal import Decimal
 
 import django_filters
 from django.conf import settings
+from django.http import Http404
 
 from core import audit_labels
 from core.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
 from core.models import AuditRecord
 from core.paging import KeysetPage, capped_total, newest_first_page
 from core.scoping import get_for_user_or_404
-from funds.models import Budget, Disbursement
+from funds.models import Budget, Disbursement, Receipt
 from towns.cadres import cadre_of
+from towns.models import Town
 
 GRANT_PAGE_SIZE = 50
 LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)
@@ -153,12 +155,23 @@ class ApprovalLimits:
     minor_age: int
 
 
+def approval_threshold(town_id: int, town: Town | None = None) -> tuple[Decimal, bool]:
+    """The threshold a town's grants are judged by, and whether it is the town's own value (else
+    the county default, GRANT_APPROVAL_THRESHOLD_DEFAULT). Read now, so a later change does not
+    re-judge old grants. A town already read (the visit form's person comes with it) costs no query."""
+    if town is not None:
+        own = town.grant_approval_threshold
+    else:
+        own = Town._base_manager.filter(pk=town_id).values_list("grant_approval_threshold", flat=True).first()
+    if own is None:
+        return settings.GRANT_APPROVAL_THRESHOLD_DEFAULT, False
+    return own, True
+
+
 def approval_limits(user) -> ApprovalLimits | None:
     """The rules the approval page states: the town's threshold (its own or the county default),
     the county's hard ceiling and the age below which cash needs a guardian. No query: the user's
     cadre is read with its town once per request."""
-    from funds.services import approval_threshold
-
     cadre = cadre_of(user)
     if cadre is None or cadre.town_id is None:
         return None
@@ -175,3 +188,13 @@ def approval_queue(user, limit: int = 200) -> list[Disbursement]:
         .select_related("beneficiary", "goods_item", "handed_by", "recorded_by", "campaign", "cell__village")
         .order_by("handed_at", "id")[:limit]
     )
+
+
+def receipt_for_file(user, pk) -> tuple[Receipt, int]:
+    """A receipt and how many of its grants the user may see; 404 unless at least one: a grid
+    worker's scope is some cells, so the receipt's town is not enough, one of its grants must be theirs."""
+    receipt = get_for_user_or_404(Receipt.objects.all(), user, pk=pk)
+    covers = Disbursement.objects.for_user(user).filter(receipt_id=receipt.pk).count()
+    if not covers:
+        raise Http404("未找到该记录")
+    return receipt, covers

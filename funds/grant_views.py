@@ -1,25 +1,22 @@
 """Grant pages (issue 5 §2, §5): list, a grant's page, void, reissue, approval, receipts.
 
 Thin views: reads through funds/grant_selectors.py (every query scoped with for_user), writes
-through funds/services.py, which check the same role table again.
+through the funds services (grant_services, approval_services, receipt_services), which check the same role table again.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core import audit
 from core.decorators import permission_required
 from core.permissions import can
-from core.scoping import get_for_user_or_404
 from core.services import add_service_errors
-from funds import grant_selectors, services
+from funds import approval_services, grant_selectors, grant_services, receipt_services
 from funds.grant_forms import ApproveForm, ReceiptUploadForm, ReissueForm, VoidForm
-from funds.models import Disbursement, Receipt
+from funds.models import Disbursement
 from towns import access_log
 from towns.cadres import cadre_of
 from towns.models import PersonAccess
@@ -78,7 +75,7 @@ def grant_void(request, pk):
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.disbursement_void(actor=request.user, disbursement=grant, reason=form.cleaned_data["reason"])
+            grant_services.disbursement_void(actor=request.user, disbursement=grant, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -94,7 +91,7 @@ def grant_reissue(request, pk):
     form = ReissueForm(request.POST or None, initial=ReissueForm.initial_from(grant))
     if request.method == "POST" and form.is_valid():
         try:
-            corrected, created = services.disbursement_reissue(actor=request.user, original=grant, **form.service_kwargs())
+            corrected, created = grant_services.disbursement_reissue(actor=request.user, original=grant, **form.service_kwargs())
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -120,7 +117,9 @@ def grant_approve(request, pk):
         return redirect(back)
     approve = form.cleaned_data["decision"] == "approve"
     try:
-        services.disbursement_approve(actor=request.user, disbursement=grant, approve=approve, note=form.cleaned_data["note"])
+        approval_services.disbursement_approve(
+            actor=request.user, disbursement=grant, approve=approve, note=form.cleaned_data["note"]
+        )
     except ValidationError as error:
         messages.error(request, f"发放记录 #{grant.pk}：{_error_text(error)}")
     else:
@@ -170,7 +169,7 @@ def receipt_upload(request):
     form = ReceiptUploadForm(request.POST or None, request.FILES or None, several=several)
     if request.method == "POST" and form.is_valid():
         try:
-            receipt = services.receipt_attach(
+            receipt = receipt_services.receipt_attach(
                 actor=request.user, disbursements=grants, kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"]
             )
         except ValidationError as error:
@@ -188,29 +187,18 @@ def receipt_upload(request):
 def receipt_file(request, pk):
     """The receipt's file, only for users who may see one of its grants; each view is recorded:
     a signature next to a name is personal data. Never served from MEDIA_URL."""
-    receipt = get_for_user_or_404(Receipt.objects.all(), request.user, pk=pk)
-    # A grid worker's scope is some cells: the receipt's town is not enough, one of its grants must be theirs.
-    covers = Disbursement.objects.for_user(request.user).filter(receipt_id=receipt.pk).count()
-    if not covers:
-        raise Http404("未找到该记录")
+    receipt, covers = grant_selectors.receipt_for_file(request.user, pk)
     try:
         handle = receipt.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404("凭证文件缺失，请联系系统管理员") from None
-    found = services.receipt_file_type(handle.read(8))
+    found = receipt_services.receipt_file_type(handle.read(8))
     handle.seek(0)
     if found is None:
         handle.close()
         raise Http404("凭证文件已损坏")
     extension, content_type = found
-    with transaction.atomic():
-        audit.record_personal_data_access(
-            actor=request.user,
-            what=f"签领凭证 #{receipt.pk}（{receipt.get_kind_display()}）",
-            count=covers,
-            town=receipt.town_id,
-            filters={"receipt": receipt.pk, "sha256": receipt.sha256},
-        )
+    receipt_services.receipt_viewed(actor=request.user, receipt=receipt, covers=covers)
     access_log.note(
         request,
         PersonAccess.Kind.RECEIPT,

@@ -11,9 +11,10 @@ from django.db.models import Count, Prefetch, Q
 from core.permissions import TOWN_ROLES
 from core.scoping import scope_of
 from funds.filters import InspectionFlagFilter, RosterFilter
-from funds.inspection import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
-from funds.models import Disbursement, Finding, InspectionFlag, handed_out_q
+from funds.inspection.help import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
+from funds.models import ConflictDeclaration, Disbursement, Finding, InspectionFlag, handed_out_q
 from towns.cadre_labels import with_place
+from towns.cadres import cadre_of
 from towns.models import Cadre
 from visits.models import Campaign
 
@@ -172,3 +173,12 @@ def _declared(cadre) -> bool:
         return cadre.conflict_declaration is not None
     except Cadre.conflict_declaration.RelatedObjectDoesNotExist:
         return False
+
+
+def own_declaration(user):
+    """The user's own 亲属申报, if they have made one."""
+    cadre = cadre_of(user)
+    if cadre is None:
+        return None
+    # The cadre's own declaration, looked up by their own cadre id within their scope.
+    return ConflictDeclaration.objects.for_user(user).filter(cadre_id=cadre.pk).first()

@@ -5,20 +5,17 @@ Thin views: the role table decides who may come in, selectors read through for_u
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core import audit
 from core.decorators import permission_required
 from core.permissions import can
 from core.scoping import get_for_user_or_404
-from funds import inspection_selectors, services, tasks
+from funds import inspection_selectors, inspection_services
+from funds.inspection_services import DECLARATION_RELATIONS
 from funds.models import Finding, InspectionFlag
-from funds.services import DECLARATION_RELATIONS
 from towns import access_log
-from towns.cadres import cadre_of
 from towns.models import PersonAccess
 
 DECLARATION_ROWS = 10
@@ -59,7 +56,7 @@ def flag_detail(request, pk):
             raise PermissionDenied("只有纪检监察人员可以记录核查结论")
         form = {"verdict": request.POST.get("verdict", ""), "notes": request.POST.get("notes", "")}
         try:
-            services.finding_record(actor=request.user, flag=flag, verdict=form["verdict"], notes=form["notes"])
+            inspection_services.finding_record(actor=request.user, flag=flag, verdict=form["verdict"], notes=form["notes"])
         except ValidationError as error:
             errors = error.message_dict
         else:
@@ -74,8 +71,7 @@ def flag_detail(request, pk):
 @require_POST
 def flags_run(request):
     """重新计算: queue the job once this request's work is committed (eager in the demo and tests)."""
-
-    tasks.run_inspection_task.queue_after_commit(actor_id=request.user.pk)
+    inspection_services.inspection_rerun(actor=request.user)
     messages.info(request, "已开始重新计算监督预警，稍后刷新本页查看结果")
     return redirect(reverse("funds:flag_list"))
 
@@ -85,44 +81,37 @@ def flags_run(request):
 def roster(request):
     result = inspection_selectors.roster(request.user, request.GET)
     if result.rows:
-        cadre = cadre_of(request.user)
-        with transaction.atomic():
-            # A roster on screen or paper shows names and categories: who looked at which rows is recorded.
-            audit.record_personal_data_access(
-                actor=request.user,
-                what="发放花名册",
-                count=result.people,
-                town=cadre.town_id if cadre and cadre.town_id else None,
-                filters={k: v for k, v in request.GET.items() if k in ("campaign", "town", "village", "kind")},
-            )
+        filters = {k: v for k, v in request.GET.items() if k in ("campaign", "town", "village", "kind")}
+        inspection_services.roster_viewed(actor=request.user, people=result.people, filters=filters)
         access_log.note(request, PersonAccess.Kind.ROSTER, {(g.beneficiary_id, g.town_id) for g in result.rows})
     return render(request, "funds/roster.html", {"roster": result, "filter": result.filter})
+
+
+def _declaration_rows(current) -> tuple[list[dict], bool]:
+    """The form's rows as last declared; ID numbers are never sent back whole."""
+    rows = [{"name": "", "relation": "", "id_number": ""} for _ in range(DECLARATION_ROWS)]
+    if current is None:
+        return rows, False
+    for i, relative in enumerate(current.relatives.all()[:DECLARATION_ROWS]):
+        rows[i].update(name=relative.name, relation=relative.relation)
+    return rows, current.nothing_to_declare
+
+
+def _posted_rows(post) -> list[dict]:
+    fields = ("name", "relation", "id_number")
+    return [{key: post.get(f"relatives-{i}-{key}", "") for key in fields} for i in range(1, DECLARATION_ROWS + 1)]
 
 
 @permission_required("coi.declare")
 @require_http_methods(["GET", "HEAD", "POST"])
 def declaration(request):
-    cadre = cadre_of(request.user)
-    current = _own_declaration(request.user, cadre)
+    current = inspection_selectors.own_declaration(request.user)
+    rows, nothing = _declaration_rows(current)
     errors: dict = {}
-    rows = [{"name": "", "relation": "", "id_number": ""} for _ in range(DECLARATION_ROWS)]
-    nothing = False
-    if current is not None:
-        nothing = current.nothing_to_declare
-        for i, relative in enumerate(current.relatives.all()[:DECLARATION_ROWS]):
-            rows[i].update(name=relative.name, relation=relative.relation)  # ID numbers are never sent back whole
     if request.method == "POST":
-        rows = [
-            {
-                "name": request.POST.get(f"relatives-{i}-name", ""),
-                "relation": request.POST.get(f"relatives-{i}-relation", ""),
-                "id_number": request.POST.get(f"relatives-{i}-id_number", ""),
-            }
-            for i in range(1, DECLARATION_ROWS + 1)
-        ]
-        nothing = request.POST.get("nothing_to_declare") == "on"
+        rows, nothing = _posted_rows(request.POST), request.POST.get("nothing_to_declare") == "on"
         try:
-            services.declaration_submit(actor=request.user, relatives=rows, nothing_to_declare=nothing)
+            inspection_services.declaration_submit(actor=request.user, relatives=rows, nothing_to_declare=nothing)
         except ValidationError as error:
             errors = error.message_dict
             for row in rows:
@@ -133,29 +122,16 @@ def declaration(request):
     for i, row in enumerate(rows, start=1):
         row["index"] = i
         row["errors"] = [m for key in ("name", "relation", "id_number") for m in errors.get(f"relatives-{i}-{key}", [])]
-    return render(
-        request,
-        "funds/declaration_form.html",
-        {
-            "current": current,
-            "relatives": list(current.relatives.all()) if current else [],
-            "rows": rows,
-            "nothing": nothing,
-            "relations": DECLARATION_RELATIONS,
-            "errors": errors,
-            "general_errors": errors.get("__all__", []) + errors.get("nothing_to_declare", []),
-        },
-        status=400 if errors else 200,
-    )
-
-
-def _own_declaration(user, cadre):
-    from funds.models import ConflictDeclaration
-
-    if cadre is None:
-        return None
-    # The cadre's own declaration, looked up by their own cadre id within their scope.
-    return ConflictDeclaration.objects.for_user(user).filter(cadre_id=cadre.pk).first()
+    context = {
+        "current": current,
+        "relatives": list(current.relatives.all()) if current else [],
+        "rows": rows,
+        "nothing": nothing,
+        "relations": DECLARATION_RELATIONS,
+        "errors": errors,
+        "general_errors": errors.get("__all__", []) + errors.get("nothing_to_declare", []),
+    }
+    return render(request, "funds/declaration_form.html", context, status=400 if errors else 200)
 
 
 @permission_required("coi.view")

@@ -155,7 +155,7 @@ class Disbursement(AreaScoped):
     # A cash grant to a minor is handed to, or signed for by, a guardian (disbursement_create).
     guardian_name = models.CharField("监护人", max_length=30, blank=True)
     guardian_relation = models.CharField("监护人与对象关系", max_length=20, blank=True)
-    # Why the grant waits for approval (funds.services.approval_reasons), for the approver to read.
+    # Why the grant waits for approval (funds.grant_services.approval_reasons), for the approver to read.
     approval_reason = models.CharField("待审批原因", max_length=200, blank=True)
 
     objects = ScopedManager.from_queryset(DisbursementQuerySet)()
@@ -328,7 +328,7 @@ class DeclaredRelative(AreaScoped):
 
 
 class InspectionFlag(AreaScoped):
-    """A known abuse found by a rule (funds/inspection.py), naming the records and why."""
+    """A known abuse found by a rule (funds/inspection/rules_*.py), naming the records and why."""
 
     class Rule(models.TextChoices):
         DUPLICATE = "duplicate", "重复发放"

@@ -6,7 +6,7 @@ from core.audit import audit_context
 from core.audit_anchor import write_anchor
 from core.models import AuditRecord
 from core.task_base import JobTask
-from funds import inspection
+from funds.inspection.runner import run_inspection
 
 
 @shared_task(base=JobTask)
@@ -17,7 +17,7 @@ def run_inspection_task(campaign_id: int | None = None, actor_id: int | None = N
         from django.contrib.auth import get_user_model
 
         actor = get_user_model()._default_manager.filter(pk=actor_id).first()
-    return inspection.run_inspection(campaign=campaign_id, actor=actor)
+    return run_inspection(campaign=campaign_id, actor=actor)
 
 
 @shared_task

@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from core.models import AuditRecord
-from funds import services as fund_services
+from funds import budget_services, grant_services
 from tests.cast import at
 from towns import services as town_services
 from visits import services as visit_services
@@ -74,7 +74,7 @@ def tongcheng_only_campaign(cast):
             "owner",
         ),
         (
-            lambda c, k: fund_services.disbursement_create(
+            lambda c, k: grant_services.disbursement_create(
                 actor=c.yeshan.cadre,
                 beneficiary=c.yeshan.person,
                 kind="cash",
@@ -86,7 +86,9 @@ def tongcheng_only_campaign(cast):
             "handed_by",
         ),
         (
-            lambda c, k: fund_services.budget_set(actor=c.yeshan.admin, campaign=k, town=c.yeshan.town, source="other", amount=1),
+            lambda c, k: budget_services.budget_set(
+                actor=c.yeshan.admin, campaign=k, town=c.yeshan.town, source="other", amount=1
+            ),
             "campaign",
         ),
         (

@@ -11,15 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["core", "towns", "visits", "funds", "reports", "demo"]
 RANK = {app: rank for rank, app in enumerate(LAYERS)}
 
-# (module, app it may still import) for the upward imports being removed in parallel with the core
-# move; the lead empties this list once those branches are merged. Nothing may be added to it.
-ALLOWED = {
-    # The visit log hands out grants: it moves up to funds (the funds helper).
-    ("visits/services.py", "funds"),
-    ("visits/log_selectors.py", "funds"),
-    ("visits/forms.py", "funds"),
-}
-
 
 def _modules(app):
     for path in sorted((ROOT / app).rglob("*.py")):
@@ -65,10 +56,5 @@ def test_core_imports_no_domain_app():
 
 def test_no_app_imports_an_app_above_it():
     found = _upward_imports()
-    wrong = [f"{path}:{line} imports {target}" for (path, target), line in sorted(found.items()) if (path, target) not in ALLOWED]
+    wrong = [f"{path}:{line} imports {target}" for (path, target), line in sorted(found.items())]
     assert wrong == [], "an app may import only the apps below it (" + " <- ".join(LAYERS) + ")\n" + "\n".join(wrong)
-
-
-def test_the_allow_list_holds_only_imports_that_are_still_there():
-    stale = sorted(ALLOWED - set(_upward_imports()))
-    assert stale == [], f"these upward imports are gone: remove them from ALLOWED in tests/test_layers.py: {stale}"

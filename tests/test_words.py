@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from core.audit_labels import ACTION_LABELS, has_label
 from core.scoping import unscoped
-from funds import services as funds_services
+from funds import grant_services
 from tests.cast import make_user
 from towns.cadre_labels import cadre_label, with_place
 from towns.dates import cn_date, cn_datetime
@@ -100,7 +100,7 @@ def test_the_audit_log_shows_labels_names_and_local_time_to_the_second(client, c
 
     ys = cast.yeshan
     handed = datetime(2024, 1, 8, 10, 0, tzinfo=SHANGHAI)
-    grant, _ = funds_services.disbursement_create(
+    grant, _ = grant_services.disbursement_create(
         actor=ys.cadre,
         beneficiary=ys.person,
         campaign=cast.campaign,
@@ -206,14 +206,14 @@ def _first_grant_pk() -> int:
 @pytest.fixture
 def bulk_flag(cast, settings):
     """A 集中录入 flag in 冶山镇: 4 grants recorded within minutes, over a threshold of 3 in 5 minutes."""
-    from funds.inspection import run_inspection
+    from funds.inspection.runner import run_inspection
     from funds.models import InspectionFlag
 
     settings.INSPECTION_BULK_COUNT = 3
     settings.INSPECTION_BULK_MINUTES = 5
     ys = cast.yeshan
     for i in range(4):
-        funds_services.disbursement_create(
+        grant_services.disbursement_create(
             actor=ys.cadre,
             beneficiary=ys.person if i % 2 else ys.person_other_cell,
             campaign=cast.campaign,
@@ -356,7 +356,7 @@ def test_cadre_choices_and_lists_carry_the_label(client, cast, twins):
         reverse("registry:person_list") + f"?town={ys.town.pk}",
         reverse("visits:board"),
         reverse("funds:batch"),
-        reverse("visits:visit_create") + f"?beneficiary={ys.person.pk}",
+        reverse("visit_log:visit_create") + f"?beneficiary={ys.person.pk}",
     ]
     for url in pages:
         body = client.get(url, follow=True).content.decode()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,14 +12,15 @@ from django.utils import timezone
 from core import audit, outbox
 from core.permissions import require
 from core.scoping import mark_in_scope, unscoped
-from core.services import actor_profile, in_scope, part_refused, parts_of_one_write, service_atomic
+from core.services import actor_profile, in_scope, service_atomic
 from towns import visit_due
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
 from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, Visit
 
 
-def _existing_visit(actor, key):
+def existing_visit(actor, key):
+    """The visit already logged under this form's key (None if none); another scope's key is refused."""
     with unscoped():
         existing = Visit.objects.filter(idempotency_key=key).first()
     if existing is None:
@@ -53,7 +52,7 @@ def visit_create(
     ``key_checked``: the caller has just looked the key up itself (the visit log does).
     """
     require(actor, "visit.log")
-    existing = None if key_checked else _existing_visit(actor, idempotency_key)
+    existing = None if key_checked else existing_visit(actor, idempotency_key)
     if existing is not None:
         return existing, False
     person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
@@ -104,7 +103,7 @@ def visit_create(
             )
     except IntegrityError:
         # A concurrent retry with the same key won the insert.
-        return _existing_visit(actor, idempotency_key), False
+        return existing_visit(actor, idempotency_key), False
     mark_in_scope(visit, actor)  # of a person in scope: the grants and demands below need no re-read
     visitor_ids = sorted({recorder.pk, *(c.pk for c in colleagues)})
     through = Visit.visitors.through  # a new visit has no visitors yet: one INSERT, no read first
@@ -175,29 +174,7 @@ def followup_create(
     return followup
 
 
-# --- the visit log (issue 4 §3): one screen, one transaction ----------------------------------
-
-MAX_DEMANDS = 10
-DEMAND_MAX_CHARS = 120
-
-# Keys of the inner services' errors, renamed to the visit-log form's fields.
-_GRANT_FIELDS = {"amount": "cash_amount", "kind": "cash_kind", "quantity": "goods_quantity", "handed_at": "visited_at"}
-_FOLLOWUP_FIELDS = {"title": "demands", "kind": "demands", "deadline": "demands"}
-
-
-@dataclass(frozen=True)
-class VisitLogResult:
-    visit: Visit
-    grants: list
-    followups: list
-    created: bool
-
-
-def _logged(visit: Visit, *, created: bool) -> VisitLogResult:
-    # Reached through the visit instance, so the scope guard lets these pass: the visit was scoped.
-    grants = list(visit.disbursements.select_related("goods_item").order_by("id"))
-    followups = list(visit.followups.order_by("id"))
-    return VisitLogResult(visit=visit, grants=grants, followups=followups, created=created)
+# --- the campaign a visit counts for ----------------------------------------------------------
 
 
 def default_campaign(actor, person: Beneficiary, on: date) -> Campaign | None:
@@ -215,165 +192,6 @@ def default_campaign(actor, person: Beneficiary, on: date) -> Campaign | None:
     if campaign is not None:
         campaign.off_list_for = {person.pk: campaign.person_off_list}  # the grants' 名单外 check, already answered
     return campaign and mark_in_scope(campaign, actor)
-
-
-def _merge(errors: dict, error: ValidationError, renames: dict) -> None:
-    """Add an inner service's errors under the form's field names, without repeating a message."""
-    by_field = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for field, messages in by_field.items():
-        bucket = errors.setdefault(renames.get(field, field), [])
-        bucket.extend(m for m in messages if m not in bucket)
-
-
-def _demand_lines(demands) -> tuple[list[str], list[str]]:
-    lines = [line.strip() for line in demands if line and line.strip()]
-    problems = []
-    if len(lines) > MAX_DEMANDS:
-        problems.append(f"一次最多登记{MAX_DEMANDS}条诉求（现有{len(lines)}条），其余请另行登记")
-    for number, line in enumerate(lines, start=1):
-        if len(line) > DEMAND_MAX_CHARS:
-            problems.append(f"第{number}条超过{DEMAND_MAX_CHARS}字（{len(line)}字），请精简或拆成两条")
-    return lines, problems
-
-
-@transaction.atomic
-@audit.appended_together()  # every part's failure ends in the raise below, so held records never outlive their writes
-@parts_of_one_write()  # likewise: the parts take no savepoints of their own
-def visit_log(
-    *,
-    actor,
-    beneficiary,
-    idempotency_key: uuid.UUID,
-    visited_at: datetime,
-    kind: str,
-    visitor_ids=(),
-    volunteers_count: int = 0,
-    cash_amount: Decimal | None = None,
-    cash_kind: str = "cash",
-    goods_item=None,
-    goods_quantity: int | None = None,
-    bp_systolic: int | None = None,
-    bp_diastolic: int | None = None,
-    demands=(),
-    notes: str = "",
-    campaign=None,
-    proxy_name: str = "",
-    proxy_relation: str = "",
-    account_holder: str = "",
-    guardian_name: str = "",
-    guardian_relation: str = "",
-) -> VisitLogResult:
-    """A visit with what was handed over and what the person asked for, all or nothing.
-
-    The form's idempotency key identifies the visit; the grants' keys are derived from it, so a
-    double tap, a back-and-resubmit or a network retry answers with the first result and writes
-    nothing more. Errors of every part come back together, keyed by the form's field names.
-    """
-    from funds.models import Disbursement
-    from funds.services import disbursement_create
-
-    require(actor, "visit.log")
-    key = uuid.UUID(str(idempotency_key))
-    existing = _existing_visit(actor, key)
-    if existing is not None:
-        return _logged(existing, created=False)
-    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-
-    errors: dict[str, list[str]] = {}
-    if cash_amount is not None and cash_kind not in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER):
-        errors["cash_kind"] = ["请选择现金或银行转账"]
-    if goods_item is not None and not goods_quantity:
-        errors["goods_quantity"] = ["选择了慰问品，请填写数量"]
-    if goods_item is None and goods_quantity:
-        errors["goods_item"] = ["填写了数量，请选择慰问品"]
-    if proxy_name.strip() and cash_amount is None and goods_item is None:
-        errors["proxy_name"] = ["未发放慰问金或慰问品，无需填写代领人"]
-    lines, problems = _demand_lines(demands)
-    if problems:
-        errors["demands"] = problems
-
-    visited_on = timezone.localtime(visited_at).date()
-    if campaign is None:
-        campaign = default_campaign(actor, person, visited_on)
-    # Each inner service runs in its own savepoint (@transaction.atomic), so a refusal leaves this
-    # transaction usable: the errors of the other parts are still collected and shown together.
-    try:
-        visit, created = visit_create(
-            actor=actor,
-            beneficiary=person,
-            visited_at=visited_at,
-            idempotency_key=key,
-            kind=kind,
-            visitors=list(visitor_ids),
-            volunteers_count=volunteers_count,
-            campaign=campaign,
-            bp_systolic=bp_systolic,
-            bp_diastolic=bp_diastolic,
-            notes=notes,
-            key_checked=True,
-        )
-    except ValidationError as error:
-        _merge(errors, error, {})
-        raise ValidationError(errors) from None
-    if not created:
-        # A concurrent retry with the same key won the insert: answer with its result.
-        return _logged(visit, created=False)
-
-    grants = []
-    # The guardian of a minor is recorded on the visit's grants; the service requires one for cash.
-    proxy = {
-        "proxy_name": proxy_name,
-        "proxy_relation": proxy_relation,
-        "guardian_name": guardian_name,
-        "guardian_relation": guardian_relation,
-    }
-    handed = []
-    if cash_amount is not None:
-        handed.append(("cash", {"kind": cash_kind, "amount": cash_amount, "account_holder": account_holder, **proxy}))
-    if goods_item is not None:
-        handed.append(("goods", {"kind": Disbursement.Kind.GOODS, "goods_item": goods_item, "quantity": goods_quantity, **proxy}))
-    for part, content in handed:
-        try:
-            grant, _ = disbursement_create(
-                actor=actor,
-                beneficiary=person,
-                handed_at=visited_at,
-                idempotency_key=uuid.uuid5(key, part),
-                campaign=visit.campaign,
-                visit=visit,
-                key_checked=True,  # derived from the key of the visit just created: cannot exist yet
-                **content,
-            )
-            grants.append(grant)
-        except ValidationError as error:
-            part_refused()
-            _merge(errors, error, _GRANT_FIELDS if part == "cash" else {**_GRANT_FIELDS, "kind": "goods_item"})
-    followups = []
-    due = None
-    if lines and not errors:
-        from visits.followup_services import deadline_days  # the lifecycle module imports this one
-
-        # Demands heard on a visit get the town's deadline for an ordinary item (rules read once).
-        due = visited_on + timedelta(days=deadline_days(actor, person.town_id, FollowUp.Level.LOW, FollowUp.Level.LOW))
-    for line in lines if not errors else ():
-        try:
-            followup = followup_create(
-                actor=actor,
-                kind=FollowUp.Kind.DEMAND,
-                title=line,
-                beneficiary=person,
-                visit=visit,
-                raised_on=visited_on,
-                deadline=due,
-            )
-            followups.append(followup)
-        except ValidationError as error:
-            part_refused()
-            _merge(errors, error, _FOLLOWUP_FIELDS)
-    if errors:
-        # Raising rolls back the visit and whatever was written with it: nothing is half-saved.
-        raise ValidationError(errors)
-    return VisitLogResult(visit=visit, grants=grants, followups=followups, created=True)
 
 
 # --- group activities (issue 4 §4) ---------------------------------------------------------

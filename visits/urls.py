@@ -1,13 +1,11 @@
 from django.urls import path
 
-from visits.views import activities, board, followups, ledger, target_lists, visits
+from visits.views import activities, board, followups, ledger, target_lists
 
 app_name = "visits"
 
 urlpatterns = [
-    # visit log (issue 4 §3)
-    path("new/", visits.visit_create, name="visit_create"),
-    path("<int:pk>/", visits.visit_detail, name="visit_detail"),
+    # the visit log (issue 4 §3, new/ and <pk>/) is funds.visit_log_urls: it hands out grants
     path("ledger/", ledger.visit_list, name="visit_list"),  # 走访台账 (issue 7 §3)
     # group activities (issue 4 §4)
     path("activities/", activities.activity_list, name="activity_list"),

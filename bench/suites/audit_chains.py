@@ -59,7 +59,7 @@ class _Poster:
         self.client.force_login(user(username))
         self.recorder = Cadre._base_manager.get(user__username=username).pk
         self.people = iter(_people(username, count))
-        self.url = reverse("visits:visit_create")
+        self.url = reverse("visit_log:visit_create")
 
     def post(self):
         response = self.client.post(self.url, _form(next(self.people), self.recorder))

@@ -194,7 +194,7 @@ def run(ctx) -> list[Outcome]:
                 script(
                     work / "visit.lua",
                     method="POST",
-                    url=reverse("visits:visit_create"),
+                    url=reverse("visit_log:visit_create"),
                     cookies=grid,
                     form=post_form,
                     people=people,

@@ -1,4 +1,4 @@
-"""Visit log POST (visits:visit_create: cash + goods + two demands) in-process vs bare views
+"""Visit log POST (visit_log:visit_create: cash + goods + two demands) in-process vs bare views
 (docs/conventions.md: ≤ 30 ms in-process). Real, audited visits by a demo grid worker of 铜城镇,
 dated now (outside the demo campaign, so no demo week's bulletin or coverage changes), each run
 a different active person (the least recently visited ones)."""
@@ -26,14 +26,14 @@ STOCK_FLOOR = 2000
 
 def ensure_stock(item) -> None:
     """Each visit hands out a bag of rice from 铜城镇's store; keep the store from running dry."""
-    from funds import services as funds_services
+    from funds import stock_services
 
     admin = user(ADMIN_USER)
     town_id = Cadre._base_manager.get(user=admin).town_id
     with unscoped():
         stock = GoodsStock.objects.filter(town_id=town_id, goods_item=item).values_list("quantity", flat=True).first() or 0
     if stock < STOCK_FLOOR:
-        funds_services.stock_receive(actor=admin, goods_item=item, quantity=5000, source="性能测试补充库存（make bench）")
+        stock_services.stock_receive(actor=admin, goods_item=item, quantity=5000, source="性能测试补充库存（make bench）")
 
 
 def people_for(username: str, count: int) -> list[int]:
@@ -76,7 +76,7 @@ def run(ctx) -> list[Outcome]:
     ensure_stock(rice)
     recorder = Cadre._base_manager.get(user__username=GRID_USER).pk
     people = iter(people_for(GRID_USER, ctx.repeat * 3 + 10))
-    url = reverse("visits:visit_create")
+    url = reverse("visit_log:visit_create")
     bare_visit, bare_post = reverse("bench_bare_visit"), reverse("bench_bare_post")
 
     def post(target, person=None):

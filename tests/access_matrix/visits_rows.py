@@ -23,13 +23,13 @@ from tests.visits.target_list_objects import tongcheng_target_entry, tongcheng_t
 VISITS: dict = {
     # -- visit log (issue 4 §3)
     # Logging is for town roles; another town's person is a 404 whether named in the query or the form.
-    "visits:visit_create": Row(
+    "visit_log:visit_create": Row(
         get=logged_in(403, grid_worker=404, town_cadre=404, town_admin=404),
         post=logged_in(403, grid_worker=404, town_cadre=404, town_admin=404),
         query=tongcheng_person_query,
         post_data=tongcheng_visit_form,
     ),
-    "visits:visit_detail": Row(
+    "visit_log:visit_detail": Row(
         get=logged_in(404, county_viewer=200, inspector=200, sysadmin=200),
         post=logged_in(405),
         kwargs=tongcheng_visit,

@@ -17,7 +17,7 @@ from django.db import connection
 from core import audit, backup
 from core.models import AuditRecord
 from core.scoping import unscoped
-from visits import services as visit_services
+from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
 from visits.models import Visit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -49,13 +49,13 @@ def test_backup_then_restore_into_a_fresh_database_verifies(cast, settings, tmp_
     receipt = settings.MEDIA_ROOT / "receipts" / "2024" / "签领单.jpg"
     receipt.parent.mkdir(parents=True)
     receipt.write_bytes(b"\xff\xd8 a scanned receipt")
-    visit_services.visit_log(
+    visited_at = datetime(2024, 1, 10, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    visit_log(
         actor=cast.yeshan.grid_worker,
-        beneficiary=cast.yeshan.person,
-        kind="home",
-        visited_at=datetime(2024, 1, 10, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
-        cash_amount=Decimal("300"),
-        idempotency_key=uuid.uuid4(),
+        log=VisitLogInput(
+            visit=VisitPart(beneficiary=cast.yeshan.person, visited_at=visited_at, idempotency_key=uuid.uuid4()),
+            grants=[GrantLine(kind="cash", amount=Decimal("300"))],
+        ),
     )
     with unscoped():
         visits, records = Visit.objects.count(), AuditRecord.objects.count()

@@ -14,7 +14,7 @@ from core.scoping import unscoped
 from core.views import server_error
 from reports.models import RollupRefresh
 from tests.cast import at
-from tests.visits.test_visit_log import counts, form_data, url_for
+from tests.funds.test_visit_log import counts, form_data, url_for
 from visits.models import Visit
 
 DEAD_BROKER = "redis://127.0.0.1:16399/0"  # nothing listens there (this suite's own port range)

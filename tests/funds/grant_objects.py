@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.scoping import unscoped
-from funds import services
+from funds import grant_services, receipt_services
 from funds.models import Disbursement
 from tests.cast import at
 
@@ -35,7 +35,7 @@ def make_grant(tc, *, actor=None, person=None, amount="300.00", campaign=None, *
     kwargs.update(overrides)
     if kwargs["kind"] == "goods":
         kwargs.pop("amount")
-    return services.disbursement_create(**kwargs)[0]
+    return grant_services.disbursement_create(**kwargs)[0]
 
 
 def tongcheng_grant(cast) -> dict:
@@ -48,7 +48,9 @@ def tongcheng_grant_query(cast) -> dict:
 
 def tongcheng_receipt(cast) -> dict:
     grant = make_grant(cast.tongcheng)
-    receipt = services.receipt_attach(actor=cast.tongcheng.cadre, disbursements=[grant], kind="signature", uploaded_file=upload())
+    receipt = receipt_services.receipt_attach(
+        actor=cast.tongcheng.cadre, disbursements=[grant], kind="signature", uploaded_file=upload()
+    )
     return {"pk": receipt.pk}
 
 

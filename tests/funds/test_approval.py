@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services
+from funds import approval_services
 from funds.models import Disbursement, GoodsItem, GoodsStock
 from tests.cast import at
 from tests.funds.grant_objects import make_grant, private_cache_and_media  # noqa: F401 - a fixture
@@ -74,7 +74,7 @@ def test_a_grant_above_the_county_ceiling_is_refused_and_nothing_is_written(cast
 
 def test_the_admin_approves_a_cadres_grant_and_the_note_is_the_audit_reason(cast):
     grant = make_grant(cast.yeshan, amount="800.00")
-    services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True, note="特困家庭，同意")
+    approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True, note="特困家庭，同意")
     reload(grant)
     assert (grant.approval_status, grant.approved_by, grant.approval_note) == (
         "approved",
@@ -90,22 +90,22 @@ def test_the_admin_approves_a_cadres_grant_and_the_note_is_the_audit_reason(cast
 def test_a_rejected_grant_stays_on_record_but_is_not_counted_as_handed_out(cast):
     grant = make_grant(cast.yeshan, amount="800.00")
     with pytest.raises(ValidationError) as error:
-        services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=False)
+        approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=False)
     assert error.value.message_dict["note"] == ["不通过须填写审批意见"]
-    services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=False, note="超出标准")
+    approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=False, note="超出标准")
     assert reload(grant).approval_status == "rejected"
     with unscoped():
         assert Disbursement.objects.filter(pk=grant.pk).exists()
         assert not Disbursement.objects.handed_out().filter(pk=grant.pk).exists()
     with pytest.raises(ValidationError):  # decided once
-        services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True)
+        approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True)
 
 
 def test_nobody_approves_their_own_grant(cast):
     handed = make_grant(cast.yeshan, actor=cast.yeshan.admin, amount="800.00")  # the admin recorded and handed it
     for grant in (handed, make_grant(cast.yeshan, amount="900.00", handed_by=cast.yeshan.admin.cadre)):
         with pytest.raises(ValidationError) as error:
-            services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True)
+            approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True)
         assert error.value.messages == ["不能审批自己经手的发放"]
         assert reload(grant).approval_status == "pending"
 
@@ -122,9 +122,9 @@ def test_only_town_admins_approve_and_only_their_towns(cast):
     grant = make_grant(cast.yeshan, amount="800.00")
     for user in (cast.yeshan.cadre, cast.inspector, cast.sysadmin):
         with pytest.raises(PermissionDenied):
-            services.disbursement_approve(actor=user, disbursement=grant, approve=True)
+            approval_services.disbursement_approve(actor=user, disbursement=grant, approve=True)
     with pytest.raises(ValidationError):
-        services.disbursement_approve(actor=cast.tongcheng.admin, disbursement=grant, approve=True)
+        approval_services.disbursement_approve(actor=cast.tongcheng.admin, disbursement=grant, approve=True)
     assert reload(grant).approval_status == "pending"
 
 
@@ -161,7 +161,7 @@ def test_the_visit_form_says_a_grant_waits_for_approval(cast, client):
         "cash_amount": "600",
         "cash_kind": "cash",
     }
-    url = f"{reverse('visits:visit_create')}?beneficiary={cast.yeshan.person.pk}&key={data['idempotency_key']}"
+    url = f"{reverse('visit_log:visit_create')}?beneficiary={cast.yeshan.person.pk}&key={data['idempotency_key']}"
     response = client.post(url, data, follow=True)
     assert "待审批" in response.content.decode()
     with unscoped():

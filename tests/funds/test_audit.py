@@ -15,7 +15,7 @@ from django.urls import reverse
 from core import audit
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services as fund_services
+from funds import budget_services, grant_services
 from funds.models import Budget, Disbursement
 from tests.cast import PASSWORD, at
 from tests.dbroles import as_owner
@@ -41,11 +41,11 @@ def grant(cast, **overrides):
         "campaign": cast.campaign,
     }
     kwargs.update(overrides)
-    return fund_services.disbursement_create(**kwargs)[0]
+    return grant_services.disbursement_create(**kwargs)[0]
 
 
 def budget(cast, amount="20000.00", reason=""):
-    return fund_services.budget_set(
+    return budget_services.budget_set(
         actor=cast.yeshan.admin,
         campaign=cast.campaign,
         town=cast.yeshan.town,
@@ -58,7 +58,7 @@ def budget(cast, amount="20000.00", reason=""):
 def some_history(cast):
     """A few ordinary service writes, as a working day would leave them."""
     paid = grant(cast)
-    fund_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=paid, reason="金额录入错误，应为500元")
+    grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=paid, reason="金额录入错误，应为500元")
     grant(cast, amount=Decimal("500.00"), replaces=paid)
     budget(cast)
     budget(cast, "25000.00", reason="追加党费")
@@ -333,7 +333,7 @@ def test_an_unaudited_write_after_a_service_write_in_the_same_transaction_is_sti
     # The flag a service sets is closed again by its audit record, not left open for the transaction.
     with transaction.atomic():
         paid = grant(cast)
-        fund_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=paid, reason="录入错误")
+        grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=paid, reason="录入错误")
         raw("UPDATE funds_disbursement SET approval_note = '补记' WHERE id = %s", [paid.pk])
         at_commit()
     assert [r.action for r in db_records()] == ["disbursement.db_update"]

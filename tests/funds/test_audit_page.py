@@ -196,9 +196,9 @@ def test_a_change_made_behind_the_services_back_reads_plainly(client, trail):
 
     from django.db import connection
 
-    from funds import services
+    from funds import budget_services
 
-    budget = services.budget_set(
+    budget = budget_services.budget_set(
         actor=trail.yeshan.admin, campaign=trail.campaign, town=trail.yeshan.town, source="charity", amount=Decimal("20000.00")
     )
     with connection.cursor() as cursor:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from core import idnumbers
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services
+from funds import batch_services
 from funds.models import Disbursement, GoodsItem, StockMovement
 from tests.cast import at, give_stock, make_person
 
@@ -115,10 +115,12 @@ def test_one_bad_row_writes_nothing(client, cast, now, three):
 
 
 def test_a_refusal_inside_the_service_rolls_the_whole_batch_back(cast, now, three):
-    rows = [services.BatchRow(p, Decimal("300")) for p in three]
-    rows[2] = services.BatchRow(three[2], Decimal("300.123"))  # refused by disbursement_create, after two grants were written
+    rows = [batch_services.BatchRow(p, Decimal("300")) for p in three]
+    rows[2] = batch_services.BatchRow(
+        three[2], Decimal("300.123")
+    )  # refused by disbursement_create, after two grants were written
     with pytest.raises(ValidationError) as refused:
-        services.disbursement_batch(
+        batch_services.disbursement_batch(
             actor=cast.yeshan.cadre,
             idempotency_key=uuid.uuid4(),
             rows=rows,
@@ -140,12 +142,12 @@ def test_another_towns_person_is_refused_and_nothing_is_written(client, cast, no
     assert grants_in(cast.yeshan.town) == 0 and grants_in(cast.tongcheng.town) == 0
     # The service refuses the same on its own.
     with pytest.raises(ValidationError) as refused:
-        services.disbursement_batch(
+        batch_services.disbursement_batch(
             actor=cast.yeshan.cadre,
             idempotency_key=uuid.uuid4(),
             kind="cash",
             handed_at=at(2024, 1, 9, 10),
-            rows=[services.BatchRow(p, Decimal("300")) for p in [three[0], cast.tongcheng.person]],
+            rows=[batch_services.BatchRow(p, Decimal("300")) for p in [three[0], cast.tongcheng.person]],
         )
     assert refused.value.message_dict["people"] == [f"第2行 编号{cast.tongcheng.person.pk}：慰问对象不存在或不在您的管辖范围内"]
     assert grants_in(cast.yeshan.town) == 0

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services
+from funds import budget_services
 from funds.models import Budget, Disbursement, GoodsItem
 from tests.cast import at
 from visits.models import Campaign, GrantStandard
@@ -67,9 +67,9 @@ def grant(
 @pytest.fixture
 def spending(cast, now):
     ys, tc, campaign = cast.yeshan, cast.tongcheng, cast.campaign
-    services.budget_set(actor=ys.admin, campaign=campaign, town=ys.town, source="town_finance", amount=D("1000"))
-    services.budget_set(actor=ys.admin, campaign=campaign, town=ys.town, source="party_fees", amount=D("500"))
-    services.budget_set(actor=tc.admin, campaign=campaign, town=tc.town, source="town_finance", amount=D("500"))
+    budget_services.budget_set(actor=ys.admin, campaign=campaign, town=ys.town, source="town_finance", amount=D("1000"))
+    budget_services.budget_set(actor=ys.admin, campaign=campaign, town=ys.town, source="party_fees", amount=D("500"))
+    budget_services.budget_set(actor=tc.admin, campaign=campaign, town=tc.town, source="town_finance", amount=D("500"))
     quilt = GoodsItem.objects.create(name="棉被", unit="床", unit_value=D("150.00"))
     grant(ys, amount=D("300"), campaign=campaign)
     grant(ys, kind="goods", goods_item=quilt, quantity=2, campaign=campaign)  # ¥300 at unit value

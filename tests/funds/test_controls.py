@@ -12,14 +12,15 @@ from django.urls import reverse
 
 from core import idnumbers
 from core.scoping import unscoped
-from funds import services
-from funds.inspection import Context, rule_above_standard
+from funds import approval_services, grant_services
+from funds.inspection.base import Context
+from funds.inspection.rules_money import rule_above_standard
 from funds.models import Disbursement
 from tests.cast import at, make_person
 from tests.funds.grant_objects import make_grant
 from visits.models import Visit
 
-NEW_VISIT = reverse("visits:visit_create")
+NEW_VISIT = reverse("visit_log:visit_create")
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +87,7 @@ def test_a_grid_workers_visit_above_the_default_threshold_waits_for_approval(cli
     client.force_login(cast.yeshan.admin)
     queue = client.get(reverse("funds:approval_queue")).content.decode()
     assert f'data-grant-id="{grant.pk}"' in queue and "单笔¥1,500.00超过全市默认审批限额¥1,000.00" in queue
-    services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True, note="特困，同意")
+    approval_services.disbursement_approve(actor=cast.yeshan.admin, disbursement=grant, approve=True, note="特困，同意")
     with unscoped():
         assert list(Disbursement.objects.handed_out()) == [grant]
 
@@ -160,7 +161,7 @@ def test_a_guardian_needs_a_relation_and_goods_need_no_guardian(cast, child):
 
 def test_a_correction_keeps_the_guardian_and_the_reissue_form_shows_it(client, cast, child):
     grant = make_grant(cast.yeshan, person=child, guardian_name="王芳", guardian_relation="母亲")
-    corrected, _ = services.disbursement_reissue(
+    corrected, _ = grant_services.disbursement_reissue(
         actor=cast.yeshan.admin, original=grant, reason="金额录入错误", idempotency_key=uuid.uuid4(), amount=Decimal("250.00")
     )
     assert (corrected.guardian_name, corrected.guardian_relation) == ("王芳", "母亲")

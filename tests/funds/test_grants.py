@@ -13,7 +13,7 @@ from django.urls import reverse
 from core import audit
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import grant_selectors, services
+from funds import grant_selectors, grant_services, receipt_services
 from funds.models import Disbursement
 from tests.cast import at
 from tests.dbroles import as_owner
@@ -93,7 +93,7 @@ def test_cash_and_goods_keep_no_account_holder(cast):
 
 def test_void_keeps_the_record_and_writes_the_reason_to_the_audit_trail(cast, client):
     grant = make_grant(cast.yeshan)
-    services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="重复录入")
+    grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="重复录入")
     with unscoped():
         grant.refresh_from_db()
         assert Disbursement.objects.count() == 1
@@ -124,7 +124,7 @@ def test_void_needs_a_reason(cast, client):
 def test_reissue_voids_the_original_and_creates_the_correction(cast):
     original = make_grant(cast.yeshan, campaign=cast.campaign)
     key = uuid.uuid4()
-    corrected, created = services.disbursement_reissue(
+    corrected, created = grant_services.disbursement_reissue(
         actor=cast.yeshan.cadre, original=original, reason="金额录入错误，应为500元", idempotency_key=key, amount=Decimal("500")
     )
     with unscoped():
@@ -141,7 +141,9 @@ def test_reissue_voids_the_original_and_creates_the_correction(cast):
 
     # A double submit answers with the correction already made.
     before = counts()
-    again, created = services.disbursement_reissue(actor=cast.yeshan.cadre, original=original, reason="x", idempotency_key=key)
+    again, created = grant_services.disbursement_reissue(
+        actor=cast.yeshan.cadre, original=original, reason="x", idempotency_key=key
+    )
     assert (again.pk, created) == (corrected.pk, False)
     assert counts() == before
 
@@ -153,9 +155,11 @@ def test_reissue_is_one_transaction(cast, monkeypatch):
     def create_fails(**kwargs):
         raise RuntimeError("database went away between the void and the new grant")
 
-    monkeypatch.setattr(services, "disbursement_create", create_fails)
+    monkeypatch.setattr(grant_services, "disbursement_create", create_fails)
     with pytest.raises(RuntimeError):
-        services.disbursement_reissue(actor=cast.yeshan.cadre, original=original, reason="更正", idempotency_key=uuid.uuid4())
+        grant_services.disbursement_reissue(
+            actor=cast.yeshan.cadre, original=original, reason="更正", idempotency_key=uuid.uuid4()
+        )
     with unscoped():
         original.refresh_from_db()
     assert original.status == "issued" and original.void_reason == ""
@@ -243,10 +247,10 @@ def busy_grant(cast):
     first = make_grant(cast.yeshan, campaign=cast.campaign)
     make_grant(cast.yeshan, campaign=cast.campaign, amount="200.00")  # paid twice in one campaign
     make_grant(cast.yeshan, amount="100.00")
-    corrected, _ = services.disbursement_reissue(
+    corrected, _ = grant_services.disbursement_reissue(
         actor=cast.yeshan.cadre, original=first, reason="金额录入错误", idempotency_key=uuid.uuid4(), amount=Decimal("500")
     )
-    services.receipt_attach(actor=cast.yeshan.cadre, disbursements=[corrected], kind="signature", uploaded_file=upload())
+    receipt_services.receipt_attach(actor=cast.yeshan.cadre, disbursements=[corrected], kind="signature", uploaded_file=upload())
     assert person.pk == corrected.beneficiary_id
     with unscoped():
         corrected.refresh_from_db()
@@ -294,9 +298,9 @@ def test_person_page_links_each_grant(cast, client):
 def test_grant_list_filters(cast, client):
     unsigned = make_grant(cast.yeshan, campaign=cast.campaign)
     signed = make_grant(cast.yeshan, person=cast.yeshan.person_other_cell, amount="200.00")
-    services.receipt_attach(actor=cast.yeshan.cadre, disbursements=[signed], kind="signature", uploaded_file=upload())
+    receipt_services.receipt_attach(actor=cast.yeshan.cadre, disbursements=[signed], kind="signature", uploaded_file=upload())
     voided = make_grant(cast.yeshan, amount="50.00")
-    services.disbursement_void(actor=cast.yeshan.cadre, disbursement=voided, reason="录错")
+    grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=voided, reason="录错")
     other_town = make_grant(cast.tongcheng)
 
     def ids(user, **params):

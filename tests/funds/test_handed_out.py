@@ -16,10 +16,10 @@ from django.db.models import Sum
 from django.http import QueryDict
 
 from core.scoping import unscoped
-from funds import services
+from funds import approval_services, grant_services
 from funds.budget_selectors import budget_overview
 from funds.grant_selectors import grant_page
-from funds.inspection import Context
+from funds.inspection.base import Context
 from funds.inspection_selectors import roster
 from funds.models import Disbursement, GoodsItem, handed_out_sql
 from reports.exporters.roster import RosterExporter
@@ -48,10 +48,10 @@ def grants(cast, settings):
             "original": make_grant(ys, amount="500.00", campaign=cast.campaign, person=ys.person_other_cell),
             "goods": make_grant(ys, kind="goods", goods_item=rice, quantity=2, campaign=cast.campaign),
         }
-        services.disbursement_approve(actor=ys.admin, disbursement=g["approved"], approve=True, note="同意")
-        services.disbursement_approve(actor=ys.admin, disbursement=g["rejected"], approve=False, note="超出标准")
-        services.disbursement_void(actor=ys.admin, disbursement=g["voided"], reason="重复登记")
-        g["correction"], _ = services.disbursement_reissue(
+        approval_services.disbursement_approve(actor=ys.admin, disbursement=g["approved"], approve=True, note="同意")
+        approval_services.disbursement_approve(actor=ys.admin, disbursement=g["rejected"], approve=False, note="超出标准")
+        grant_services.disbursement_void(actor=ys.admin, disbursement=g["voided"], reason="重复登记")
+        g["correction"], _ = grant_services.disbursement_reissue(
             actor=ys.admin,
             original=g["original"],
             reason="金额录入错误，应为450元",

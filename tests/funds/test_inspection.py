@@ -9,8 +9,8 @@ from django.urls import reverse
 from core import idnumbers
 from core.models import AuditRecord, OutboxEvent
 from core.scoping import unscoped
-from funds import services
-from funds.inspection import run_inspection
+from funds import inspection_services
+from funds.inspection.runner import run_inspection
 from funds.models import ConflictDeclaration, DeclaredRelative, Disbursement, Finding, InspectionFlag
 from tests.cast import at
 from tests.dbroles import past_the_triggers
@@ -110,7 +110,7 @@ def test_above_the_standard_counts_goods_at_their_value(clean):
 def test_a_relative_declared_by_the_cadre_who_handed_it(clean):
     cast, (first, *_) = clean
     number = idnumbers.decrypt(cast.yeshan.person.id_number_encrypted)
-    services.declaration_submit(
+    inspection_services.declaration_submit(
         actor=cast.yeshan.grid_worker,
         relatives=[{"name": "李桂英", "relation": "父母", "id_number": number}],
         nothing_to_declare=False,
@@ -126,7 +126,7 @@ def test_a_relative_declared_by_the_cadre_who_handed_it(clean):
 def test_a_relatives_household_counts_too(clean):
     cast, (first, *_) = clean
     spouse = person(cast.yeshan, "王德海", categories=[])  # lives in 李桂英's household, declared by the grid worker
-    services.declaration_submit(
+    inspection_services.declaration_submit(
         actor=cast.yeshan.grid_worker,
         relatives=[{"name": "王德海", "relation": "配偶父母", "id_number": idnumbers.decrypt(spouse.id_number_encrypted)}],
         nothing_to_declare=False,
@@ -140,7 +140,7 @@ def test_a_relatives_household_counts_too(clean):
 def test_a_relative_of_another_cadre_is_not_flagged(clean):
     cast, _ = clean
     number = idnumbers.decrypt(cast.yeshan.person.id_number_encrypted)
-    services.declaration_submit(
+    inspection_services.declaration_submit(
         actor=cast.yeshan.admin, relatives=[{"name": "李桂英", "relation": "父母", "id_number": number}], nothing_to_declare=False
     )
     run_inspection(now=NOW)
@@ -292,7 +292,7 @@ def test_rerun_is_idempotent_and_a_fixed_problem_clears(clean):
     (flag,) = flags()
     assert flag.last_seen_at == NOW + timedelta(days=1) and grants_of(flag) == {unsigned.pk}
     # The receipt comes in: the flag is no longer produced and says so; the finding history stays.
-    services.finding_record(actor=cast.inspector, flag=flag, verdict="checking", notes="已通知镇里补交签领")
+    inspection_services.finding_record(actor=cast.inspector, flag=flag, verdict="checking", notes="已通知镇里补交签领")
     with unscoped():
         Disbursement.objects.filter(pk=unsigned.pk).update(receipt=receipt(cast.yeshan))
     fixed = run_inspection(now=NOW + timedelta(days=2))
@@ -323,7 +323,7 @@ def test_run_query_count_does_not_grow_with_grants(cast, n, django_assert_max_nu
 
 def test_declaration_is_encrypted_masked_matchable_and_audited(cast):
     number = idnumbers.make_number("341181", date(1980, 2, 3), 17)
-    services.declaration_submit(
+    inspection_services.declaration_submit(
         actor=cast.yeshan.cadre, relatives=[{"name": "张建国", "relation": "配偶", "id_number": number}], nothing_to_declare=False
     )
     with unscoped():
@@ -333,7 +333,7 @@ def test_declaration_is_encrypted_masked_matchable_and_audited(cast):
     assert relative.id_number_masked == idnumbers.mask(number) and relative.id_number_digest == idnumbers.digest(number)
     assert number not in record.payload and idnumbers.mask(number) in record.payload
     # A second declaration replaces the first.
-    services.declaration_submit(actor=cast.yeshan.cadre, relatives=[], nothing_to_declare=True)
+    inspection_services.declaration_submit(actor=cast.yeshan.cadre, relatives=[], nothing_to_declare=True)
     with unscoped():
         assert DeclaredRelative.objects.count() == 0 and ConflictDeclaration.objects.get().nothing_to_declare
 
@@ -351,7 +351,7 @@ def test_declaration_form_rejects_a_bad_id_by_row(client, cast):
 
 
 def test_town_admin_sees_who_has_not_declared_in_their_town_only(client, cast, django_assert_max_num_queries):
-    services.declaration_submit(actor=cast.yeshan.cadre, relatives=[], nothing_to_declare=True)
+    inspection_services.declaration_submit(actor=cast.yeshan.cadre, relatives=[], nothing_to_declare=True)
     client.force_login(cast.yeshan.admin)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("funds:declaration_list"))

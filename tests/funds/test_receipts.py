@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services
+from funds import grant_services, receipt_services
 from funds.models import Disbursement, Receipt
 from tests.cast import at
 from tests.funds.grant_objects import JPEG, PDF, PNG, make_grant, private_cache_and_media, upload  # noqa: F401 - a fixture
@@ -27,7 +27,7 @@ def jan10():
 
 
 def attach(cast, grants, kind="signature", content=JPEG, name="签字.jpg", actor=None):
-    return services.receipt_attach(
+    return receipt_services.receipt_attach(
         actor=actor or cast.yeshan.cadre, disbursements=grants, kind=kind, uploaded_file=upload(content, name)
     )
 
@@ -104,7 +104,7 @@ def test_a_photo_is_for_one_grant_and_voided_or_other_towns_grants_are_refused(c
     with pytest.raises(ValidationError) as error:
         attach(cast, [one, two], kind="thumbprint")
     assert "签字或手印照片只能对应一条发放记录" in error.value.message_dict["kind"][0]
-    services.disbursement_void(actor=cast.yeshan.cadre, disbursement=two, reason="录错")
+    grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=two, reason="录错")
     with pytest.raises(ValidationError) as error:
         attach(cast, [one, two], kind="roster_page")
     assert "已作废的发放记录不能上传签领凭证" in error.value.message_dict["disbursements"]

@@ -12,8 +12,9 @@ from django.db import IntegrityError, connections, transaction
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from funds import services
+from funds import grant_services, stock_services
 from funds.models import Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
 from tests.cast import at, build_cast, give_stock
 
 
@@ -39,7 +40,7 @@ def movements(town, item) -> list:
 
 
 def hand_out(actor, person, item, quantity, key=None):
-    return services.disbursement_create(
+    return grant_services.disbursement_create(
         actor=actor,
         beneficiary=person,
         kind="goods",
@@ -51,10 +52,10 @@ def hand_out(actor, person, item, quantity, key=None):
 
 
 def test_receiving_adds_to_the_towns_store_with_a_movement_and_an_audit_record(cast, now, quilt):
-    movement = services.stock_receive(
+    movement = stock_services.stock_receive(
         actor=cast.yeshan.cadre, goods_item=quilt, quantity=30, source="县慈善总会捐赠", received_on=date(2024, 1, 8)
     )
-    services.stock_receive(actor=cast.yeshan.admin, goods_item=quilt.pk, quantity=5, source="镇财政采购")
+    stock_services.stock_receive(actor=cast.yeshan.admin, goods_item=quilt.pk, quantity=5, source="镇财政采购")
     assert stock_of(cast.yeshan.town, quilt) == 35
     assert stock_of(cast.tongcheng.town, quilt) == 0
     assert movements(cast.yeshan.town, quilt) == [("in", 30), ("in", 5)]
@@ -78,7 +79,7 @@ def test_receiving_adds_to_the_towns_store_with_a_movement_and_an_audit_record(c
 def test_bad_receipts_are_refused_by_field_and_write_nothing(cast, now, quilt, kwargs, field, message):
     data = {"goods_item": quilt, "quantity": 10, "source": "县慈善总会捐赠", **kwargs}
     with pytest.raises(ValidationError) as refused:
-        services.stock_receive(actor=cast.yeshan.cadre, **data)
+        stock_services.stock_receive(actor=cast.yeshan.cadre, **data)
     assert refused.value.message_dict[field] == [message]
     assert stock_of(cast.yeshan.town, quilt) == 0 and movements(cast.yeshan.town, quilt) == []
 
@@ -86,7 +87,7 @@ def test_bad_receipts_are_refused_by_field_and_write_nothing(cast, now, quilt, k
 @pytest.mark.parametrize("role", ["grid_worker", "county_viewer", "inspector", "sysadmin"])
 def test_only_town_cadres_and_admins_receive_goods(cast, quilt, role):
     with pytest.raises(PermissionDenied):
-        services.stock_receive(actor=cast.users_by_role()[role], goods_item=quilt, quantity=1, source="x")
+        stock_services.stock_receive(actor=cast.users_by_role()[role], goods_item=quilt, quantity=1, source="x")
 
 
 def test_a_goods_grant_takes_from_the_store_and_links_its_movement(cast, now, quilt):
@@ -123,26 +124,22 @@ def test_no_stock_row_at_all_reads_as_none_left(cast, now, quilt):
 
 
 def test_the_visit_log_shows_the_shortage_on_its_quantity_field(cast, now, quilt):
-    from visits import services as visit_services
-
     with pytest.raises(ValidationError) as refused:
-        visit_services.visit_log(
+        visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15),
-            kind="home",
-            goods_item=quilt,
-            goods_quantity=1,
+            log=VisitLogInput(
+                visit=VisitPart(beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(), visited_at=at(2024, 1, 10, 15)),
+                grants=[GrantLine(kind="goods", goods_item=quilt, quantity=1)],
+            ),
         )
-    assert refused.value.message_dict["goods_quantity"] == ["库存不足：棉被 现有 0床"]
+    assert refused.value.message_dict["goods.quantity"] == ["库存不足：棉被 现有 0床"]
 
 
 def test_voiding_a_goods_grant_puts_the_goods_back(cast, now, quilt):
     give_stock(cast.yeshan.town, quilt, 2)
     grant, _ = hand_out(cast.yeshan.cadre, cast.yeshan.person, quilt, 2)
     assert stock_of(cast.yeshan.town, quilt) == 0
-    services.disbursement_void(actor=cast.yeshan.admin, disbursement=grant, reason="对象姓名录入错误，作废重发")
+    grant_services.disbursement_void(actor=cast.yeshan.admin, disbursement=grant, reason="对象姓名录入错误，作废重发")
     assert stock_of(cast.yeshan.town, quilt) == 2
     assert movements(cast.yeshan.town, quilt) == [("out", 2), ("return", 2)]
     with unscoped():
@@ -150,7 +147,7 @@ def test_voiding_a_goods_grant_puts_the_goods_back(cast, now, quilt):
     assert back.disbursement == grant and back.source == "对象姓名录入错误，作废重发"
     assert back.recorded_by == cast.yeshan.admin.cadre
     # Voiding a cash grant moves no goods.
-    cash, _ = services.disbursement_create(
+    cash, _ = grant_services.disbursement_create(
         actor=cast.yeshan.cadre,
         beneficiary=cast.yeshan.person,
         kind="cash",
@@ -158,7 +155,7 @@ def test_voiding_a_goods_grant_puts_the_goods_back(cast, now, quilt):
         handed_at=at(2024, 1, 10, 10),
         idempotency_key=uuid.uuid4(),
     )
-    services.disbursement_void(actor=cast.yeshan.admin, disbursement=cash, reason="金额错误")
+    grant_services.disbursement_void(actor=cast.yeshan.admin, disbursement=cash, reason="金额错误")
     assert movements(cast.yeshan.town, quilt) == [("out", 2), ("return", 2)]
 
 
@@ -213,7 +210,7 @@ GOODS = "/funds/goods/"
 def test_the_goods_page_shows_the_towns_stock_and_history_with_links_to_grants(
     client, cast, now, quilt, django_assert_max_num_queries
 ):
-    services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=4, source="县慈善总会捐赠")
+    stock_services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=4, source="县慈善总会捐赠")
     grant, _ = hand_out(cast.yeshan.cadre, cast.yeshan.person, quilt, 1)
     give_stock(cast.tongcheng.town, quilt, 77)
     client.force_login(cast.yeshan.grid_worker)
@@ -255,7 +252,7 @@ def test_the_history_pages_by_id_without_counting(client, cast, now, quilt):
     from funds import budget_selectors
 
     for _ in range(budget_selectors.MOVEMENTS_PAGE + 3):
-        services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=1, source="分批到货")
+        stock_services.stock_receive(actor=cast.yeshan.cadre, goods_item=quilt, quantity=1, source="分批到货")
     client.force_login(cast.yeshan.cadre)
     first = client.get(GOODS)
     assert len(first.context["movements"]) == budget_selectors.MOVEMENTS_PAGE and first.context["next_query"]

@@ -73,7 +73,7 @@ def scenario(cast):
     make_grant(ys, campaign=c, amount="300.00")
     make_grant(ys, campaign=c, amount="200.00", person=ys.third, handed_at=at(2024, 1, 15, 11))
     voided = make_grant(ys, campaign=c, amount="999.00", handed_at=at(2024, 1, 16, 11))
-    from funds.services import disbursement_void
+    from funds.grant_services import disbursement_void
 
     disbursement_void(actor=ys.cadre, disbursement=voided, reason="金额录错")
     with unscoped():

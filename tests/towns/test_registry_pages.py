@@ -121,7 +121,7 @@ def test_keyset_pages_walk_the_list_with_the_same_query_count(client, cast, djan
 
 
 def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10, django_assert_max_num_queries):
-    from funds import services as fund_services
+    from funds import grant_services
 
     visit, _ = visit_services.visit_create(
         actor=cast.yeshan.cadre,
@@ -132,7 +132,7 @@ def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10,
         bp_diastolic=90,
         notes="取暖不足",
     )
-    fund_services.disbursement_create(
+    grant_services.disbursement_create(
         actor=cast.yeshan.cadre,
         beneficiary=cast.yeshan.person,
         kind="cash",
@@ -260,7 +260,7 @@ def test_home_lists_what_the_grid_worker_must_do(client, cast, jan10, django_ass
     assert [f.title for f in tasks["followups"]] == ["屋顶漏雨"]
     page = body(response)
     assert "已超期 2 天" in page
-    assert f"?beneficiary={cast.yeshan.person.pk}" in page or "visits:visit_create" not in page
+    assert f"?beneficiary={cast.yeshan.person.pk}" in page or "visit_log:visit_create" not in page
 
 
 def test_a_visit_moves_the_person_from_overdue_to_later(client, cast, jan10):

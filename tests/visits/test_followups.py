@@ -302,21 +302,18 @@ def test_demands_heard_on_a_visit_get_the_towns_deadline(cast):
 
     import time_machine
 
+    from funds.visit_log import VisitLogInput, VisitPart, visit_log
     from tests.cast import at
     from visits.models import FollowUp, FollowUpRule
-    from visits.services import visit_log
 
     FollowUpRule.objects.create(town=cast.yeshan.town, urgency=1, importance=None, days=10)
     with time_machine.travel(at(2024, 1, 10, 16), tick=False):
         result = visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 9, 10),
-            kind="home",
-            visitor_ids=[],
-            volunteers_count=0,
-            demands=["屋顶漏雨"],
+            log=VisitLogInput(
+                visit=VisitPart(beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(), visited_at=at(2024, 1, 9, 10)),
+                demands=["屋顶漏雨"],
+            ),
         )
     item = FollowUp.objects.get(pk=result.followups[0].pk)
     assert item.deadline == date(2024, 1, 19)

@@ -17,9 +17,10 @@ from django.urls import reverse
 from core import idnumbers
 from core.audit import AuditRecord
 from core.scoping import unscoped
-from funds.inspection import Rule, compute
+from funds.grant_services import disbursement_create
+from funds.inspection.base import Rule
+from funds.inspection.runner import compute
 from funds.models import Disbursement
-from funds.services import disbursement_create
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
 from tests.cast import at, make_person
@@ -204,7 +205,7 @@ def test_a_grant_off_the_approved_list_waits_for_approval_and_is_flagged(people)
     off_list = _grant(ys, ys.untargeted, c, at(2024, 1, 6, 11))
     assert on_list.approval_status == Disbursement.ApprovalStatus.NOT_REQUIRED
     assert off_list.approval_status == Disbursement.ApprovalStatus.PENDING
-    from funds.services import disbursement_approve
+    from funds.approval_services import disbursement_approve
 
     disbursement_approve(actor=ys.admin, disbursement=off_list, approve=True, note="临时困难，同意")
     # Added to the list only afterwards: still flagged, with when and why it was added.

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.models import AuditRecord
-from funds import services as fund_services
+from funds import budget_services, grant_services
 from funds.models import Disbursement
 from tests.cast import at
 from visits import services
@@ -120,7 +120,7 @@ def test_a_demand_heard_on_a_visit_becomes_a_followup(cast, jan10):
 
 def test_grant_is_recorded_once_and_voided_with_a_reason(cast, jan10):
     key = uuid.uuid4()
-    grant, created = fund_services.disbursement_create(
+    grant, created = grant_services.disbursement_create(
         actor=cast.yeshan.grid_worker,
         beneficiary=cast.yeshan.person,
         kind="cash",
@@ -129,7 +129,7 @@ def test_grant_is_recorded_once_and_voided_with_a_reason(cast, jan10):
         idempotency_key=key,
         campaign=cast.campaign,
     )
-    _, created_again = fund_services.disbursement_create(
+    _, created_again = grant_services.disbursement_create(
         actor=cast.yeshan.grid_worker,
         beneficiary=cast.yeshan.person,
         kind="cash",
@@ -139,9 +139,9 @@ def test_grant_is_recorded_once_and_voided_with_a_reason(cast, jan10):
     )
     assert created and not created_again and Disbursement.objects.count() == 1
     with pytest.raises(ValidationError) as error:
-        fund_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="")
+        grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="")
     assert error.value.message_dict["reason"] == ["作废须填写原因"]
-    fund_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="金额录入错误，应为500元")
+    grant_services.disbursement_void(actor=cast.yeshan.cadre, disbursement=grant, reason="金额录入错误，应为500元")
     grant.refresh_from_db()
     assert grant.status == "voided" and grant.voided_by == cast.yeshan.cadre.cadre
     record = AuditRecord.objects.get(action="disbursement.void")
@@ -151,7 +151,7 @@ def test_grant_is_recorded_once_and_voided_with_a_reason(cast, jan10):
 def test_cash_grant_needs_a_positive_amount_with_at_most_two_decimals(cast, jan10):
     for amount, message in ((Decimal("0"), "请填写大于0的金额"), (Decimal("12.345"), "金额最多保留两位小数")):
         with pytest.raises(ValidationError) as error:
-            fund_services.disbursement_create(
+            grant_services.disbursement_create(
                 actor=cast.yeshan.grid_worker,
                 beneficiary=cast.yeshan.person,
                 kind="cash",
@@ -163,14 +163,14 @@ def test_cash_grant_needs_a_positive_amount_with_at_most_two_decimals(cast, jan1
 
 
 def test_budget_change_needs_a_reason(cast):
-    budget = fund_services.budget_set(
+    budget = budget_services.budget_set(
         actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("20000")
     )
     with pytest.raises(ValidationError):
-        fund_services.budget_set(
+        budget_services.budget_set(
             actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.yeshan.town, source="party_fees", amount=Decimal("25000")
         )
-    fund_services.budget_set(
+    budget_services.budget_set(
         actor=cast.yeshan.admin,
         campaign=cast.campaign,
         town=cast.yeshan.town,
@@ -181,7 +181,7 @@ def test_budget_change_needs_a_reason(cast):
     budget.refresh_from_db()
     assert budget.amount == Decimal("25000.00")
     with pytest.raises(ValidationError) as error:
-        fund_services.budget_set(
+        budget_services.budget_set(
             actor=cast.yeshan.admin, campaign=cast.campaign, town=cast.tongcheng.town, source="party_fees", amount=Decimal("1")
         )
     assert "town" in error.value.message_dict

@@ -149,15 +149,10 @@ _DONE = {
 }
 
 
-@permission_required("followup.edit")
-@require_POST
-def followup_act(request, pk):
-    user = request.user
-    item = get_for_user_or_404(FollowUp, user, pk=pk)
-    post = request.POST
-    action = post.get("action", "")
+def _actions(user, item, post) -> dict:
+    """Each action of the detail page's buttons: the one service it calls, with what was posted."""
     note = post.get("note", "")
-    calls = {
+    return {
         "accept": lambda: fs.followup_accept(
             actor=user, followup=item, owner=_int(post.get("owner")), owner_department=post.get("owner_department", ""), note=note
         ),
@@ -183,6 +178,14 @@ def followup_act(request, pk):
         ),
         "wish_fulfil": lambda: fs.wish_fulfil(actor=user, followup=item, note=note),
     }
+
+
+@permission_required("followup.edit")
+@require_POST
+def followup_act(request, pk):
+    item = get_for_user_or_404(FollowUp, request.user, pk=pk)
+    action = request.POST.get("action", "")
+    calls = _actions(request.user, item, request.POST)
     if action not in calls:
         messages.error(request, "未知的操作")
     else:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from demo import facts, load
-from funds.inspection import run_inspection
+from funds.inspection.runner import run_inspection
 from reports.rollups import campaigns_to_refresh, refresh_campaign
 
 

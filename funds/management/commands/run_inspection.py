@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from funds.inspection import run_inspection
+from funds.inspection.runner import run_inspection
 from funds.models import InspectionFlag
 
 

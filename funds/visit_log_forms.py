@@ -1,8 +1,8 @@
 """The visit log form (issue 4 §3): one screen a grid worker fills in on a phone.
 
 A plain Form: the visit, its grants and its follow-ups are written by one service
-(visits.services.visit_log), which also checks every rule; the form only parses what was typed
-and puts the service's Chinese errors beside the fields they concern.
+(funds.visit_log.visit_log), which also checks every rule; the form only parses what was typed
+into the service's typed input and puts the service's Chinese errors beside the fields they concern.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from funds.models import Disbursement, GoodsItem
+from funds.visit_log import GrantLine, VisitLogInput, VisitPart
 from towns.cadre_labels import cadre_label, with_place
 from towns.models import Cadre
 from visits.models import Visit
@@ -206,34 +207,66 @@ class VisitLogForm(forms.Form):
     def clean_demands(self):
         return [line.strip() for line in self.cleaned_data["demands"].splitlines() if line.strip()]
 
-    def service_kwargs(self) -> dict:
+    def clean(self):
+        data = super().clean()
+        # A field typed in error would read as "nothing handed over": only a form without grants.
+        handed = any(data.get(name) is not None or self.has_error(name) for name in ("cash_amount", "goods_item"))
+        if (data.get("proxy_name") or "").strip() and not handed:
+            self.add_error("proxy_name", "未发放慰问金或慰问品，无需填写代领人")
+        return data
+
+    def visit_log_input(self) -> VisitLogInput:
         data = self.cleaned_data
-        return {
-            "beneficiary": self.person,
-            "idempotency_key": data["idempotency_key"],
-            "visited_at": data["visited_at"],
-            "kind": data["kind"],
-            "visitor_ids": data["visitors"],
-            "volunteers_count": data["volunteers_count"] or 0,
-            "cash_amount": data["cash_amount"],
-            "cash_kind": data["cash_kind"] or Disbursement.Kind.CASH,
-            "goods_item": data["goods_item"],
-            "goods_quantity": data["goods_quantity"],
-            "bp_systolic": data["bp_systolic"],
-            "bp_diastolic": data["bp_diastolic"],
-            "demands": data["demands"],
-            "notes": data["notes"],
+        visit = VisitPart(
+            beneficiary=self.person,
+            idempotency_key=data["idempotency_key"],
+            visited_at=data["visited_at"],
+            kind=data["kind"],
+            visitor_ids=data["visitors"],
+            volunteers_count=data["volunteers_count"] or 0,
+            bp_systolic=data["bp_systolic"],
+            bp_diastolic=data["bp_diastolic"],
+            notes=data["notes"],
+        )
+        # The guardian of a minor and a proxy are recorded on every grant of the visit.
+        handover = {
             "proxy_name": data["proxy_name"],
             "proxy_relation": data["proxy_relation"],
-            "account_holder": data["account_holder"],
             "guardian_name": data["guardian_name"],
             "guardian_relation": data["guardian_relation"],
         }
+        grants = []
+        if data["cash_amount"] is not None:
+            kind = data["cash_kind"] or Disbursement.Kind.CASH
+            grants.append(GrantLine(kind=kind, amount=data["cash_amount"], account_holder=data["account_holder"], **handover))
+        if data["goods_item"] is not None or data["goods_quantity"]:
+            goods = {"goods_item": data["goods_item"], "quantity": data["goods_quantity"]}
+            grants.append(GrantLine(kind=Disbursement.Kind.GOODS, **goods, **handover))
+        return VisitLogInput(visit=visit, grants=grants, demands=data["demands"])
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Put each of the service's messages beside its field; the rest above the form."""
-        by_field = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-        for field, messages in by_field.items():
+        by_name = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        placed: dict = {}
+        for name, messages in by_name.items():
+            field = _SERVICE_NAMES.get(name, name.partition(".")[2] or name)
             target = field if field in self.fields and field not in ("beneficiary", "idempotency_key") else None
+            seen = placed.setdefault(target, [])
             for message in messages:
-                self.add_error(target, message)
+                if message not in seen:
+                    seen.append(message)
+                    self.add_error(target, message)
+
+
+# The service's names (funds/visit_log.py) of what this form's fields hold; a name not listed is
+# a field's own ("visited_at"), or a grant's field of the same name ("cash.proxy_name").
+_SERVICE_NAMES = {
+    "cash.amount": "cash_amount",
+    "cash.kind": "cash_kind",
+    "cash.quantity": "goods_quantity",
+    "cash.handed_at": "visited_at",
+    "goods.quantity": "goods_quantity",
+    "goods.amount": "cash_amount",
+    "goods.kind": "goods_item",
+    "goods.handed_at": "visited_at",
+}

@@ -12,12 +12,12 @@ from core import audit
 from core.models import AuditRecord
 from core.scoping import unscoped
 from funds.models import Disbursement, GoodsItem, GoodsStock
+from funds.visit_log import GrantLine, VisitLogInput, VisitPart, visit_log
+from funds.visit_log_views import _after_url
 from tests.cast import CANARY_ID, CANARY_NAME, at, give_stock
-from visits import services
 from visits.models import FollowUp, Visit
-from visits.views.visits import _after_url
 
-NEW = reverse("visits:visit_create")
+NEW = reverse("visit_log:visit_create")
 
 
 @pytest.fixture
@@ -250,19 +250,21 @@ def test_bad_input_is_refused_beside_its_field(grid, cast, now, rice, overrides,
 
 def test_errors_of_several_parts_come_back_together(cast, now, rice):
     with pytest.raises(ValidationError) as error:
-        services.visit_log(
+        visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15),
-            kind="home",
-            bp_systolic=300,
-            bp_diastolic=80,
-            cash_amount=Decimal("100"),
-            cash_kind="cheque",
-            demands=["x" * 130],
+            log=VisitLogInput(
+                visit=VisitPart(
+                    beneficiary=cast.yeshan.person,
+                    idempotency_key=uuid.uuid4(),
+                    visited_at=at(2024, 1, 10, 15),
+                    bp_systolic=300,
+                    bp_diastolic=80,
+                ),
+                grants=[GrantLine(kind="cheque", amount=Decimal("100"))],
+                demands=["x" * 130],
+            ),
         )
-    assert set(error.value.message_dict) == {"bp_systolic", "cash_kind", "demands"}
+    assert set(error.value.message_dict) == {"bp_systolic", "cash.kind", "demands"}
     assert counts()["visits"] == 0
 
 
@@ -271,20 +273,17 @@ def test_parts_refused_after_the_visit_was_written_leave_nothing_behind(cast, no
     # every refusal is reported, and the visit, the grants, the stock and the audit trail are as before.
     before = counts()
     with pytest.raises(ValidationError) as error:
-        services.visit_log(
+        visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15),
-            kind="home",
-            cash_amount=Decimal("100.005"),
-            goods_item=rice,
-            goods_quantity=21,
-            demands=["屋顶漏雨"],
+            log=VisitLogInput(
+                visit=VisitPart(beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(), visited_at=at(2024, 1, 10, 15)),
+                grants=[GrantLine(kind="cash", amount=Decimal("100.005")), GrantLine(kind="goods", goods_item=rice, quantity=21)],
+                demands=["屋顶漏雨"],
+            ),
         )
     assert error.value.message_dict == {
-        "cash_amount": ["金额最多保留两位小数"],
-        "goods_quantity": ["库存不足：大米 现有 20袋"],
+        "cash.amount": ["金额最多保留两位小数"],
+        "goods.quantity": ["库存不足：大米 现有 20袋"],
     }
     assert counts() == before
     with unscoped():
@@ -292,21 +291,19 @@ def test_parts_refused_after_the_visit_was_written_leave_nothing_behind(cast, no
 
 
 def test_the_service_answers_a_replay_with_the_first_result(cast, now, rice):
-    key = uuid.uuid4()
-    kwargs = {
-        "actor": cast.yeshan.grid_worker,
-        "beneficiary": cast.yeshan.person,
-        "idempotency_key": key,
-        "visited_at": at(2024, 1, 10, 15),
-        "kind": "home",
-        "cash_amount": Decimal("300"),
-        "goods_item": rice,
-        "goods_quantity": 1,
-        "demands": ["修缮屋顶"],
-    }
-    first = services.visit_log(**kwargs)
+    visit = VisitPart(beneficiary=cast.yeshan.person, idempotency_key=uuid.uuid4(), visited_at=at(2024, 1, 10, 15))
+    goods = GrantLine(kind="goods", goods_item=rice, quantity=1)
+    first = visit_log(
+        actor=cast.yeshan.grid_worker,
+        log=VisitLogInput(visit=visit, grants=[GrantLine(kind="cash", amount=Decimal("300")), goods], demands=["修缮屋顶"]),
+    )
     written = counts()
-    again = services.visit_log(**{**kwargs, "demands": ["修缮屋顶", "另一条"], "cash_amount": Decimal("1")})
+    again = visit_log(
+        actor=cast.yeshan.grid_worker,
+        log=VisitLogInput(
+            visit=visit, grants=[GrantLine(kind="cash", amount=Decimal("1")), goods], demands=["修缮屋顶", "另一条"]
+        ),
+    )
     assert first.created and not again.created
     assert again.visit == first.visit
     assert [g.pk for g in again.grants] == [g.pk for g in first.grants]
@@ -359,13 +356,16 @@ def test_a_colleague_from_another_town_is_refused_as_visitor(grid, cast, now, ri
     assert counts()["visits"] == 0
     # The service refuses it too, whatever the form lets through.
     with pytest.raises(ValidationError) as error:
-        services.visit_log(
+        visit_log(
             actor=cast.yeshan.grid_worker,
-            beneficiary=cast.yeshan.person,
-            idempotency_key=uuid.uuid4(),
-            visited_at=at(2024, 1, 10, 15),
-            kind="home",
-            visitor_ids=[other],
+            log=VisitLogInput(
+                visit=VisitPart(
+                    beneficiary=cast.yeshan.person,
+                    idempotency_key=uuid.uuid4(),
+                    visited_at=at(2024, 1, 10, 15),
+                    visitor_ids=[other],
+                )
+            ),
         )
     assert error.value.message_dict["visitors"] == ["走访干部不存在或不在您的管辖范围内"]
 
@@ -396,7 +396,7 @@ def test_the_visit_page_shows_what_was_logged_and_is_404_outside_scope(client, c
     client.force_login(cast.yeshan.grid_worker)
     client.post(url_for(cast.yeshan.person), form_data(cast, rice))
     visit = Visit.objects.for_user(cast.yeshan.grid_worker).get()
-    url = reverse("visits:visit_detail", kwargs={"pk": visit.pk})
+    url = reverse("visit_log:visit_detail", kwargs={"pk": visit.pk})
     with django_assert_max_num_queries(10):
         body = client.get(url).content.decode()
     for text in (

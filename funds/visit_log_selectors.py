@@ -1,7 +1,5 @@
-"""Reads for the visit log screens (issue 4 §3): the person search, the person's header, a visit.
-
-Kept apart from visits/selectors.py only while several people edit that file; same rules: every
-queryset starts from for_user().
+"""Reads for the visit log screens (issue 4 §3): the person search, the person's header, a visit
+with what was handed over on it. Every queryset starts from for_user().
 """
 
 from __future__ import annotations
@@ -14,11 +12,13 @@ from django.utils import timezone
 
 from core import idnumbers
 from core.scoping import get_for_user_or_404
-from funds.models import GoodsItem
+from funds.models import Disbursement, GoodsItem
 from towns import idchecks
+from towns.cadres import cadre_of
 from towns.models import Beneficiary
 from visits.models import Campaign, GrantStandard, Visit
 from visits.selectors import days_overdue
+from visits.targets import named_in_campaign
 
 SEARCH_LIMIT = 20
 
@@ -55,7 +55,7 @@ class PersonHeader:
 def person_for_log(user, pk) -> PersonHeader:
     """The person a visit is being logged for; another town's (or cell's) person is a 404."""
     person = get_for_user_or_404(
-        # The town too: the grants' approval threshold is read from it (funds.services._approval_needed).
+        # The town too: the grants' approval threshold is read from it (approval_threshold).
         Beneficiary.objects.select_related("household", "town").prefetch_related("categories"),
         user,
         pk=pk,
@@ -71,8 +71,6 @@ class CampaignHint:
 
 def campaign_hint(user, person: Beneficiary, categories: list, on: date | None = None) -> CampaignHint | None:
     """The campaign a visit today would count for, with the grant standard of the person's categories."""
-    from visits.targets import named_in_campaign
-
     on = on or timezone.localdate()
     category_ids = [c.pk for c in categories]
     campaign = (
@@ -109,8 +107,6 @@ def recent_same_visit(user, person, *, key=None, within=timedelta(hours=1)) -> V
     """A visit of this person that this user logged within the last hour under another form: the
     form asks before saving what looks like the same visit again (a cadre who re-entered a visit
     after an error page, not knowing it had been saved)."""
-    from towns.cadres import cadre_of
-
     cadre = cadre_of(user)
     if cadre is None:
         return None
@@ -136,6 +132,4 @@ def visit_for_page(user, pk) -> Visit:
 
 
 def _grants():
-    from funds.models import Disbursement
-
     return Disbursement.objects.select_related("goods_item").order_by("id")

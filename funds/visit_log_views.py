@@ -1,4 +1,7 @@
-"""The visit log (issue 4 §3): find the person, log the visit on one screen, see what was logged."""
+"""The visit log (issue 4 §3): find the person, log the visit on one screen, see what was logged.
+
+Mounted under /visits/ by funds/visit_log_urls.py.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from core import idnumbers
 from core.decorators import permission_required
+from funds import visit_log_selectors as selectors
+from funds.visit_log import VisitLogResult, visit_log
+from funds.visit_log_forms import VisitLogForm
 from towns import idchecks
-from visits import log_selectors, services
-from visits.forms import VisitLogForm
-from visits.services import VisitLogResult
 
 
 @permission_required("visit.log")
@@ -28,50 +31,50 @@ def visit_create(request):
     # "1,234": a template that printed the id with {{ p.pk }} under USE_THOUSAND_SEPARATOR.
     pk = (source.get("beneficiary") or request.GET.get("beneficiary") or "").replace(",", "")
     if not pk:
-        if request.method == "POST" and "q" not in request.POST:
-            raise Http404("未找到该慰问对象")
-        # The search posts: an ID number typed here must not travel in a URL (server logs, history).
-        q = source.get("q", "")
-        people = log_selectors.person_search(request.user, q)
-        parsed = idnumbers.parse_or_none(q) if len(q.strip()) in (15, 18) else None
-        if parsed and not people:
-            idchecks.record_search_outside(request.user, idnumbers.digest(parsed.number), where="visit_search")
-        context = {"q": q, "people": people, "today": timezone.localdate()}
-        return render(request, "visits/visit_person_search.html", context)
-
-    header = log_selectors.person_for_log(request.user, pk)
+        return _person_search(request, source)
+    header = selectors.person_for_log(request.user, pk)
     person = header.person
-    base = f"{reverse('visits:visit_create')}?beneficiary={person.pk}"
+    base = f"{reverse('visit_log:visit_create')}?beneficiary={person.pk}"
     key = _key(request.GET.get("key"))
     if request.method == "GET" and key is None:
         # The form's idempotency key lives in its address: going back to the form, reloading it,
         # or a browser that re-fetches instead of restoring the page all show the same key, so
         # submitting it again answers with the visit already logged instead of logging a second.
         return redirect(f"{base}&key={uuid.uuid4()}")
-    goods = log_selectors.goods_items()
     initial = {"idempotency_key": key} if key else {}
-    form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=goods, initial=initial)
+    form = VisitLogForm(request.POST or None, user=request.user, person=person, goods=selectors.goods_items(), initial=initial)
     duplicate = None
     if request.method == "POST" and form.is_valid() and not request.POST.get("confirm_duplicate"):
-        duplicate = log_selectors.recent_same_visit(request.user, person, key=form.cleaned_data.get("idempotency_key"))
+        duplicate = selectors.recent_same_visit(request.user, person, key=form.cleaned_data.get("idempotency_key"))
     if request.method == "POST" and form.is_valid() and duplicate is None:
         try:
-            result = services.visit_log(actor=request.user, **form.service_kwargs())
+            return _done(request, visit_log(actor=request.user, log=form.visit_log_input()))
         except ValidationError as error:
             form.add_service_errors(error)
-        else:
-            return _done(request, result)
     context = {
         "form": form,
         "header": header,
-        "hint": log_selectors.campaign_hint(request.user, person, header.categories),
+        "hint": selectors.campaign_hint(request.user, person, header.categories),
         "action": f"{base}&key={form['idempotency_key'].value()}",
         "new_form_url": base,
         # Back on a form already submitted: say so before the cadre types it all again.
-        "logged": log_selectors.visit_by_key(request.user, key) if request.method == "GET" else None,
+        "logged": selectors.visit_by_key(request.user, key) if request.method == "GET" else None,
         "duplicate": duplicate,
     }
     return render(request, "visits/visit_form.html", context)
+
+
+def _person_search(request, source):
+    if request.method == "POST" and "q" not in request.POST:
+        raise Http404("未找到该慰问对象")
+    # The search posts: an ID number typed here must not travel in a URL (server logs, history).
+    q = source.get("q", "")
+    people = selectors.person_search(request.user, q)
+    parsed = idnumbers.parse_or_none(q) if len(q.strip()) in (15, 18) else None
+    if parsed and not people:
+        idchecks.record_search_outside(request.user, idnumbers.digest(parsed.number), where="visit_search")
+    context = {"q": q, "people": people, "today": timezone.localdate()}
+    return render(request, "visits/visit_person_search.html", context)
 
 
 def _key(raw) -> uuid.UUID | None:
@@ -117,11 +120,11 @@ def _after_url(visit) -> str:
     try:
         return reverse("registry:person_detail", kwargs={"pk": visit.beneficiary_id})
     except NoReverseMatch:
-        return reverse("visits:visit_detail", kwargs={"pk": visit.pk})
+        return reverse("visit_log:visit_detail", kwargs={"pk": visit.pk})
 
 
 @permission_required("registry.view")
 @require_safe
 def visit_detail(request, pk):
-    visit = log_selectors.visit_for_page(request.user, pk)
+    visit = selectors.visit_for_page(request.user, pk)
     return render(request, "visits/visit_detail.html", {"visit": visit})
