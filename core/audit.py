@@ -18,7 +18,8 @@ from django.utils.dateparse import parse_datetime
 
 from core import bulk
 from core.models import AuditRecord
-from core.scoping import area_model, profile_of
+from core.profiles import profile_of
+from core.scoping import area_model
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock(CHAIN_LOCK_KEY, chain): one lock per chain, taken by record() and by the

@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.models import Heartbeat, OutboxEvent
 
@@ -78,9 +79,8 @@ def _committed(*, countdown: int) -> None:
 def kick(*, countdown: int = 0) -> None:
     """Ask the worker to drain soon. Never raises: the beat drain catches up after a broker outage."""
     try:
-        from core.tasks import drain_outbox
-
-        drain_outbox.apply_async(countdown=countdown)
+        # By name, as every queued job: core.tasks imports this module.
+        import_string("core.tasks.drain_outbox").apply_async(countdown=countdown)
     except Exception:  # a broker or network error of any kind: the event waits in the table
         log.warning("outbox: could not queue a drain (the beat drain will pick the work up)", exc_info=True)
 
@@ -161,8 +161,6 @@ def run_task(name: str, **kwargs) -> OutboxEvent | None:
 
 
 def _send_tasks(key: str, payloads: list[dict]) -> None:
-    from django.utils.module_loading import import_string
-
     sent = set()
     for payload in payloads:
         ident = (payload["task"], tuple(sorted(payload["kwargs"].items())))

@@ -5,6 +5,8 @@ docs/conventions.md shows this table; `python manage.py roles_table` prints it a
 
 from django.core.exceptions import PermissionDenied
 
+from core.profiles import profile_of
+
 GRID_WORKER = "grid_worker"
 TOWN_CADRE = "town_cadre"
 TOWN_ADMIN = "town_admin"
@@ -82,8 +84,6 @@ READ_ONLY_ROLES = frozenset({INSPECTOR, COUNTY_VIEWER})
 def role_of(user) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    from core.scoping import profile_of  # core.scoping reads this module's roles at import
-
     profile = profile_of(user)
     if profile is None or not profile.is_active:
         return None

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 
 from core.permissions import COUNTY_ROLES, GRID_WORKER
+from core.profiles import profile_of
 
 
 class ScopeError(RuntimeError):
@@ -75,28 +75,6 @@ NOTHING = Scope(nothing=True)
 def area_model():
     """The model a Scope's ``town_id`` points to (settings.SCOPE_AREA_MODEL: the towns app's Town)."""
     return apps.get_model(settings.SCOPE_AREA_MODEL)
-
-
-# The user's profile: whatever answers for the user's role and area. core does not know where it is
-# kept; the app that does (towns: the Cadre) registers a provider at start-up (towns/apps.py).
-# A profile has ``name``, ``role``, ``is_active``, ``town_id`` (and ``town.name``, read with it) and
-# ``assigned_ids()`` -> (cell ids, household ids).
-_profile_provider = None
-
-
-def register_profile_provider(provider) -> None:
-    """``provider(user)`` returns the authenticated user's profile or None; read once per user object."""
-    global _profile_provider
-    _profile_provider = provider
-
-
-def profile_of(user):
-    """The user's profile (for towns: their Cadre with its town), or None."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if _profile_provider is None:
-        raise ImproperlyConfigured("no profile provider registered (core.scoping.register_profile_provider)")
-    return _profile_provider(user)
 
 
 def scope_of(user) -> Scope:

@@ -11,7 +11,8 @@ import functools
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
-from core.scoping import mark_in_scope, profile_of
+from core.profiles import profile_of
+from core.scoping import mark_in_scope
 
 _ONE_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("one_write", default=False)
 

@@ -6,6 +6,7 @@ class FundsConfig(AppConfig):
     verbose_name = "经费与审计"
 
     def ready(self):
+        # Imported here, not at the top: models and modules that read them load only once the app registry is ready.
         from core import db_roles
         from funds import db_grants
 

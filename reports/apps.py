@@ -6,6 +6,7 @@ class ReportsConfig(AppConfig):
     verbose_name = "报表"
 
     def ready(self):
+        # Imported here, not at the top: models and modules that read them load only once the app registry is ready.
         # What the dashboards do when a lower app announces a change (core/outbox.py).
         from core import outbox
         from reports import rollups

@@ -58,3 +58,29 @@ def test_no_app_imports_an_app_above_it():
     found = _upward_imports()
     wrong = [f"{path}:{line} imports {target}" for (path, target), line in sorted(found.items())]
     assert wrong == [], "an app may import only the apps below it (" + " <- ".join(LAYERS) + ")\n" + "\n".join(wrong)
+
+
+def _imports_inside_functions(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    yield node.module.split(".")[0], node.lineno
+                elif isinstance(node, ast.Import):
+                    yield from ((alias.name.split(".")[0], node.lineno) for alias in node.names)
+
+
+def test_imports_across_apps_sit_at_the_top_of_modules():
+    """A cross-app import tucked in a function hides a dependency; the one place for it is an
+    AppConfig.ready(), which runs once the app registry is loaded (and says so)."""
+    hidden = [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for app in LAYERS
+        if (ROOT / app).is_dir()
+        for path in _modules(app)
+        if path.name != "apps.py"
+        for target, line in _imports_inside_functions(path)
+        if target in RANK and target != app
+    ]
+    assert hidden == [], "move these imports to the top of the module:\n" + "\n".join(hidden)

@@ -6,13 +6,14 @@ class TownsConfig(AppConfig):
     verbose_name = "地图与人员"
 
     def ready(self):
-        from core import audit_labels, filtering, scoping
+        # Imported here, not at the top: models and modules that read them load only once the app registry is ready.
+        from core import audit_labels, filtering, profiles
         from towns import auth_events, cadre_labels, filters
         from towns.cadres import cadre_of
 
         auth_events.connect()
         # core scopes by a profile it cannot know: the user's Cadre is it.
-        scoping.register_profile_provider(cadre_of)
+        profiles.register_profile_provider(cadre_of)
         audit_labels.register_name_formatter(
             "towns.cadre", columns=cadre_labels.audit_name_columns, describe=cadre_labels.audit_name
         )

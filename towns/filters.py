@@ -16,7 +16,7 @@ from towns.cadre_labels import cadre_label, with_place
 from towns.models import Beneficiary, Cadre, Category, GridCell, Town, Village
 
 
-def _search(queryset, name, value):
+def search_people(queryset, name, value):
     """Name, pinyin initials or phone. A whole ID number never reaches here: the registry page
     turns it into ``idd`` / ``idm`` before anything stores the query (towns/views/registry.py)."""
     text = (value or "").strip()
@@ -49,7 +49,7 @@ def id_query(user, text: str) -> dict | None:
 
 
 class BeneficiaryFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="搜索", method=_search)
+    q = django_filters.CharFilter(label="搜索", method=search_people)
     # A whole ID number, as id_query() wrote it; not shown in the form.
     idd = django_filters.CharFilter(method="filter_id_digest", widget=forms.HiddenInput)
     idm = django_filters.CharFilter(method="filter_id_masked", widget=forms.HiddenInput)

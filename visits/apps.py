@@ -6,6 +6,7 @@ class VisitsConfig(AppConfig):
     verbose_name = "走访"
 
     def ready(self):
+        # Imported here, not at the top: models and modules that read them load only once the app registry is ready.
         from core import filtering
         from visits import filters
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from core import audit, outbox
 from core.permissions import require
 from core.services import actor_profile, in_scope
+from towns.cadre_labels import with_place
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, PartyBranch, Village
 from visits.models import FollowUp, FollowUpEvent, FollowUpMilestone, FollowUpRule
@@ -568,8 +569,6 @@ def wish_fulfil(*, actor, followup, note: str = "") -> FollowUp:
 
 def owner_choices(actor):
     """Cadres of the actor's town who can own an item (active field roles), with their village for the label."""
-    from towns.cadre_labels import with_place
-
     return with_place(
         Cadre.objects.for_user(actor)
         .filter(is_active=True)

@@ -7,7 +7,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from towns.models import Beneficiary, Household
+from core.permissions import GRID_WORKER, TOWN_ROLES, role_of
+from towns.cadres import cadre_of
+from towns.models import Beneficiary, GridCell, Household
+from towns.selectors import zone_overview
 from towns.visit_due import DUE_SOON_DAYS
 from visits.models import Activity, Campaign, FollowUp, Visit
 
@@ -26,8 +29,6 @@ def _active(user) -> QuerySet[Beneficiary]:
 def mine(user, qs: QuerySet, assigned: tuple[list[int], list[int]] | None = None) -> QuerySet:
     """Narrow a town's people to what this cadre answers for: assigned cells and households,
     and people they are the responsible cadre of. Grid workers are narrowed already by scope."""
-    from towns.cadres import cadre_of
-
     cadre = cadre_of(user)
     if cadre is None:
         return qs.none()
@@ -140,10 +141,6 @@ def my_tasks(user, *, today: date | None = None) -> dict:
     (assigned cells and households, people they are responsible for), then the town by cell
     and by cadre. A constant number of queries whatever the town's size.
     """
-    from core.permissions import GRID_WORKER, TOWN_ROLES, role_of
-    from towns.cadres import cadre_of
-    from towns.models import GridCell
-
     today = today or timezone.localdate()
     role = role_of(user)
     cadre = cadre_of(user)
@@ -184,8 +181,6 @@ def my_tasks(user, *, today: date | None = None) -> dict:
             .select_related("village")
             .order_by("-overdue", "-due", "code")[:HOME_LIST_SIZE]
         )
-        from towns.selectors import zone_overview
-
         loaded = [c for c in zone_overview(user, cadre.town, today=today)["cadres"] if c.zone_assignments]
         loaded.sort(key=lambda c: (-c.load["overdue"], -c.load["due"], c.name))
         result["by_cadre"] = loaded[:HOME_LIST_SIZE]

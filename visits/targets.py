@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from towns.models import Beneficiary
+from core.scoping import unscoped
+from towns.filters import search_people
+from towns.models import Beneficiary, Town
 from visits.models import Campaign, TargetList, TargetListEntry
 
 RULE_TEXT = (
@@ -92,8 +94,6 @@ def named_in_campaign(person: Beneficiary, category_ids=None) -> Q:
 def off_approved_list(campaign, person: Beneficiary) -> bool:
     """True when the person's town has an approved list for the campaign and it does not name them
     now: a grant to them needs approval (funds.grant_services) and is flagged (名单外发放). One query."""
-    from core.scoping import unscoped
-
     known = getattr(campaign, "off_list_for", None)  # read with the campaign (campaign_off_list_q)
     if known is not None and person.pk in known:
         return known[person.pk]
@@ -147,8 +147,6 @@ class TownListRow:
 def lists_overview(user, campaign) -> list[TownListRow]:
     """Every town of the campaign in the user's scope, with its list's state and counts: county
     roles see every town's, a town's cadres their own. Three queries whatever the number of towns."""
-    from towns.models import Town
-
     towns = list(Town.objects.for_user(user).filter(campaigns=campaign).order_by("code"))
     lists = {
         tl.town_id: tl
@@ -183,12 +181,10 @@ PRINT_MAX_ROWS = 5000  # a printed 公示 beyond this: print it village by villa
 def people_to_add(user, target_list: TargetList, q: str, limit: int = 20) -> list[Beneficiary]:
     """在册 people of the list's town matching a search (name, pinyin initials, phone, whole ID
     number) who are not on the list now: the candidates for an addition."""
-    from towns.filters import _search
-
     on_list = TargetListEntry.objects.filter(target_list=target_list, beneficiary_id=OuterRef("pk"), listed=True)
     qs = Beneficiary.objects.for_user(user).filter(town_id=target_list.town_id, status=Beneficiary.Status.ACTIVE)
     return list(
-        _search(qs, "q", q)
+        search_people(qs, "q", q)
         .filter(~Exists(on_list))
         .select_related("household__village")
         .prefetch_related("categories")
