@@ -180,9 +180,7 @@ def town_week_figures(week_start: date, *, campaign: Campaign | None = None) -> 
     # What was settled, most recent first: the titles the item quotes and the branches that claimed wishes.
     # Only the newest few per town and kind are read (a county settles tens of thousands to date); a
     # margin over QUOTED_TITLES leaves room for repeated titles.
-    newest = Window(
-        RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()]
-    )
+    newest = Window(RowNumber(), partition_by=[F("town_id"), F("kind")], order_by=[F("updated_at").desc(), F("id").desc()])
     for f in (
         to_date.filter(kind__in=(FollowUp.Kind.DEMAND, FollowUp.Kind.WISH), status__in=SOLVED_STATUSES)
         .annotate(newest=newest)

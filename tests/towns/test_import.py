@@ -15,8 +15,9 @@ from openpyxl import Workbook, load_workbook
 from funds import audit
 from funds.models import AuditRecord
 from tests.cast import CANARY_ID
-from towns import idnumbers, imports
+from towns import idnumbers
 from towns.models import Beneficiary, Household, RosterImport
+from towns.roster_import import commit, jobs, parse, records, workbook
 from towns.scoping import unscoped
 
 HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "村（社区）", "网格", "人员类别", "住址", "备注"]
@@ -323,18 +324,27 @@ def test_a_person_marked_deceased_is_not_brought_back_by_an_old_roster(cadre_cli
     assert message == "该人员在本镇信息库中的状态为“已故”，如需恢复在册请在信息库中办理"
 
 
-def test_error_workbook_is_the_roster_with_an_error_column(cadre_client, cast, django_capture_on_commit_callbacks):
+def test_error_workbook_is_the_roster_with_an_error_column(
+    cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch
+):
     bad = new_id(sequence=91)[:17] + "9"
     if idnumbers.check_char(bad[:17]) == "9":
         bad = bad[:17] + "8"
     data = xlsx([row("王大山", new_id(sequence=93), notes="-无-"), row("错号人", bad, phone="+8613855500001")])
     upload(cadre_client, data, capture=django_capture_on_commit_callbacks)
     roster_import = latest_import()
+    assert roster_import.error_file and roster_import.error_count == 1, "the worker built the error workbook"
+
+    def never(*args, **kwargs):
+        raise AssertionError("the web request must only send the file the worker built")
+
+    monkeypatch.setattr(workbook, "build_error_workbook", never)
+    monkeypatch.setattr(parse, "open_sheet", never)
     with django_capture_on_commit_callbacks(execute=True):
         response = cadre_client.get(reverse("towns:import_errors", args=[roster_import.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0][0] == "冶山镇重点人群花名册（2024年1月）"  # row numbers match the original file
     assert rows[1][-1] == "错误说明"
@@ -364,7 +374,7 @@ def test_a_failure_midway_writes_nothing(cadre_client, cast, django_capture_on_c
             inserted["households"] = Household.objects.count()
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "insert_people", explode)
+    monkeypatch.setattr(commit, "insert_people", explode)
     confirm(cadre_client, roster_import, capture=django_capture_on_commit_callbacks)
     assert inserted["households"] == before[1] + 2, "the households had been inserted when it failed"
     roster_import = latest_import()
@@ -436,7 +446,7 @@ def test_an_old_xls_file_is_refused_with_how_to_fix_it(cadre_client, cast, djang
 
 
 def test_a_file_over_the_size_limit_is_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_BYTES", 2000)
+    monkeypatch.setattr(parse, "MAX_BYTES", 2000)
     before = counts()
     data = xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(100)])
     assert len(data) > 2000
@@ -445,7 +455,7 @@ def test_a_file_over_the_size_limit_is_refused(cadre_client, cast, django_captur
 
 
 def test_the_real_size_limit_is_20_mb():
-    assert imports.MAX_BYTES == 20 * 1024 * 1024 and imports.MAX_ROWS == 100_000
+    assert parse.MAX_BYTES == 20 * 1024 * 1024 and parse.MAX_ROWS == 100_000
 
 
 def test_a_zip_bomb_is_refused(cadre_client, cast, django_capture_on_commit_callbacks):
@@ -486,7 +496,7 @@ def test_a_formula_is_an_error_of_its_row_and_the_other_rows_are_still_checked(
 
 
 def test_too_many_rows_are_refused(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 50)
+    monkeypatch.setattr(parse, "MAX_ROWS", 50)
     before = counts()
     response = upload(
         cadre_client, xlsx([row(f"人{i}", new_id(sequence=i)) for i in range(60)]), capture=django_capture_on_commit_callbacks
@@ -541,7 +551,7 @@ def test_the_page_polls_progress_while_a_job_runs(cadre_client, cast):
         running = RosterImport.objects.create(
             town=cast.yeshan.town, uploaded_by=cast.yeshan.cadre.cadre, original_name="大表.xlsx", status="importing"
         )
-    imports._set_progress(running.pk, 40)
+    records.set_progress(running.pk, 40)
     url = reverse("towns:import_detail", args=[running.pk])
     page = cadre_client.get(url).content.decode()
     assert 'hx-trigger="every 1s"' in page and f'hx-get="{url}"' in page
@@ -639,7 +649,6 @@ def test_sweep_fails_lost_jobs_and_drops_old_unimported_files(cast, settings, tm
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from towns.imports import sweep
     from towns.models import RosterImport
 
     def upload(status, age_days):
@@ -653,7 +662,7 @@ def test_sweep_fails_lost_jobs_and_drops_old_unimported_files(cast, settings, tm
     lost = upload(RosterImport.Status.CHECKING, 1)
     old_failed = upload(RosterImport.Status.FAILED, 8)
     recent_failed = upload(RosterImport.Status.FAILED, 2)
-    assert sweep() == {"stale": 1, "files_discarded": 1}
+    assert jobs.sweep() == {"stale": 1, "files_discarded": 1}
     lost.refresh_from_db()
     old_failed.refresh_from_db()
     recent_failed.refresh_from_db()

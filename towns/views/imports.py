@@ -1,20 +1,23 @@
 """Roster import pages (issue 4 §5): upload, the preview with its errors, confirm, downloads.
 
 Only holders of registry.import (town cadres and admins) see imports, and only their town's:
-another town's import is a 404. The work itself is towns/imports.py, run as Celery jobs.
+another town's import is a 404. The work itself is towns/roster_import/, run as Celery jobs.
 """
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from towns import imports
 from towns.decorators import permission_required
 from towns.models import Category, GridCell, RosterImport, Village
+from towns.roster_import import actions, records
+from towns.roster_import import rows as roster_rows
+from towns.roster_import.parse import ERROR_DISPLAY_LIMIT, MAX_BYTES, MAX_ROWS
+from towns.roster_import.workbook import template_workbook
 from towns.scoping import get_for_user_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,7 +31,7 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(
             attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "class": "form-control"}
         ),
-        help_text=f"Excel 工作簿，不超过 {imports.MAX_BYTES // (1024 * 1024)} MB、{imports.MAX_ROWS // 10000} 万行；"
+        help_text=f"Excel 工作簿，不超过 {MAX_BYTES // (1024 * 1024)} MB、{MAX_ROWS // 10000} 万行；"
         "表头须含 姓名、身份证号、村（社区）、网格、人员类别。",
     )
 
@@ -46,7 +49,7 @@ def import_list(request):
     """Upload form and the town's recent imports."""
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
-        roster_import = imports.roster_upload(actor=request.user, upload=form.cleaned_data["file"])
+        roster_import = actions.roster_upload(actor=request.user, upload=form.cleaned_data["file"])
         if roster_import.status == RosterImport.Status.REJECTED:
             form.add_error("file", roster_import.message)
         else:
@@ -91,7 +94,7 @@ def _preview_page(request, roster_import):
         "preview_count": len(rows),
         "preview_page": page,
         "preview_pages": pages,
-        "preview_cut": len(roster_import.preview) >= imports.PREVIEW_LIMIT,
+        "preview_cut": len(roster_import.preview) >= roster_rows.PREVIEW_LIMIT,
     }
 
 
@@ -146,9 +149,9 @@ def import_detail(request, pk):
     roster_import = get_for_user_or_404(RosterImport.objects.select_related("uploaded_by", "confirmed_by"), request.user, pk=pk)
     context = {
         "imp": roster_import,
-        "progress": imports.current_progress(roster_import),
-        "errors": roster_import.errors[: imports.ERROR_DISPLAY_LIMIT],
-        "errors_hidden": max(len(roster_import.errors) - imports.ERROR_DISPLAY_LIMIT, 0),
+        "progress": records.current_progress(roster_import),
+        "errors": roster_import.errors[:ERROR_DISPLAY_LIMIT],
+        "errors_hidden": max(roster_import.error_count - len(roster_import.errors[:ERROR_DISPLAY_LIMIT]), 0),
         "mapping": _mapping_choices(request, roster_import) if not roster_import.is_running else [],
         **_preview_page(request, roster_import),
     }
@@ -161,7 +164,7 @@ def import_detail(request, pk):
 def import_confirm(request, pk):
     roster_import = get_for_user_or_404(RosterImport, request.user, pk=pk)
     try:
-        imports.roster_confirm(actor=request.user, roster_import=roster_import)
+        actions.roster_confirm(actor=request.user, roster_import=roster_import)
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     return redirect("towns:import_detail", pk=roster_import.pk)
@@ -178,7 +181,7 @@ def import_map(request, pk):
         if value.isdigit():
             choices[index] = int(value)
     try:
-        imports.roster_map_names(actor=request.user, roster_import=roster_import, choices=choices)
+        actions.roster_map_names(actor=request.user, roster_import=roster_import, choices=choices)
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     else:
@@ -192,7 +195,7 @@ def import_sheet(request, pk):
     """Read another worksheet of the same workbook."""
     roster_import = get_for_user_or_404(RosterImport, request.user, pk=pk)
     try:
-        imports.roster_choose_sheet(actor=request.user, roster_import=roster_import, sheet_name=request.POST.get("sheet", ""))
+        actions.roster_choose_sheet(actor=request.user, roster_import=roster_import, sheet_name=request.POST.get("sheet", ""))
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     return redirect("towns:import_detail", pk=roster_import.pk)
@@ -204,7 +207,7 @@ def import_retry(request, pk):
     """重试 an import whose job died: checked again from the kept file, then confirmed as usual."""
     roster_import = get_for_user_or_404(RosterImport, request.user, pk=pk)
     try:
-        imports.roster_retry(actor=request.user, roster_import=roster_import)
+        actions.roster_retry(actor=request.user, roster_import=roster_import)
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     return redirect("towns:import_detail", pk=roster_import.pk)
@@ -213,13 +216,18 @@ def import_retry(request, pk):
 @permission_required("registry.import")
 @require_safe
 def import_errors(request, pk):
-    roster_import = get_for_user_or_404(RosterImport.objects.select_related("town"), request.user, pk=pk)
-    data = imports.error_workbook(actor=request.user, roster_import=roster_import)
+    """The error workbook the worker built, sent as a file (never built here)."""
+    roster_import = get_for_user_or_404(RosterImport, request.user, pk=pk)
+    handle = actions.error_download(actor=request.user, roster_import=roster_import)
+    if handle is None:
+        raise Http404("没有错误清单")
     stem = roster_import.original_name.rsplit(".", 1)[0]
-    return _xlsx(data, f"{stem}-错误清单.xlsx")
+    response = FileResponse(handle, as_attachment=True, filename=f"{stem}-错误清单.xlsx", content_type=XLSX)
+    response["Cache-Control"] = "no-store"  # holds personal data: no copies in shared caches
+    return response
 
 
 @permission_required("registry.import")
 @require_safe
 def import_template(request):
-    return _xlsx(imports.template_workbook(actor=request.user), "重点人群花名册导入模板.xlsx")
+    return _xlsx(template_workbook(actor=request.user), "重点人群花名册导入模板.xlsx")

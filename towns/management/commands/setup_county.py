@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from funds.audit import audit_context
 from funds.models import AuditRecord
-from towns import county_setup
+from towns.county_setup import layout, workbooks, writing
+from towns.county_setup.plan import analyse
 
 
 class Command(BaseCommand):
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                     if not path.is_file():
                         raise CommandError(f"找不到文件 {path}")
                     handles[key] = (path.open("rb"), path.stat().st_size, path.name)
-            plan = county_setup.analyse(**handles)
+            plan = analyse(**handles)
         finally:
             for handle, _, _ in handles.values():
                 handle.close()
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             for existing, values in part.renamed:
                 self.stdout.write(f"更名：{part.label} {existing.name} → {values['name']}")
             for kept in part.kept:
-                self.stdout.write(f"{county_setup.KEPT}：{part.label} {kept}")
+                self.stdout.write(f"{layout.KEPT}：{part.label} {kept}")
         for problem in plan.problems:
             self.stdout.write(str(problem))
         if plan.problems:
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         handle = out.open("xb") if out else None
         try:
             with audit_context(channel=AuditRecord.Channel.SHELL):
-                passwords = county_setup.apply(actor=None, plan=plan, channel=AuditRecord.Channel.SHELL)
+                passwords = writing.apply(actor=None, plan=plan, channel=AuditRecord.Channel.SHELL)
         except BaseException:
             if handle:
                 handle.close()
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             raise
         if handle:
             out.chmod(0o600)
-            handle.write(county_setup.passwords_workbook(passwords))
+            handle.write(workbooks.passwords_workbook(passwords))
             handle.close()
         if passwords:
             self.stdout.write(f"{len(passwords)}个新账号的初始密码已写入 {out}（仅此一份，首次登录须修改）")
