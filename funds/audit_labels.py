@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str] = {
     "beneficiary.reveal_id": "查看完整身份证号",
     "beneficiary.import": "导入花名册",
     "name_alias.set": "设置花名册名称对应",
+    "name_alias.remove": "删除花名册名称对应",
     "household.create": "新增户",
     "household.update": "修改户",
     "gridcell.create": "新增网格",

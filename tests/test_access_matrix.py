@@ -40,7 +40,7 @@ from tests.matrix_objects import (
     tongcheng_followup_form,
     tongcheng_submission,
 )
-from tests.towns.roster_import_objects import tongcheng_import
+from tests.towns.roster_import_objects import tongcheng_alias, tongcheng_import
 from tests.visits.target_list_objects import tongcheng_target_entry, tongcheng_target_list
 from towns.models import Assignment, Beneficiary, Household
 from towns.scoping import unscoped
@@ -311,6 +311,15 @@ MATRIX: dict[str, Row] = {
         get=logged_in(403, town_cadre=404, town_admin=404),
         post=logged_in(403, town_cadre=405, town_admin=405),
         kwargs=tongcheng_import,
+    ),
+    # The town's own names (issue 16 §2): listed for its cadres; another town's is a 404.
+    "towns:alias_list": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)
+    ),
+    "towns:alias_remove": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_alias,
     ),
     # -- responsibility zones (issue 4 §6)
     # map.edit only (town admin, system admin); a town admin cannot pick or end another town's.

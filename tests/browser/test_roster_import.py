@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.cast import PASSWORD
-from tests.towns.test_import import new_id, row, xlsx
+from tests.towns.roster_files import new_id, row, xlsx
 from towns.models import Beneficiary
 from towns.scoping import unscoped
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from funds.models import AuditRecord
 from tests.cast import CANARY_ID, make_person
-from tests.towns.test_import import confirm, latest_import, row, upload, xlsx
+from tests.towns.roster_files import confirm, latest_import, row, upload, xlsx
 from towns import idchecks, idnumbers
 from towns.models import Beneficiary
 from towns.scoping import unscoped

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from funds.models import AuditRecord
 from tests.towns.messy_roster import messy_roster, setup_yeshan_names
-from tests.towns.test_import import counts, latest_import, new_id, row, xlsx
+from tests.towns.roster_files import counts, latest_import, new_id, row, xlsx
 from towns import idnumbers
 from towns.models import Beneficiary, NameAlias, RosterImport
 from towns.phones import normalize_phone
