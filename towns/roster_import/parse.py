@@ -135,7 +135,9 @@ class Sheet:
         rows, or a sheet padded with millions of empty ones, refuse the file as the rows come."""
         filled = 0
         for number, values in enumerate(self.worksheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), start=1):
-            if any(v is not None and v != "" for v in values):
+            # The title and header rows (within the first HEADER_SCAN_ROWS) are not data: a roster of
+            # exactly MAX_ROWS people under a title and a header is within the limit.
+            if number > HEADER_SCAN_ROWS and any(v is not None and v != "" for v in values):
                 filled += 1
                 if filled > MAX_ROWS:
                     raise Rejected(f"数据超过 {MAX_ROWS:,} 行，请分批导入")
