@@ -96,7 +96,10 @@ def _classify_batch(result, ref, header, rows, *, actor, reveal, lock, kept, new
     own = _own_people(actor, ref, rows, reveal=reveal, lock=lock)
 
     def key_of(row):
-        return row.digest if reveal else idchecks.visible_key(row.id_number.masked, row.id_number.birth_date)
+        if reveal:
+            return row.digest
+        id_number = row.id_number
+        return idchecks.visible_key(id_number.masked, id_number.birth_date)
 
     matched_ids = [p["id"] for people in own.values() for p in people if p["status"] == "active"]
     categories: dict[int, set[int]] = {}

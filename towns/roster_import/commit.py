@@ -21,7 +21,8 @@ from towns.roster_import.parse import norm
 from towns.roster_import.rows import Analysis
 from towns.scoping import unscoped
 
-BATCH = 5000
+# Rows per batch: the model instances and audit payloads of one batch are all that is held at once.
+BATCH = 2000
 
 # Two imports of one town at once would each check against a registry the other is changing.
 _IMPORT_LOCK_CLASS = 72_410_102
@@ -115,6 +116,7 @@ def insert_people(result, *, households, town_id, today, intervals, log, progres
         people = []
         for row in rows:
             interval = min((intervals[c] for c in row.category_ids), default=None)
+            id_number = row.id_number
             people.append(
                 Beneficiary(
                     household_id=households[(row.cell_id, norm(row.address))],
@@ -122,11 +124,11 @@ def insert_people(result, *, households, town_id, today, intervals, log, progres
                     cell_id=row.cell_id,
                     name=row.name,
                     name_initials=names[row.name] if row.name in names else names.setdefault(row.name, initials(row.name)),
-                    gender=row.id_number.gender,
-                    birth_date=row.id_number.birth_date,
-                    id_number_encrypted=idnumbers.encrypt(row.id_number.number),
+                    gender=id_number.gender,
+                    birth_date=id_number.birth_date,
+                    id_number_encrypted=idnumbers.encrypt(id_number.number),
                     id_number_digest=row.digest,
-                    id_number_masked=row.id_number.masked,
+                    id_number_masked=id_number.masked,
                     phone=row.phone,
                     status=Beneficiary.Status.ACTIVE,
                     status_since=today,

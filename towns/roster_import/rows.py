@@ -50,7 +50,7 @@ class Row:
 
     number: int
     name: str
-    id_number: idnumbers.IdNumber
+    number_text: str  # the 18-character ID number; IdNumber is built when asked (100,000 of them are not kept)
     digest: str
     phone: str
     village_id: int
@@ -58,6 +58,10 @@ class Row:
     category_ids: tuple[int, ...]
     address: str
     notes: str
+
+    @property
+    def id_number(self) -> idnumbers.IdNumber:
+        return idnumbers.IdNumber(self.number_text)
 
 
 @dataclass
@@ -408,5 +412,16 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
                 seen[digest] = number
         if len(result.errors) == before and result.pending_row != number:
             result.rows.append(
-                Row(number, name, parsed, digest, phone, village.pk, cell_obj.pk, tuple(sorted(category_ids)), address, notes)
+                Row(
+                    number,
+                    name,
+                    parsed.number,
+                    digest,
+                    phone,
+                    village.pk,
+                    cell_obj.pk,
+                    tuple(sorted(category_ids)),
+                    address,
+                    notes,
+                )
             )
