@@ -37,9 +37,9 @@ def setup():
 def county_user():
     from django.contrib.auth import get_user_model
 
+    from core.permissions import COUNTY_VIEWER
+    from core.scoping import unscoped
     from towns.models import Cadre
-    from towns.permissions import COUNTY_VIEWER
-    from towns.scoping import unscoped
 
     with unscoped():
         cadre = Cadre.objects.filter(role=COUNTY_VIEWER, is_active=True).order_by("pk").first()
@@ -48,8 +48,8 @@ def county_user():
 
 def ledger_exporter(n: int, **kwargs):
     """The county's ledger limited to its first n visits (a pk bound, so every run reads the same rows)."""
+    from core.scoping import unscoped
     from reports.exporters import LedgerExporter
-    from towns.scoping import unscoped
     from visits.models import Visit
 
     with unscoped():

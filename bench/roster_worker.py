@@ -22,8 +22,8 @@ def main(step: str, import_id: int) -> None:
     django.setup()
     from django.db import transaction
 
-    from funds.audit import audit_context
-    from funds.models import AuditRecord
+    from core.audit import audit_context
+    from core.models import AuditRecord
     from towns.models import RosterImport
     from towns.roster_import import jobs
 

@@ -32,7 +32,7 @@ AUDIT_HMAC_KEY = env_str("AUDIT_HMAC_KEY", _DEV_AUDIT_HMAC_KEY)
 # volume the database's owner cannot write: verify_audit checks the chains against its last line.
 AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(BASE_DIR / "media" / "private" / "audit-anchors.jsonl"))
 AUDIT_ANCHOR_MINUTES = env_int("AUDIT_ANCHOR_MINUTES", 5, minimum=1)
-# The PostgreSQL role the application connects as (funds/db_roles.py): `migrate`, run as the
+# The PostgreSQL role the application connects as (core/db_roles.py): `migrate`, run as the
 # tables' owner, grants it what it needs and no more. Empty: no grants (SQLite, one-role setups).
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "")
 
@@ -74,7 +74,11 @@ INSTALLED_APPS = [
     "visits",
     "funds",
     "reports",
+    "demo",
 ]
+# The model an area scope's town id points to (core/scoping.py, the audit record's town): core names
+# no domain app, the settings do, as AUTH_USER_MODEL names the user.
+SCOPE_AREA_MODEL = "towns.Town"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -108,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "towns.context_processors.nuanxin",
+                "core.context_processors.nuanxin",
             ],
             # |cn_date, |cn_datetime, |yuan, |cadre everywhere without {% load %}: one date style, one cadre label.
             "builtins": ["towns.templatetags.nuanxin"],
@@ -342,7 +346,7 @@ EXPORT_WRITER = env_str("EXPORT_WRITER", "rustpy")  # or "openpyxl" (7x slower, 
 if EXPORT_WRITER not in ("rustpy", "openpyxl"):
     raise ImproperlyConfigured(f"EXPORT_WRITER must be rustpy or openpyxl, not {EXPORT_WRITER!r}")
 CELERY_BEAT_SCHEDULE["sweep-exports"] = {"task": "reports.tasks.sweep_exports", "schedule": crontab(hour=3, minute=40)}
-# Audit chain heads to the append-only file outside the database (funds/audit_anchor.py); idempotent.
+# Audit chain heads to the append-only file outside the database (core/audit_anchor.py); idempotent.
 CELERY_BEAT_SCHEDULE["audit-anchor"] = {"task": "funds.tasks.audit_anchor_task", "schedule": AUDIT_ANCHOR_MINUTES * 60.0}
 
 LOGGING = {

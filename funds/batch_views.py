@@ -17,11 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core import idnumbers
+from core.decorators import permission_required
 from funds import services
 from funds.batch_forms import BatchForm
 from funds.models import Disbursement, GoodsStock
-from towns import idchecks, idnumbers
-from towns.decorators import permission_required
+from towns import idchecks
 from towns.models import Beneficiary
 from visits import selectors as people
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from core.scoping import unscoped
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, StockMovement, handed_out_q
 from towns.models import Town
-from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard
 
 # What counts as spent (stated on the page) is what counts as handed out everywhere
@@ -24,10 +24,6 @@ _PENDING = Q(approval_status=Disbursement.ApprovalStatus.PENDING)
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 _GOODS_VALUE = ExpressionWrapper(F("quantity") * F("goods_item__unit_value"), output_field=_MONEY)
 ZERO = Decimal("0.00")
-
-
-def campaigns_for(user) -> list[Campaign]:
-    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))
 
 
 def default_campaign(campaigns: list[Campaign], today=None) -> Campaign | None:

@@ -9,13 +9,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404, scope_of
+from core.services import add_service_errors
 from funds import budget_selectors as selectors
 from funds import services
 from funds.budget_forms import BudgetForm, StandardForm
-from towns.decorators import permission_required
 from towns.models import Town
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404, scope_of
+from visits.selectors import campaigns_for
 
 
 def _positive_int(value) -> int | None:
@@ -28,7 +30,7 @@ def _positive_int(value) -> int | None:
 
 def _choose(request, data):
     """The campaign and town asked for, through the user's scope (another town's id is a 404)."""
-    campaigns = selectors.campaigns_for(request.user)
+    campaigns = campaigns_for(request.user)
     campaign_id = _positive_int(data.get("campaign"))
     if campaign_id:
         campaign = next((c for c in campaigns if c.pk == campaign_id), None)
@@ -89,12 +91,6 @@ def _back(campaign, town_id=None) -> str:
     return reverse("funds:budgets") + "?" + urlencode(query)
 
 
-def _errors_to_form(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @permission_required("budget.edit")
 @require_POST
 def budget_set(request):
@@ -111,7 +107,7 @@ def budget_set(request):
                 reason=data["reason"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已保存{budget.town.name}{budget.get_source_display()}预算：¥{budget.amount:,.2f}")
             return redirect(_back(data["campaign"], _positive_int(request.POST.get("view_town"))))
@@ -134,7 +130,7 @@ def standard_set(request):
                 reason=data["reason"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已保存慰问标准：{standard.category.name} ¥{standard.amount:,.2f}/人")
             return redirect(_back(data["campaign"]))
@@ -144,7 +140,7 @@ def standard_set(request):
 
 def _redisplay(request):
     """The page behind a refused form: its campaign if it is in scope, else the default one."""
-    campaigns = selectors.campaigns_for(request.user)
+    campaigns = campaigns_for(request.user)
     campaign_id = _positive_int(request.POST.get("campaign"))
     campaign = next((c for c in campaigns if c.pk == campaign_id), None) or selectors.default_campaign(campaigns)
     town = None

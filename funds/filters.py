@@ -7,9 +7,10 @@ from django import forms
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from funds.audit_labels import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
-from funds.models import AuditRecord, Disbursement, Finding, InspectionFlag
-from towns.filtering import Styled
+from core.audit_labels import ACTION_LABELS, OBJECT_TYPE_LABELS, action_label, object_type_label
+from core.filtering import Styled
+from core.models import AuditRecord
+from funds.models import Disbursement, Finding, InspectionFlag
 from towns.models import Town
 
 

@@ -8,11 +8,13 @@ from decimal import Decimal
 import django_filters
 from django.conf import settings
 
-from funds import audit_labels
-from funds.models import AuditRecord, Budget, Disbursement
-from towns.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
-from towns.paging import KeysetPage, capped_total, newest_first_page
-from towns.scoping import cadre_of, get_for_user_or_404
+from core import audit_labels
+from core.filtering import LocalDateFromFilter, LocalDateToFilter, set_area_choices
+from core.models import AuditRecord
+from core.paging import KeysetPage, capped_total, newest_first_page
+from core.scoping import get_for_user_or_404
+from funds.models import Budget, Disbursement
+from towns.cadres import cadre_of
 
 GRANT_PAGE_SIZE = 50
 LEDGER_TOTAL_CAP = 10_000  # as the 走访台账 (visits/ledger_selectors.py)

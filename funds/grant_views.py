@@ -12,21 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from funds import audit, grant_selectors, services
+from core import audit
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
+from funds import grant_selectors, services
 from funds.grant_forms import ApproveForm, ReceiptUploadForm, ReissueForm, VoidForm
 from funds.models import Disbursement, Receipt
 from towns import access_log
-from towns.decorators import permission_required
+from towns.cadres import cadre_of
 from towns.models import PersonAccess
-from towns.permissions import can
-from towns.scoping import cadre_of, get_for_user_or_404
-
-
-def _apply_errors(form, error: ValidationError):
-    """Put a service's field errors beside the form's fields (unknown keys go on top)."""
-    by_field = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    for field, messages_ in by_field.items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 def _error_text(error: ValidationError) -> str:
@@ -84,7 +80,7 @@ def grant_void(request, pk):
         try:
             services.disbursement_void(actor=request.user, disbursement=grant, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已作废发放记录 #{grant.pk}，原记录和作废原因均保留。")
             return redirect("funds:grant_detail", pk=grant.pk)
@@ -100,7 +96,7 @@ def grant_reissue(request, pk):
         try:
             corrected, created = services.disbursement_reissue(actor=request.user, original=grant, **form.service_kwargs())
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             if created:
                 note = "，待审批" if corrected.approval_status == Disbursement.ApprovalStatus.PENDING else ""
@@ -178,7 +174,7 @@ def receipt_upload(request):
                 actor=request.user, disbursements=grants, kind=form.cleaned_data["kind"], uploaded_file=form.cleaned_data["file"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已上传{receipt.get_kind_display()}，对应 {len(grants)} 条发放记录。")
             if several:

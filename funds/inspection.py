@@ -29,11 +29,11 @@ from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subque
 from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django.utils import timezone
 
-from funds import audit
+from core import audit
+from core.scoping import unscoped
 from funds.models import Budget, DeclaredRelative, Disbursement, InspectionFlag, Receipt
 from towns.dates import cn_date, cn_datetime
 from towns.models import Beneficiary, BeneficiaryStatusChange, Category
-from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard, TargetList, TargetListEntry, Visit
 
 Rule = InspectionFlag.Rule

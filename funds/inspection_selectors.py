@@ -8,13 +8,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q
 
+from core.permissions import TOWN_ROLES
+from core.scoping import scope_of
 from funds.filters import InspectionFlagFilter, RosterFilter
 from funds.inspection import BULK_ENTRY_HELP, RULE_HELP, SAME_IMAGE_HELP, THRESHOLD_LABELS, threshold_text
 from funds.models import Disbursement, Finding, InspectionFlag, handed_out_q
 from towns.cadre_labels import with_place
 from towns.models import Cadre
-from towns.permissions import TOWN_ROLES
-from towns.scoping import scope_of
 from visits.models import Campaign
 
 FLAG_PAGE = 50

@@ -10,15 +10,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from core import outbox
-from funds import audit, inspection_selectors, services
+from core import audit
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from funds import inspection_selectors, services, tasks
 from funds.models import Finding, InspectionFlag
 from funds.services import DECLARATION_RELATIONS
 from towns import access_log
-from towns.decorators import permission_required
+from towns.cadres import cadre_of
 from towns.models import PersonAccess
-from towns.permissions import can
-from towns.scoping import cadre_of, get_for_user_or_404
 
 DECLARATION_ROWS = 10
 
@@ -74,8 +75,7 @@ def flag_detail(request, pk):
 def flags_run(request):
     """重新计算: queue the job once this request's work is committed (eager in the demo and tests)."""
 
-    user_id = request.user.pk
-    outbox.run_task("funds.tasks.run_inspection_task", actor_id=user_id)
+    tasks.run_inspection_task.queue_after_commit(actor_id=request.user.pk)
     messages.info(request, "已开始重新计算监督预警，稍后刷新本页查看结果")
     return redirect(reverse("funds:flag_list"))
 

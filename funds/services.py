@@ -14,13 +14,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile, in_scope, service_atomic
 from funds.models import Budget, Disbursement, GoodsItem, GoodsStock, Receipt, StockMovement
 from towns.models import Beneficiary, Cadre, Town
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope, service_atomic
 from visits.models import Campaign, GrantStandard, Visit
 from visits.targets import off_approved_list
 
@@ -59,10 +58,10 @@ def disbursement_create(
         if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
             raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
         return existing, False
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    visit = _in_scope(Visit, actor, visit, "visit", "走访记录")
-    handed_by = _in_scope(Cadre, actor, handed_by, "handed_by", "发放人") or _actor_cadre(actor)
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    visit = in_scope(Visit, actor, visit, "visit", "走访记录")
+    handed_by = in_scope(Cadre, actor, handed_by, "handed_by", "发放人") or actor_profile(actor)
     errors = {}
     if amount is not None and not isinstance(amount, Decimal):
         amount = Decimal(str(amount))
@@ -131,7 +130,7 @@ def disbursement_create(
         proxy_relation=proxy_relation.strip(),
         handed_by=handed_by,
         handed_at=handed_at,
-        recorded_by=_actor_cadre(actor),
+        recorded_by=actor_profile(actor),
         replaces=replaces,
         idempotency_key=idempotency_key,
         account_holder=account_holder,
@@ -222,7 +221,7 @@ def approval_reasons(*, person: Beneficiary, value: Decimal, campaign=None) -> l
 @transaction.atomic
 def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     require(actor, "grant.void")
-    grant = _in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
+    grant = in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
     grant = Disbursement._base_manager.select_for_update().get(pk=grant.pk)
     if grant.status == Disbursement.Status.VOIDED:
         raise ValidationError({"__all__": ["该发放记录已作废"]})
@@ -231,7 +230,7 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
     before = audit.snapshot(grant, fields=["status", "void_reason", "voided_by", "voided_at"])
     grant.status = Disbursement.Status.VOIDED
     grant.void_reason = reason.strip()
-    grant.voided_by = _actor_cadre(actor)
+    grant.voided_by = actor_profile(actor)
     grant.voided_at = timezone.now()
     grant.save(update_fields=["status", "void_reason", "voided_by", "voided_at"])
     audit.record(
@@ -269,9 +268,9 @@ def disbursement_void(*, actor, disbursement, reason: str) -> Disbursement:
 @transaction.atomic
 def disbursement_approve(*, actor, disbursement, approve: bool, note: str = "") -> Disbursement:
     require(actor, "grant.approve")
-    grant = _in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
+    grant = in_scope(Disbursement, actor, disbursement, "disbursement", "发放记录")
     grant = Disbursement._base_manager.select_for_update().get(pk=grant.pk)
-    me = _actor_cadre(actor)
+    me = actor_profile(actor)
     note = (note or "").strip()
     # The service says why; the check constraint disbursement_not_self_approved is the second line.
     if me.pk in (grant.handed_by_id, grant.recorded_by_id):
@@ -339,7 +338,7 @@ def disbursement_reissue(*, actor, original, reason: str, idempotency_key: uuid.
         if not Disbursement.objects.for_user(actor).filter(pk=existing.pk).exists():
             raise ValidationError({"__all__": ["该表单已提交过，请刷新页面后重新填写"]})
         return existing, False
-    grant = _in_scope(Disbursement, actor, original, "original", "发放记录")
+    grant = in_scope(Disbursement, actor, original, "original", "发放记录")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["更正须填写原因"]})
     values = {
@@ -429,7 +428,7 @@ def receipt_attach(*, actor, disbursements, kind: str, uploaded_file) -> Receipt
         kind=kind,
         sha256=digest,
         original_name=(getattr(uploaded_file, "name", "") or "")[:200],
-        uploaded_by=_actor_cadre(actor),
+        uploaded_by=actor_profile(actor),
     )
     # A random name under receipts/YYYY/MM/ (MEDIA_ROOT-relative, never served publicly): the path
     # reveals nothing about the person; the original name is kept in a column.
@@ -484,8 +483,8 @@ def _check_receipt_file(uploaded_file, errors: dict) -> tuple[str, str, int]:
 @transaction.atomic
 def budget_set(*, actor, campaign, town, source: str, amount: Decimal, reason: str = "") -> Budget:
     require(actor, "budget.edit")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    town = _in_scope(Town, actor, town, "town", "镇（街道）")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    town = in_scope(Town, actor, town, "town", "镇（街道）")
     if amount is None or amount < 0:
         raise ValidationError({"amount": ["预算金额不能为负数"]})
     if source not in Budget.Source.values:
@@ -575,7 +574,7 @@ def _movement(
         quantity=quantity,
         disbursement=disbursement,
         source=source,
-        recorded_by=recorded_by or _actor_cadre(actor),
+        recorded_by=recorded_by or actor_profile(actor),
     )
     if recorded_at is not None:
         # auto_now_add ignores a given value; goods are often booked a day or two after they came.
@@ -597,7 +596,7 @@ def _movement(
 def stock_receive(*, actor, goods_item, quantity: int, source: str, received_on=None) -> StockMovement:
     """入库: goods arrive at the actor's town store (bought with town money, donated by the county charity...)."""
     require(actor, "stock.manage")
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     item = GoodsItem.objects.filter(pk=getattr(goods_item, "pk", goods_item)).first()
     errors = {}
     if item is None:
@@ -640,7 +639,7 @@ def standard_set(*, actor, campaign, category, amount: Decimal, reason: str = ""
     from towns.models import Category
 
     require(actor, "campaign.edit")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
     category = Category.objects.filter(pk=getattr(category, "pk", category)).first()
     errors = {}
     if category is None:
@@ -778,7 +777,7 @@ def _check_batch_stock(actor, item: GoodsItem, rows: list[BatchRow], keys: dict)
     needed = sum((r.quantity or 0) for r in rows if keys[getattr(r.beneficiary, "pk", r.beneficiary)] not in done)
     if not needed:
         return
-    town_id = _actor_cadre(actor).town_id
+    town_id = actor_profile(actor).town_id
     with unscoped():
         left = GoodsStock.objects.filter(town_id=town_id, goods_item=item).values_list("quantity", flat=True).first() or 0
     if needed > left:
@@ -800,11 +799,11 @@ MAX_DECLARED_RELATIVES = 20
 def declaration_submit(*, actor, relatives: list[dict], nothing_to_declare: bool):
     """A cadre's 亲属申报, replacing the previous list. ID numbers are stored encrypted with an HMAC to match
     (like any registry ID); the audit record holds masked numbers only."""
+    from core import idnumbers
     from funds.models import ConflictDeclaration, DeclaredRelative
-    from towns import idnumbers
 
     require(actor, "coi.declare")
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     errors: dict[str, list[str]] = {}
     cleaned, seen = [], set()
     for number, row in enumerate(relatives, start=1):
@@ -885,7 +884,7 @@ def finding_record(*, actor, flag, verdict: str, notes: str):
     from funds.models import Finding, InspectionFlag
 
     require(actor, "inspection.review")
-    flag = _in_scope(InspectionFlag, actor, flag, "flag", "预警")
+    flag = in_scope(InspectionFlag, actor, flag, "flag", "预警")
     errors = {}
     if verdict not in Finding.Verdict.values:
         errors["verdict"] = ["请选择核查结论"]
@@ -896,7 +895,7 @@ def finding_record(*, actor, flag, verdict: str, notes: str):
         errors["notes"] = ["核查情况请控制在2000字以内"]
     if errors:
         raise ValidationError(errors)
-    finding = Finding.objects.create(flag=flag, verdict=verdict, notes=notes, inspector=_actor_cadre(actor))
+    finding = Finding.objects.create(flag=flag, verdict=verdict, notes=notes, inspector=actor_profile(actor))
     audit.record(
         actor=actor,
         action="finding.create",

@@ -5,14 +5,15 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404, scope_of
+from core.services import add_service_errors
 from funds import budget_selectors as selectors
 from funds import services
 from funds.budget_forms import StockReceiveForm
 from funds.models import StockMovement
-from towns.decorators import permission_required
 from towns.models import Town
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404, scope_of
 
 
 def _positive_int(value) -> int | None:
@@ -87,9 +88,7 @@ def stock_receive(request):
                 received_on=data["received_on"],
             )
         except ValidationError as error:
-            for field, messages_ in error.message_dict.items():
-                for message in messages_:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, error)
         else:
             item = movement.goods_item
             messages.success(request, f"已入库：{item.name} {movement.quantity}{item.unit}（{movement.source}）")

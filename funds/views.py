@@ -1,11 +1,11 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from funds import audit_labels
+from core import audit_labels
+from core.decorators import permission_required
+from core.models import AuditRecord
+from core.scoping import get_for_user_or_404
 from funds.filters import AuditRecordFilter
-from funds.models import AuditRecord
-from towns.decorators import permission_required
-from towns.scoping import get_for_user_or_404
 
 PAGE_SIZE = 50
 

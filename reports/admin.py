@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin_base import ReadOnlyAdmin
 from reports.models import (
     Bulletin,
     BulletinItem,
@@ -15,7 +16,6 @@ from reports.models import (
     RollupRefresh,
     TownDay,
 )
-from towns.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Bulletin)

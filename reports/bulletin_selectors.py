@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
+from core.permissions import can
 from reports.models import Bulletin, BulletinItem, BulletinSequence, BulletinSeries, BulletinSubmission
 
 
@@ -41,8 +42,6 @@ def display_number(bulletin: Bulletin) -> int:
 def readable_bulletins(user):
     """The issues a user may open: the editor every draft and issue, other readers published ones only
     (drafts stay with the editor)."""
-    from towns.permissions import can
-
     qs = Bulletin.objects.all()
     return qs if can(user, "bulletin.edit") else qs.filter(status=Bulletin.Status.PUBLISHED)
 

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from funds import audit
+from core import audit
+from core.permissions import require
 from reports import bulletin_selectors
 from reports.bulletin_selectors import published_max
 from reports.models import (
@@ -28,8 +29,7 @@ from reports.models import (
     BulletinSubmission,
 )
 from reports.services import BulletinPublished, bulletin_draft, refresh_closing
-from towns.permissions import require
-from towns.scoping import cadre_of
+from towns.cadres import cadre_of
 
 HEADER_FIELDS = ("title", "topic", "issuing_unit", "issue_date", "report_to", "copy_to", "lead", "closing")
 ITEM_FIELDS = ("order", "headline", "body", "source", "included", "submission")

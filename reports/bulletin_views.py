@@ -14,14 +14,15 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.bulletin_forms import DraftForm, HeaderForm, ItemForm, NumberingForm, SubmissionForm
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.views import list_context
 from towns.dates import cn_date
-from towns.decorators import permission_required
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -69,9 +70,7 @@ def bulletin_numbering(request):
         try:
             bulletin_services.set_numbering(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, msgs in error.message_dict.items():
-                for message in msgs:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已设置：下一期为第{form.cleaned_data['next_number']}期。")
             return redirect("reports:bulletin_list")
@@ -187,9 +186,7 @@ def submission_list(request):
             try:
                 sub = bulletin_services.submit(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                for field, msgs in error.message_dict.items():
-                    for message in msgs:
-                        form.add_error(field if field in form.fields else None, message)
+                add_service_errors(form, error)
             else:
                 messages.success(request, f"已报送“{sub.headline}”，组织部编辑时可采用。")
                 return redirect("reports:submission_detail", pk=sub.pk)

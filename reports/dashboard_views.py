@@ -20,15 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from funds.budget_selectors import campaigns_for
+from core.decorators import permission_required
+from core.permissions import TOWN_ROLES, can
+from core.scoping import get_for_user_or_404
 from reports import selectors
 from towns.cadre_labels import place_and_post, with_place
+from towns.cadres import cadre_of
 from towns.dates import cn_date
-from towns.decorators import permission_required
 from towns.models import Cadre, GridCell, Town
-from towns.permissions import TOWN_ROLES, can
-from towns.scoping import cadre_of, get_for_user_or_404
 from visits import targets
+from visits.selectors import campaigns_for
 
 
 class DashboardForm(forms.Form):

@@ -17,12 +17,12 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from core import jobs, outbox
-from funds import audit
+from core import audit, jobs, outbox
+from core.permissions import require
+from core.scoping import unscoped
 from reports.exporters import EXPORTERS
 from reports.models import ExportJob, export_storage
-from towns.permissions import require
-from towns.scoping import cadre_of, unscoped
+from towns.cadres import cadre_of
 
 log = logging.getLogger(__name__)
 

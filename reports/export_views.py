@@ -12,11 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404
 from reports import export_services
 from reports.exporters import EXPORTERS
 from reports.models import ExportJob
-from towns.decorators import permission_required
-from towns.scoping import get_for_user_or_404
 from visits.models import Campaign
 
 RECENT_LIMIT = 50

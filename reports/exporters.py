@@ -529,7 +529,7 @@ class RosterExporter(Exporter):
 
 
 class RegistryExporter(Exporter):
-    """重点人群信息库: the registry list's rows (BeneficiaryFilter, as the 信息库 page)."""
+    """重点人群信息库: the registry list's rows (RegistryFilter, as the 信息库 page)."""
 
     name = "registry"
     title = "重点人群信息库"
@@ -565,11 +565,11 @@ class RegistryExporter(Exporter):
     )
 
     def filterset(self):
-        from towns.filters import BeneficiaryFilter
         from towns.models import Beneficiary
+        from visits.registry_filters import RegistryFilter
 
         if not hasattr(self, "_filterset"):
-            self._filterset = BeneficiaryFilter(
+            self._filterset = RegistryFilter(
                 self.params or None, queryset=Beneficiary.objects.for_user(self.user), user=self.user
             )
         return self._filterset
@@ -805,8 +805,8 @@ def run_export(name: str, user, params, out, *, check_permission: bool = True) -
     """
     from django.db import transaction
 
-    from funds.audit import record_personal_data_access
-    from towns.permissions import require
+    from core.audit import record_personal_data_access
+    from core.permissions import require
 
     if check_permission:
         require(user, "export.personal")

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
+from core.scoping import AreaScoped, ScopedQuerySet
 from towns.models import Town
-from towns.scoping import AreaScoped, ScopedQuerySet
 
 DEFAULT_UNIT = "中共天长市委组织部研究室"
 DEFAULT_REPORT_TO = "部领导，滁州市委组织部研究室，市委办公室、市政府办公室。"

@@ -29,9 +29,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.scoping import unscoped
 from funds.models import handed_out_sql
 from reports.models import RollupRefresh
-from towns.scoping import unscoped
 
 # Grants counted: those handed out, the one definition (Disbursement.objects.handed_out(); its SQL
 # is generated from the same constants, and tests/funds/test_handed_out.py compares the rollups with

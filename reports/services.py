@@ -27,12 +27,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 
-from funds import audit
+from core import audit
+from core.scoping import unscoped
 from funds.models import Disbursement
 from reports.models import Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, approx_yuan
 from towns.models import Town
-from towns.scoping import unscoped
 from visits.followup_figures import SOLVED_STATUSES
 from visits.models import Activity, Campaign, FollowUp, Visit
 

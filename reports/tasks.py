@@ -1,18 +1,14 @@
-"""Background jobs of the reports app. Thin: call the service inside a job's audit channel and scope guard."""
+"""Background jobs of the reports app. Thin: take ids, call the service (the audit channel and scope guard: core/task_base.py)."""
 
-import contextlib
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
 
 from core.jobs import heartbeat
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.task_base import JobTask
 from reports.models import ExportJob
 from reports.services import BulletinPublished, bulletin_draft
-from towns.scoping import guarded
 
 
 def previous_week_start(today):
@@ -20,56 +16,45 @@ def previous_week_start(today):
     return today - timedelta(days=today.weekday() + 7)
 
 
-@shared_task(bind=True)
-def draft_weekly_bulletin(self) -> dict:
+@shared_task(base=JobTask)
+def draft_weekly_bulletin() -> dict:
     """Monday 07:30 (CELERY_BEAT_SCHEDULE): draft the issue for the previous week. Idempotent."""
-    request_id = (getattr(self.request, "id", None) or "")[:40]
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
     week = previous_week_start(timezone.localdate())
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
-        try:
-            bulletin = bulletin_draft(week_start=week)
-        except BulletinPublished:
-            return {"week": week.isoformat(), "published": True}
+    try:
+        bulletin = bulletin_draft(week_start=week)
+    except BulletinPublished:
+        return {"week": week.isoformat(), "published": True}
     # No number yet: an issue is numbered when the editor publishes it.
     return {"week": week.isoformat(), "pk": bulletin.pk, "year": bulletin.year}
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def refresh_dashboard(self, campaign_id: int) -> dict:
+@shared_task(base=JobTask, acks_late=True, reject_on_worker_lost=True)
+def refresh_dashboard(campaign_id: int) -> dict:
     """Rebuild one campaign's dashboard rollups (by hand or from the shell; writes go through the outbox). Idempotent."""
     from reports.rollups import refresh_campaign
 
-    request_id = (getattr(self.request, "id", None) or "")[:40]
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
-        state = refresh_campaign(campaign_id)
+    state = refresh_campaign(campaign_id)
     return {"campaign": campaign_id, "took_ms": state.took_ms}
 
 
-@shared_task(bind=True)
-def refresh_dashboards(self) -> dict:
+@shared_task(base=JobTask)
+def refresh_dashboards() -> dict:
     """Every five minutes (CELERY_BEAT_SCHEDULE): rebuild the rollups of the running campaigns."""
     from reports.rollups import campaigns_to_refresh, refresh_campaign
 
-    request_id = (getattr(self.request, "id", None) or "")[:40]
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
-        done = {pk: refresh_campaign(pk).took_ms for pk in campaigns_to_refresh()}
+    done = {pk: refresh_campaign(pk).took_ms for pk in campaigns_to_refresh()}
     return {"refreshed": done}
 
 
 # --- spreadsheet exports (issue 7 §3) ----------------------------------------------------------
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def build_export(self, job_id: int) -> dict:
+@shared_task(base=JobTask, acks_late=True, reject_on_worker_lost=True)
+def build_export(job_id: int) -> dict:
     """Build one queued export (reports/export_services.py). Idempotent: a finished job is left as it is."""
     from reports.export_services import export_build
 
-    request_id = (getattr(self.request, "id", None) or "")[:40]
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard, heartbeat(ExportJob, job_id):
+    with heartbeat(ExportJob, job_id):
         job = export_build(job_id=job_id)
     return {"job": job_id, "status": job.status if job else None}
 
@@ -82,12 +67,10 @@ def sweep_lost_exports() -> dict:
     return {"lost": export_services.sweep_lost_exports()}
 
 
-@shared_task(bind=True)
-def sweep_exports(self) -> dict:
+@shared_task(base=JobTask)
+def sweep_exports() -> dict:
     """Daily (CELERY_BEAT_SCHEDULE): delete exports older than EXPORT_RETENTION_DAYS, files and all."""
     from reports import export_services
 
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=(getattr(self.request, "id", None) or "")[:40]), guard:
-        removed = export_services.sweep_exports()
+    removed = export_services.sweep_exports()
     return {"removed": removed}

@@ -8,10 +8,10 @@ offers 起草 and the numbering. The editor and the towns' submissions are in re
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
 from reports import bulletin_selectors
 from reports.bulletin_forms import DraftForm, NumberingForm
-from towns.decorators import permission_required
-from towns.permissions import can
 
 
 def list_context(request, **extra) -> dict:

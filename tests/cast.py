@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
-from towns import idnumbers, visit_due
+from core import idnumbers
+from core.scoping import unscoped
+from towns import visit_due
 from towns.models import Assignment, Beneficiary, Cadre, Category, GridCell, Household, Town, Village
 from towns.pinyin import initials
-from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard
 
 PASSWORD = "Cast-Passw0rd!"

@@ -71,7 +71,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """After migrate (as the owner): every connection from here on acts as the application's role."""
     from django.db import connections
 
-    from funds.db_roles import grant_app_role
+    from core.db_roles import grant_app_role
 
     default = connections["default"]
     if not APP_ROLE or default.vendor != "postgresql":
@@ -129,15 +129,15 @@ def _flush_past_audit_triggers():
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After each database test, while its transaction is still open: any action written without a
-    label in funds/audit_labels.py fails the test that wrote it (services, jobs, the admin, triggers)."""
+    label in core/audit_labels.py fails the test that wrote it (services, jobs, the admin, triggers)."""
     result = yield
     if not {"db", "transactional_db"} & set(getattr(item, "fixturenames", ())):
         return result
     from django.db import DatabaseError, connection
     from django.db.transaction import TransactionManagementError
 
-    from funds.audit_labels import has_label
-    from funds.models import AuditRecord
+    from core.audit_labels import has_label
+    from core.models import AuditRecord
 
     if connection.connection is None or connection.needs_rollback:
         return result
@@ -147,5 +147,5 @@ def pytest_runtest_call(item):
         return result
     missing = sorted(a for a in actions if not has_label(a))
     if missing:
-        pytest.fail(f"audit actions without a Chinese label in funds/audit_labels.py: {missing}")
+        pytest.fail(f"audit actions without a Chinese label in core/audit_labels.py: {missing}")
     return result

@@ -1,6 +1,6 @@
 """The test suite runs as production does (issue 13 §3): migrated by the owner (the URL's user),
 then every connection acts as the application's role (DATABASE_APP_ROLE, `make test`: nuanxin_app)
-with only the privileges funds/db_roles.py grants it. A test that needs the owner's powers (to
+with only the privileges core/db_roles.py grants it. A test that needs the owner's powers (to
 play the attacker who has them, or to build a fixture past the triggers) says so with these."""
 
 import contextlib

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from core.scoping import unscoped
 from tests.cast import CANARY_PHONE
 from towns.models import Assignment
-from towns.scoping import unscoped
 from visits.models import Activity
 
 

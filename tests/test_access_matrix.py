@@ -14,7 +14,9 @@ from uuid import uuid4
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from funds.models import AuditRecord, Disbursement
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at
 from tests.funds.grant_objects import receipt_form, reissue_form, tongcheng_grant, tongcheng_grant_query, tongcheng_receipt
 from tests.funds.inspection_matrix_objects import declaration_form, finding_form, tongcheng_flag, tongcheng_roster_query
@@ -43,7 +45,6 @@ from tests.matrix_objects import (
 from tests.towns.roster_import_objects import tongcheng_alias, tongcheng_import
 from tests.visits.target_list_objects import tongcheng_target_entry, tongcheng_target_list
 from towns.models import Assignment, Beneficiary, Household
-from towns.scoping import unscoped
 from visits.models import Activity, FollowUp, Visit
 
 ROLES = ["anonymous", "grid_worker", "town_cadre", "town_admin", "county_viewer", "inspector", "sysadmin"]
@@ -183,7 +184,7 @@ MATRIX: dict[str, Row] = {
     "funds:audit_list": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
     # -- registry, home (issue 4 §1-2)
     # The search posts (a whole ID number never travels in a URL) and is redirected to its GET page.
-    "towns:person_list": Row(get=logged_in(200), post=logged_in(302)),
+    "registry:person_list": Row(get=logged_in(200), post=logged_in(302)),
     # Privacy pages (issue 13 §1): who viewed a person (town admins: their town's), who checked IDs.
     "towns:access_log": Row(
         get=logged_in(403, town_admin=404, inspector=200),
@@ -191,7 +192,7 @@ MATRIX: dict[str, Row] = {
         query=lambda cast: {"person": cast.tongcheng.person.pk},
     ),
     "towns:id_checks": Row(get=logged_in(403, inspector=200, sysadmin=200), post=logged_in(403, inspector=405, sysadmin=405)),
-    "towns:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
+    "registry:person_detail": Row(get=logged_in(404, **COUNTY_SEE), post=logged_in(405), kwargs=_tongcheng_person),
     "towns:person_edit": Row(
         get=logged_in(403, **TOWN_404),
         post=logged_in(403, **TOWN_404),
@@ -626,7 +627,7 @@ def other_town_audit(cast):
     """Give 铜城镇 an audit record so audit URLs have a target."""
     from django.db import transaction
 
-    from funds import audit
+    from core import audit
 
     with transaction.atomic():
         audit.record(

@@ -1,7 +1,7 @@
 from django.apps import apps
 from django.contrib import admin
 
-from towns.admin_base import ReadOnlyAdmin
+from core.admin_base import ReadOnlyAdmin
 
 
 def test_every_domain_model_is_in_the_admin():
@@ -15,7 +15,8 @@ def test_every_domain_model_is_in_the_admin():
 
 
 def test_records_written_only_by_services_are_read_only_in_the_admin():
-    from funds.models import AuditRecord, Budget, Disbursement
+    from core.models import AuditRecord
+    from funds.models import Budget, Disbursement
     from towns.models import Beneficiary, Household
     from visits.models import FollowUp, Visit
 

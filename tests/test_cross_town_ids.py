@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from core.models import AuditRecord
 from funds import services as fund_services
-from funds.models import AuditRecord
 from tests.cast import at
 from towns import services as town_services
 from visits import services as visit_services

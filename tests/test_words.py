@@ -13,16 +13,16 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from core.audit_labels import ACTION_LABELS, has_label
+from core.scoping import unscoped
 from funds import services as funds_services
-from funds.audit_labels import ACTION_LABELS, has_label
 from tests.cast import make_user
 from towns.cadre_labels import cadre_label, with_place
 from towns.dates import cn_date, cn_datetime
 from towns.models import Assignment, Cadre
-from towns.scoping import unscoped
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("funds", "towns", "visits", "reports", "config")
+SOURCE_DIRS = ("funds", "towns", "visits", "reports", "demo", "config")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -67,7 +67,7 @@ def test_every_action_the_code_writes_has_a_chinese_label():
     # The scan must see the services it guards (a scan that finds nothing would pass for nothing).
     assert {"disbursement.create", "followup.revisit", "bulletin.redraft", "followup.escalate", "demo.load"} <= set(actions)
     missing = {a: where for a, where in actions.items() if not has_label(a)}
-    assert not missing, f"actions without a label in funds/audit_labels.py ACTION_LABELS: {missing}"
+    assert not missing, f"actions without a label in core/audit_labels.py ACTION_LABELS: {missing}"
 
 
 def test_the_database_triggers_and_the_admin_write_labelled_actions_too():
@@ -76,8 +76,8 @@ def test_the_database_triggers_and_the_admin_write_labelled_actions_too():
     for entity in entities:
         for op in ("insert", "update", "delete"):
             assert has_label(f"{entity}.db_{op}"), f"{entity}.db_{op}"
-    # The admin writes "<model>.create|update|delete" for every model it edits (towns/admin_base.py).
-    from towns.admin_base import AuditedAdmin
+    # The admin writes "<model>.create|update|delete" for every model it edits (core/admin_base.py).
+    from core.admin_base import AuditedAdmin
 
     audited = [model for model, model_admin in admin.site._registry.items() if isinstance(model_admin, AuditedAdmin)]
     assert audited
@@ -146,7 +146,7 @@ def test_the_detail_page_shows_no_microseconds_and_no_codes(client, cast):
 
     item = fs.followup_raise(actor=cast.yeshan.admin, kind="demand", beneficiary=cast.yeshan.person, title="申请轮椅")
     fs.followup_accept(actor=cast.yeshan.admin, followup=item, owner=cast.yeshan.grid_worker.cadre)
-    from funds.models import AuditRecord
+    from core.models import AuditRecord
 
     with unscoped():
         record = AuditRecord.objects.filter(action="followup.accept").get()
@@ -170,8 +170,8 @@ def _visible(html: str) -> str:
 def _main_pages(cast, flag_pk):
     pages = [
         reverse("home"),
-        reverse("towns:person_list"),
-        reverse("towns:person_detail", args=[cast.yeshan.person.pk]),
+        reverse("registry:person_list"),
+        reverse("registry:person_detail", args=[cast.yeshan.person.pk]),
         reverse("visits:visit_list"),
         reverse("visits:followup_list"),
         reverse("visits:board"),
@@ -260,7 +260,7 @@ def test_the_flag_page_says_what_the_rule_found_and_its_threshold_in_words(clien
 def test_the_demo_notice_is_plain_and_only_where_it_matters(client, cast, monkeypatch):
     """As on the SQLite demo (no database triggers): inspectors read what it means on the audit page;
     a grid worker's pages say nothing about databases or audit protection."""
-    from towns import context_processors
+    from core import context_processors
 
     real = context_processors.nuanxin
     monkeypatch.setattr(
@@ -276,7 +276,7 @@ def test_the_demo_notice_is_plain_and_only_where_it_matters(client, cast, monkey
     assert "verify_audit" not in body and "manage.py" not in body and "SQLite" not in body
     assert "当前为演示系统：绕过系统直接改动数据库的操作不会自动留痕" in body
     client.force_login(cast.yeshan.grid_worker)
-    for url in (reverse("home"), reverse("towns:person_list"), reverse("visits:followup_list")):
+    for url in (reverse("home"), reverse("registry:person_list"), reverse("visits:followup_list")):
         html = client.get(url).content.decode()
         assert "SQLite" not in html and "审计" not in html and "防篡改" not in html, url
         assert "演示系统，人员和数据均为虚构" in html
@@ -353,7 +353,7 @@ def test_cadre_choices_and_lists_carry_the_label(client, cast, twins):
         reverse("visits:followup_list"),
         reverse("towns:user_list"),
         reverse("towns:person_create", args=[ys.household.pk]),
-        reverse("towns:person_list") + f"?town={ys.town.pk}",
+        reverse("registry:person_list") + f"?town={ys.town.pk}",
         reverse("visits:board"),
         reverse("funds:batch"),
         reverse("visits:visit_create") + f"?beneficiary={ys.person.pk}",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.admin_base import AuditedAdmin, ReadOnlyAdmin
 from towns import admin_accounts, models
-from towns.admin_base import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(models.Town)

@@ -7,7 +7,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from funds import audit
+from core import audit
 from towns.models import Cadre
 
 User = get_user_model()

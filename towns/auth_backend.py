@@ -1,6 +1,6 @@
 """Django's ModelBackend, reading the user with their cadre and its town in one query.
 
-Every page scopes its queries by the user's cadre (towns/scoping.py `cadre_of`), so reading them
+Every page scopes its queries by the user's cadre (towns/cadres.py `cadre_of`), so reading them
 together saves a query on every request (a list page stays within its budget of 5).
 """
 

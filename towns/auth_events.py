@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 
-from funds import audit
+from core import audit
 from towns.models import Cadre
 
 USER_TYPE = "auth.user"

@@ -5,12 +5,14 @@ cadre's current 包保 (annotated by `with_place`, one subquery), the post their
 a title equal to the role is said once. Forms' choices, lists and the audit log all call `cadre_label`.
 """
 
+from types import SimpleNamespace
+
 from django import forms
-from django.db.models import Q, Subquery
+from django.db.models import CharField, F, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from towns.permissions import ROLE_LABELS
+from core.permissions import ROLE_LABELS
 
 
 def post_of(cadre) -> str:
@@ -71,3 +73,36 @@ class CadreChoiceField(forms.ModelChoiceField):
 class CadreMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return cadre_label(obj)
+
+
+# --- the audit page's names of cadres (registered with core.audit_labels in towns/apps.py) ---------
+
+
+def audit_name_columns(queryset):
+    """The columns core's audit NameBook reads for a page of cadres: name, role, title, town, place."""
+    blank = Value("", output_field=CharField())
+    columns = {
+        "n_name": F("name"),
+        "n_role": F("role"),
+        "n_title": F("title"),
+        "n_town": Coalesce(F("town__name"), blank),
+        "n_place": Coalesce(F("place_name"), blank),
+    }
+    return with_place(queryset), columns
+
+
+def audit_name(name, role, title, town, place) -> str:
+    about = place_and_post(SimpleNamespace(role=role, title=title, place_name=place))
+    about = "·".join(filter(None, [town, about]))
+    return f"{name}（{about}）" if about else name
+
+
+def audit_user_columns(queryset):
+    """A user reads as their cadre's name (an account without one, as its username)."""
+    blank = Value("", output_field=CharField())
+    name = Coalesce(F("cadre__name"), F("username"))
+    return queryset, {"n_name": name, "n_role": blank, "n_title": blank, "n_town": blank, "n_place": blank}
+
+
+def audit_user_name(name, role, title, town, place) -> str:
+    return name

@@ -1,18 +1,19 @@
-"""Which rows of the registry: one FilterSet for the list page and (issue 7) its export."""
+"""Which people of the registry: the people filters of the list page and its export (visits/registry_filters.py
+adds the campaign's targets and who of them were visited)."""
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from towns import idchecks, idnumbers
+from core import idnumbers
+from core.filtering import cached_choices, set_area_choices
+from core.phones import normalize_phone
+from core.scoping import scope_of
+from towns import idchecks
 from towns.cadre_labels import cadre_label, with_place
-from towns.filtering import cached_choices, set_area_choices
-from towns.models import Beneficiary, Cadre, Category, GridCell
-from towns.phones import normalize_phone
-from towns.scoping import scope_of
-from visits.models import Campaign, Visit
+from towns.models import Beneficiary, Cadre, Category, GridCell, Town, Village
 
 
 def _search(queryset, name, value):
@@ -63,10 +64,6 @@ class BeneficiaryFilter(django_filters.FilterSet):
     overdue = django_filters.ChoiceFilter(
         label="超期未访", choices=[("true", "超期未访"), ("false", "未超期")], method="filter_overdue", empty_label="不限"
     )
-    campaign = django_filters.ChoiceFilter(label="专项活动", method="filter_campaign")
-    visited = django_filters.ChoiceFilter(
-        label="活动走访", choices=[("yes", "已走访"), ("no", "未走访")], method="filter_visited", empty_label="不限"
-    )
 
     class Meta:
         model = Beneficiary
@@ -80,7 +77,7 @@ class BeneficiaryFilter(django_filters.FilterSet):
         filters["category"].extra["choices"] = cached_choices(
             user, "category", lambda: list(Category.objects.values_list("pk", "name"))
         )
-        set_area_choices(self, user)  # town, village, campaign
+        set_area_choices(self, user)  # town, village (and campaign, in the visits subclass)
         # A county has ~2,000 cadres: list them once a town is chosen (rendering them all costs ~80 ms).
         town_chosen = (self.data or {}).get("town")
         if not scope.everything or (town_chosen and str(town_chosen).isdigit()):
@@ -114,7 +111,7 @@ class BeneficiaryFilter(django_filters.FilterSet):
         else:
             filters["big_cell"].extra["choices"] = []
             filters["cell"].extra["choices"] = []
-        for name in ("village", "big_cell", "cell", "category", "responsible_cadre", "campaign", "town"):
+        for name in ("village", "big_cell", "cell", "category", "responsible_cadre", "town"):
             if name in filters:
                 filters[name].extra["empty_label"] = "全部"
 
@@ -141,18 +138,23 @@ class BeneficiaryFilter(django_filters.FilterSet):
             return queryset.filter(status=Beneficiary.Status.ACTIVE, next_visit_due__lt=today)
         return queryset.exclude(next_visit_due__lt=today)
 
-    def filter_campaign(self, queryset, name, value):
-        """The campaign's targets by the one rule (visits/targets.py: 在册, its towns, the approved
-        list or, before approval, the categories); "visited" narrows further."""
-        from visits.targets import target_q
 
-        if not Campaign.objects.for_user(self.user).filter(pk=value).exists():
-            return queryset.none()
-        return queryset.filter(target_q(int(value)))
+# --- the area filters every scoped list offers (registered with core.filtering in towns/apps.py) ---
 
-    def filter_visited(self, queryset, name, value):
-        campaign = self.form.cleaned_data.get("campaign")
-        if not campaign or value not in ("yes", "no"):
-            return queryset
-        visited = Exists(Visit.objects.filter(campaign_id=campaign, beneficiary_id=OuterRef("pk")))
-        return queryset.filter(visited) if value == "yes" else queryset.filter(~visited)
+
+def village_choices(user, scope):
+    return cached_choices(
+        user,
+        "village",
+        lambda: [
+            (v.pk, f"{v.town.name} {v.name}" if scope.everything else v.name)
+            for v in Village.objects.for_user(user).select_related("town").order_by("code")
+        ],
+    )
+
+
+def town_choices(user, scope):
+    """County users choose a town; a town user has one, so the filter is dropped (None)."""
+    if not scope.everything:
+        return None
+    return cached_choices(user, "town", lambda: list(Town.objects.for_user(user).order_by("code").values_list("pk", "name")))

@@ -25,16 +25,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from funds import audit
+from core import audit, idnumbers
+from core.permissions import can
+from core.scoping import scope_of, unscoped
+from towns.cadres import cadre_of
 from towns.models import Beneficiary
-from towns.permissions import can
-from towns.scoping import cadre_of, scope_of, unscoped
 
 ELSEWHERE = "该身份证号已在其他镇（街道）登记，请联系县级管理员核实"
 OTHER_CELL = "该身份证号已在本镇其他网格登记，请联系镇管理员核实"
 LIMITED = "今日核查他处登记身份证号的次数已达上限，暂不能新增人员，请明日再试或联系县级管理员"
 
-# Audit actions (their labels are in the one table, funds/audit_labels.py).
+# Audit actions (their labels are in the one table, core/audit_labels.py).
 ACTION_ELSEWHERE = "id_check.elsewhere"
 ACTION_LIMITED = "id_check.limited"
 ACTION_MISMATCH = "id_check.mismatch"
@@ -54,10 +55,8 @@ def visible_key(masked: str, birth_date) -> tuple[str, str]:
 def match_q(actor, parsed) -> Q:
     """The filter a typed number stands for: its digest for users who may reveal numbers, else the
     masked form and birth date, so no candidate number is told apart from another."""
-    from towns.idnumbers import digest
-
     if may_reveal(actor):
-        return Q(id_number_digest=digest(parsed.number))
+        return Q(id_number_digest=idnumbers.digest(parsed.number))
     return Q(id_number_masked=parsed.masked, birth_date=parsed.birth_date)
 
 

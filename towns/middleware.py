@@ -7,11 +7,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.models import AuditRecord
+from core.scoping import guarded
 from towns import access_log
 from towns.roster_import.parse import MAX_BYTES
-from towns.scoping import guarded
 
 log = logging.getLogger("nuanxin.request")
 # A client's own request id is kept only if it looks like one (no spaces, no markup, no ID numbers

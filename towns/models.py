@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from towns import permissions
-from towns.scoping import AreaScoped, Scope
+from core import permissions
+from core.scoping import AreaScoped, Scope
 
 DIVISION_CODE = r"^\d{12}$"
 

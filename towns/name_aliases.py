@@ -14,9 +14,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from funds import audit
+from core import audit
+from core.permissions import require
 from towns.models import Cadre, Category, GridCell, NameAlias, Village
-from towns.permissions import require
 
 _SPACES = re.compile(r"\s+")
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９（）"}

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from funds.audit_labels import action_label
-from funds.models import AuditRecord
+from core.audit_labels import action_label
+from core.models import AuditRecord
+from core.scoping import get_for_user_or_404, unscoped
 from towns import idchecks
 from towns.models import Beneficiary, Cadre, PersonAccess
-from towns.scoping import get_for_user_or_404, unscoped
 
 ACCESS_ROWS = 300
 CHECK_DAYS = 30

@@ -1,38 +1,16 @@
 """Reads of the map and the registry, always through for_user()."""
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.permissions import ROLE_LABELS, TOWN_ROLES
+from core.scoping import get_for_user_or_404
 from towns.cadre_labels import with_place
 from towns.models import Assignment, Beneficiary, Cadre, GridCell, Household
-from towns.permissions import ROLE_LABELS, TOWN_ROLES
-from visits.models import FollowUp, Visit
-
-
-def scope_summary(user) -> dict:
-    """The figures on the home page: what the user answers for, counted in their scope."""
-    today = timezone.localdate()
-    month_start = today.replace(day=1)
-    # Plain counts: a COUNT(DISTINCT household) over a county's people costs ~180 ms.
-    people = {
-        "active": Beneficiary.objects.for_user(user).filter(status=Beneficiary.Status.ACTIVE).count(),
-        "households": Household.objects.for_user(user).count(),
-    }
-    # A datetime bound (not visited_at__date) so the (town, visited_at) index serves.
-    month_start_at = timezone.make_aware(datetime.combine(month_start, time.min))
-    visits_this_month = Visit.objects.for_user(user).filter(visited_at__gte=month_start_at).count()
-    open_followups = (
-        FollowUp.objects.for_user(user).exclude(status__in=[FollowUp.Status.CLOSED, FollowUp.Status.REJECTED]).count()
-    )
-    return {
-        "active_people": people["active"],
-        "households": people["households"],
-        "visits_this_month": visits_this_month,
-        "open_followups": open_followups,
-    }
+from towns.visit_due import DUE_SOON_DAYS
 
 
 def town_cadres(user):
@@ -60,8 +38,6 @@ def zone_overview(user, town, *, today=None) -> dict:
     """The 包保 picture of one town for its admin: every cadre with their current assignments and
     load, and the small cells nobody answers for. A fixed number of queries whatever the number
     of cadres: the loads are two grouped counts (through cells, through single households)."""
-    from visits.selectors import DUE_SOON_DAYS
-
     today = today or timezone.localdate()
     soon = today + timedelta(days=DUE_SOON_DAYS)
     cadres = list(
@@ -114,6 +90,19 @@ def zone_overview(user, town, *, today=None) -> dict:
     }
 
 
+def cell_co_holders(user, assignment) -> str:
+    """Names of the other cadres currently answering for the assignment's cell ("" for a household)."""
+    if assignment.cell_id is None:
+        return ""
+    others = (
+        Assignment.objects.for_user(user)
+        .filter(cell_id=assignment.cell_id, ends_on__isnull=True)
+        .exclude(cadre_id=assignment.cadre_id)
+        .select_related("cadre")
+    )
+    return "、".join(a.cadre.name for a in others)
+
+
 def zone_households(user, town, q: str, *, limit: int = 20):
     """Households of a town found by head name, a member's name or the address (assign form)."""
     q = (q or "").strip()
@@ -132,33 +121,9 @@ def zone_households(user, town, q: str, *, limit: int = 20):
 
 # --- the registry ----------------------------------------------------------------------------
 
-REGISTRY_PAGE_SIZE = 50
-# Exact totals up to this many people, else "5,000 人以上": counting further cost 0.6 s with the
-# campaign + 未走访 filter at county scale (JIT kicks in), 0.1 s up to here (measured, see README).
-REGISTRY_TOTAL_CAP = 5_000
-
-
-def registry_page(user, params):
-    """The filtered registry, one keyset page of it, with what each row shows."""
-    from towns.filters import BeneficiaryFilter
-    from towns.paging import capped_total, keyset_page
-
-    base = (
-        Beneficiary.objects.for_user(user)
-        .select_related("household__village", "cell", "responsible_cadre", "town")
-        .prefetch_related("categories")
-    )
-    filterset = BeneficiaryFilter(params or None, queryset=base, user=user)
-    rows = filterset.qs  # an invalid filter gives no rows, not all of them
-    page = keyset_page(rows, params, REGISTRY_PAGE_SIZE)
-    page.total = capped_total(rows, REGISTRY_TOTAL_CAP)
-    return filterset, page
-
 
 def person(user, pk):
     """One person of the registry, or 404 outside the user's scope."""
-    from towns.scoping import get_for_user_or_404
-
     return get_for_user_or_404(
         Beneficiary.objects.select_related(
             "household__village", "household__cell__parent", "town", "responsible_cadre", "party_branch"
@@ -166,16 +131,3 @@ def person(user, pk):
         user,
         pk=pk,
     )
-
-
-def person_timeline(person) -> list[dict]:
-    """Visits, grants, follow-ups and status changes of one person, newest first, as one list."""
-    events = []
-    for visit in person.visits.select_related("recorded_by").prefetch_related("visitors").order_by("-visited_at")[:200]:
-        events.append({"kind": "visit", "at": visit.visited_at, "obj": visit})
-    for grant in person.disbursements.select_related("goods_item", "handed_by").order_by("-handed_at")[:200]:
-        events.append({"kind": "grant", "at": grant.handed_at, "obj": grant})
-    for item in person.followups.select_related("owner").order_by("-created_at")[:200]:
-        events.append({"kind": "followup", "at": item.created_at, "obj": item})
-    events.sort(key=lambda e: e["at"], reverse=True)
-    return events

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import functools
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
-from towns import idchecks, idnumbers, visit_due
+from core import audit, idnumbers, outbox
+from core.permissions import require
+from core.phones import normalize_phone
+from core.services import actor_profile, in_scope
+from towns import idchecks, visit_due
 from towns.dates import cn_date
 from towns.models import (
     BENEFICIARY_AUDITED_FIELDS,
@@ -27,10 +26,7 @@ from towns.models import (
     Town,
     Village,
 )
-from towns.permissions import require
-from towns.phones import normalize_phone
 from towns.pinyin import initials
-from towns.scoping import cadre_of, mark_in_scope
 
 
 class DuplicateBeneficiary(ValidationError):
@@ -54,83 +50,15 @@ class DuplicateBeneficiary(ValidationError):
         super().__init__({"id_number": [message]}, code="duplicate")
 
 
-_ONE_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("one_write", default=False)
-
-
-def service_atomic(func):
-    """``@transaction.atomic`` for a service that is also a part of bigger writes (the visit log).
-
-    Alone, it is an ordinary atomic block. Inside ``parts_of_one_write()`` it takes no savepoint of
-    its own: the caller's transaction is all or nothing, so a savepoint per part bought nothing but
-    two statements each.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with transaction.atomic(savepoint=not _ONE_WRITE.get()):
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-@contextlib.contextmanager
-def parts_of_one_write():
-    """Run several services as parts of one write that the caller rolls back whole on any error.
-
-    A part that refuses (ValidationError, raised before it writes) marks the transaction for
-    rollback; the caller that wants to go on collecting the other parts' errors calls
-    ``part_refused()`` and must then raise at the end, as the visit log does.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("parts_of_one_write() must run inside the transaction it makes whole")
-    token = _ONE_WRITE.set(True)
-    try:
-        yield
-    finally:
-        _ONE_WRITE.reset(token)
-
-
-def part_refused() -> None:
-    """After a part's ValidationError inside parts_of_one_write(): keep using the transaction.
-
-    Safe because the refusal was raised in Python, not by the database (whose error would abort the
-    transaction anyway), and because the caller raises before committing.
-    """
-    transaction.set_rollback(False)
-
-
-def _in_scope(model, actor, obj, field: str, label: str):
-    """Resolve an object (or id) through the actor's scope; another town's id is refused."""
-    if obj is None:
-        return None
-    # An instance this function already resolved for the same actor needs no second look: the
-    # visit log hands one person to five services, each of which would otherwise re-read it.
-    if isinstance(obj, model) and getattr(obj, "_nuanxin_scoped_for", None) == actor.pk:
-        return obj
-    pk = getattr(obj, "pk", obj)
-    found = model.objects.for_user(actor).filter(pk=pk).first()
-    if found is None:
-        raise ValidationError({field: [f"{label}不存在或不在您的管辖范围内"]})
-    return mark_in_scope(found, actor)
-
-
-def _actor_cadre(actor) -> Cadre:
-    """The acting user's cadre record (read once per user object, like the scope)."""
-    cadre = cadre_of(actor)
-    if cadre is None:
-        raise Cadre.DoesNotExist("该账号没有对应的干部信息")
-    return cadre
-
-
 # --- map -------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def gridcell_create(*, actor, town, level: str, code: str, name: str, parent=None, village=None) -> GridCell:
     require(actor, "map.edit")
-    town = _in_scope(Town, actor, town, "town", "镇（街道）")
-    parent = _in_scope(GridCell, actor, parent, "parent", "上级网格")
-    village = _in_scope(Village, actor, village, "village", "村（社区）")
+    town = in_scope(Town, actor, town, "town", "镇（街道）")
+    parent = in_scope(GridCell, actor, parent, "parent", "上级网格")
+    village = in_scope(Village, actor, village, "village", "村（社区）")
     errors = {}
     if level == GridCell.Level.SMALL and parent is None:
         errors["parent"] = ["小网格必须属于一个大网格"]
@@ -153,7 +81,7 @@ def gridcell_create(*, actor, town, level: str, code: str, name: str, parent=Non
 @transaction.atomic
 def household_create(*, actor, cell, address: str, head_name: str, phone: str = "") -> Household:
     require(actor, "registry.edit")
-    cell = _in_scope(GridCell, actor, cell, "cell", "网格")
+    cell = in_scope(GridCell, actor, cell, "cell", "网格")
     errors = {}
     if cell.level != GridCell.Level.SMALL:
         errors["cell"] = ["户必须登记在小网格中"]
@@ -242,8 +170,8 @@ def beneficiary_create(
     notes: str = "",
 ) -> Beneficiary:
     require(actor, "registry.edit")
-    household = _in_scope(Household, actor, household, "household", "户")
-    responsible_cadre = _in_scope(Cadre, actor, responsible_cadre, "responsible_cadre", "责任干部")
+    household = in_scope(Household, actor, household, "household", "户")
+    responsible_cadre = in_scope(Cadre, actor, responsible_cadre, "responsible_cadre", "责任干部")
     categories = list(categories or [])
     parsed, phone, errors = _validate_person(
         id_number=id_number, gender=gender, birth_date=birth_date, phone=phone, categories=categories, name=name
@@ -336,7 +264,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
     if parsed is not None:
         # A new number is checked before the write's transaction, so that the audit record of a
         # "registered elsewhere" answer outlives the refusal (as in beneficiary_create).
-        person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+        person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
         if parsed.number != idnumbers.decrypt(person.id_number_encrypted):
             duplicate = _find_duplicate(actor, parsed, idnumbers.digest(parsed.number), exclude_pk=person.pk, where="person_edit")
             if duplicate:
@@ -346,7 +274,7 @@ def beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cate
 
 @transaction.atomic
 def _beneficiary_update(*, actor, beneficiary, id_number: str | None = None, categories=None, **changes) -> Beneficiary:
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     allowed = {
         "name",
         "phone",
@@ -364,7 +292,7 @@ def _beneficiary_update(*, actor, beneficiary, id_number: str | None = None, cat
     before = audit.snapshot(person, fields=list(BENEFICIARY_AUDITED_FIELDS))
     before["categories"] = sorted(person.categories.values_list("pk", flat=True))
     if "responsible_cadre" in changes:
-        changes["responsible_cadre"] = _in_scope(Cadre, actor, changes["responsible_cadre"], "responsible_cadre", "责任干部")
+        changes["responsible_cadre"] = in_scope(Cadre, actor, changes["responsible_cadre"], "responsible_cadre", "责任干部")
     current_number = idnumbers.decrypt(person.id_number_encrypted)
     parsed, phone, errors = _validate_person(
         id_number=id_number or current_number,
@@ -411,7 +339,7 @@ _TRANSITIONS = {
 def beneficiary_change_status(*, actor, beneficiary, to_status: str, effective_on: date, reason: str) -> BeneficiaryStatusChange:
     """已故, 迁出, 恢复在册: with the date and a required reason; history kept."""
     require(actor, "registry.change_status")
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     person = Beneficiary._base_manager.select_for_update().get(pk=person.pk)
     errors = {}
     if to_status not in _TRANSITIONS.get(person.status, set()):
@@ -437,7 +365,7 @@ def beneficiary_change_status(*, actor, beneficiary, to_status: str, effective_o
         to_status=to_status,
         effective_on=effective_on,
         reason=reason.strip(),
-        changed_by=_actor_cadre(actor),
+        changed_by=actor_profile(actor),
     )
     person.status, person.status_since = to_status, effective_on
     person.save(update_fields=["status", "status_since", "updated_at"])
@@ -456,7 +384,7 @@ def beneficiary_change_status(*, actor, beneficiary, to_status: str, effective_o
 def reveal_id_number(*, actor, beneficiary) -> str:
     """Show a whole ID number: allowed to few roles, and always leaves an audit record."""
     require(actor, "id.reveal")
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     audit.record(actor=actor, action="beneficiary.reveal_id", obj=person)
     return idnumbers.decrypt(person.id_number_encrypted)
 
@@ -464,9 +392,9 @@ def reveal_id_number(*, actor, beneficiary) -> str:
 @transaction.atomic
 def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: date | None = None) -> Assignment:
     require(actor, "map.edit")
-    cadre = _in_scope(Cadre, actor, cadre, "cadre", "干部")
-    cell = _in_scope(GridCell, actor, cell, "cell", "网格")
-    household = _in_scope(Household, actor, household, "household", "户")
+    cadre = in_scope(Cadre, actor, cadre, "cadre", "干部")
+    cell = in_scope(GridCell, actor, cell, "cell", "网格")
+    household = in_scope(Household, actor, household, "household", "户")
     if (cell is None) == (household is None):
         raise ValidationError({"cell": ["包保责任区须指定一个网格或一户"]})
     town_id = (cell or household).town_id
@@ -493,7 +421,7 @@ def assignment_create(*, actor, cadre, cell=None, household=None, starts_on: dat
 def assignment_end(*, actor, assignment, ends_on: date, reason: str) -> Assignment:
     """End a 包保 assignment (调岗, 退休, 重新划分): kept with its dates, never deleted."""
     require(actor, "map.edit")
-    assignment = _in_scope(Assignment, actor, assignment, "assignment", "包保责任区")
+    assignment = in_scope(Assignment, actor, assignment, "assignment", "包保责任区")
     assignment = Assignment._base_manager.select_for_update().get(pk=assignment.pk)
     errors = {}
     if assignment.ends_on is not None:
@@ -549,7 +477,7 @@ def account_unlock(*, actor, cadre) -> None:
     from axes.utils import reset as axes_reset
 
     require(actor, "user.reset_password")
-    cadre = _in_scope(Cadre, actor, cadre, "cadre", "账号")
+    cadre = in_scope(Cadre, actor, cadre, "cadre", "账号")
     username = cadre.user.get_username()
     cleared = axes_reset(username=username)
     audit.record(
@@ -567,7 +495,7 @@ def account_unlock(*, actor, cadre) -> None:
 def password_reset(*, actor, cadre, new_password: str) -> None:
     """A town admin resets the password of an account in their own town (checked by scope)."""
     require(actor, "user.reset_password")
-    cadre = _in_scope(Cadre, actor, cadre, "cadre", "账号")
+    cadre = in_scope(Cadre, actor, cadre, "cadre", "账号")
     user = cadre.user
     user.set_password(new_password)
     user.save(update_fields=["password"])

@@ -1,39 +1,25 @@
 """Background jobs of the towns app. Thin: take an id, call the service, record a failure."""
 
-import contextlib
 import logging
 
 from celery import shared_task
-from django.conf import settings
 
+from core.audit import audit_context
 from core.jobs import heartbeat
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.task_base import JobTask
 from towns.models import RosterImport
 from towns.roster_import import jobs
-from towns.scoping import guarded
 
 log = logging.getLogger(__name__)
 
 
-@contextlib.contextmanager
-def _job(task, channel: str):
-    # Jobs run outside any request: give their audit records a channel and the job id, and keep
-    # the scope guard on as a request would (the services scope by the import's own people).
-    request_id = (getattr(task.request, "id", None) or "")[:40]
-    with audit_context(channel=channel, request_id=request_id):
-        if settings.SCOPE_GUARD:
-            with guarded():
-                yield
-        else:
-            yield
-
-
 # Idempotent jobs: acknowledged when done, and given back to the queue if the worker dies under them.
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def check_roster_import(self, import_id: int) -> None:
+# The services scope by the import's own people under the job's guard (core/task_base.py).
+@shared_task(base=JobTask, audit_channel=AuditRecord.Channel.IMPORT, acks_late=True, reject_on_worker_lost=True)
+def check_roster_import(import_id: int) -> None:
     """The dry run of an uploaded roster; idempotent (a checked import is left alone)."""
-    with _job(self, AuditRecord.Channel.IMPORT), heartbeat(RosterImport, import_id):
+    with heartbeat(RosterImport, import_id):
         try:
             jobs.run_check(import_id)
         except Exception:
@@ -41,10 +27,10 @@ def check_roster_import(self, import_id: int) -> None:
             jobs.mark_failed(import_id, "校验时发生意外错误，未写入任何数据。请稍后重新上传；如仍失败，请联系系统管理员")
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def run_roster_import(self, import_id: int) -> None:
+@shared_task(base=JobTask, audit_channel=AuditRecord.Channel.IMPORT, acks_late=True, reject_on_worker_lost=True)
+def run_roster_import(import_id: int) -> None:
     """Write a confirmed import, all or nothing; idempotent (a done import is left alone)."""
-    with _job(self, AuditRecord.Channel.IMPORT), heartbeat(RosterImport, import_id):
+    with heartbeat(RosterImport, import_id):
         try:
             jobs.run_commit(import_id)
         except Exception:

@@ -11,9 +11,7 @@ urlpatterns = [
     path("users/<int:pk>/reset-password/", accounts.reset_password, name="reset_password"),
     path("users/<int:pk>/unlock/", accounts.unlock, name="unlock"),
     path("users/", accounts.user_list, name="user_list"),
-    # registry (issue 4 §2)
-    path("people/", registry.person_list, name="person_list"),
-    path("people/<int:pk>/", registry.person_detail, name="person_detail"),
+    # registry (issue 4 §2; the list and the person page are visits/registry_urls.py)
     path("people/<int:pk>/edit/", registry.person_edit, name="person_edit"),
     path("people/<int:pk>/status/", registry.person_status, name="person_status"),
     path("people/<int:pk>/reveal-id/", registry.person_reveal_id, name="person_reveal_id"),

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from towns.models import Beneficiary
 
+DUE_SOON_DAYS = 7  # "due soon": next due within the coming week (home page, zones, the registry's filters)
+
 
 def next_due(*, registered_on: date, last_visited_at, interval_days: int | None) -> date | None:
     if interval_days is None:

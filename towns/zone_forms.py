@@ -3,9 +3,9 @@
 from django import forms
 from django.utils import timezone
 
+from core.permissions import TOWN_ROLES
 from towns.cadre_labels import CadreChoiceField, with_place
 from towns.models import Cadre, GridCell, Household
-from towns.permissions import TOWN_ROLES
 
 _DATE = {"required": "请填写日期", "invalid": "日期格式应为 2024-01-09"}
 
@@ -49,11 +49,26 @@ class AssignForm(forms.Form):
         self.fields["household"].queryset = Household.objects.for_user(user).filter(town=town)
         self.initial["starts_on"] = self.initial.get("starts_on") or timezone.localdate()
 
+    @classmethod
+    def from_request(cls, user, town, request) -> "AssignForm":
+        """Bound to a submitted assignment; on the first visit or a household search (the search button
+        without JavaScript) unbound, keeping what was chosen."""
+        if request.method == "POST" and "_search" not in request.POST:
+            return cls(user, town, request.POST)
+        data = request.POST if request.method == "POST" else request.GET
+        return cls(user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)})
+
     def clean(self):
         data = super().clean()
         if not self.errors and (data.get("cell") is None) == (data.get("household") is None):
             raise forms.ValidationError("请选择一个网格，或查找并选择一户（二者选一）")
         return data
+
+
+def household_search(request) -> tuple[str, str]:
+    """The assign page's household search text (at most 30 characters) and the household chosen."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("q", "").strip()[:30], str(data.get("household") or "")
 
 
 class EndAssignmentForm(forms.Form):

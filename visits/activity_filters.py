@@ -5,8 +5,8 @@ from datetime import date
 import django_filters
 from django import forms
 
+from core.scoping import scope_of
 from towns.models import Town, Village
-from towns.scoping import scope_of
 from visits.models import Activity
 
 

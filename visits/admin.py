@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from towns.admin_base import AuditedAdmin, ReadOnlyAdmin
+from core.admin_base import AuditedAdmin, ReadOnlyAdmin
 from visits import models
 
 

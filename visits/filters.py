@@ -3,8 +3,8 @@
 import django_filters
 from django.utils import timezone
 
-from towns.filtering import LocalDateFromFilter, LocalDateToFilter, Styled, set_area_choices
-from visits.models import FollowUp, Visit
+from core.filtering import LocalDateFromFilter, LocalDateToFilter, Styled, cached_choices, set_area_choices
+from visits.models import Campaign, FollowUp, Visit
 
 
 class VisitFilter(Styled, django_filters.FilterSet):
@@ -74,3 +74,10 @@ class FollowUpFilter(django_filters.FilterSet):
         return queryset.filter(
             status__in=[FollowUp.Status.PENDING, FollowUp.Status.IN_PROGRESS], deadline__lt=timezone.localdate()
         )
+
+
+def campaign_choices(user, scope):
+    """The campaign filter of every scoped list (registered with core.filtering in visits/apps.py)."""
+    return cached_choices(
+        user, "campaign", lambda: list(Campaign.objects.for_user(user).order_by("-starts_on").values_list("pk", "name"))
+    )

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from funds import audit
-from towns.scoping import unscoped
+from core import audit
+from core.scoping import unscoped
 from visits.models import FollowUp, FollowUpEvent
 
 # 已办结 waits for the return visit: the work is done, so it is not overdue work.

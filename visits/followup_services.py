@@ -18,12 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.services import actor_profile, in_scope
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, PartyBranch, Village
-from towns.permissions import require
-from towns.services import _actor_cadre, _in_scope
 from visits.models import FollowUp, FollowUpEvent, FollowUpMilestone, FollowUpRule
 
 S = FollowUp.Status
@@ -142,10 +141,10 @@ def followup_raise(
 ) -> FollowUp:
     """登记: a person's item, or a village's (意见建议 from a 板凳会 has no one person)."""
     require(actor, "followup.edit")
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    village = _in_scope(Village, actor, village, "village", "村（社区）")
-    owner = _in_scope(Cadre, actor, owner, "owner", "责任人")
-    recorder = _actor_cadre(actor)
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    village = in_scope(Village, actor, village, "village", "村（社区）")
+    owner = in_scope(Cadre, actor, owner, "owner", "责任人")
+    recorder = actor_profile(actor)
     errors: dict[str, list[str]] = {}
     if kind not in FollowUp.Kind.values:
         errors["kind"] = ["请选择事项类型"]
@@ -215,8 +214,8 @@ def followup_accept(*, actor, followup, owner=None, owner_department: str = "", 
     require(actor, "followup.edit")
     item = _load(actor, followup)
     _refuse(item, "受理", [S.PENDING])
-    owner = _in_scope(Cadre, actor, owner, "owner", "责任人")
-    recorder = _actor_cadre(actor)
+    owner = in_scope(Cadre, actor, owner, "owner", "责任人")
+    recorder = actor_profile(actor)
     before = _snap(item)
     _assign(item, owner, (owner_department or "").strip()[:60])
     if item.owner_id is None and not item.owner_department:
@@ -232,7 +231,7 @@ def followup_resolve_at_once(*, actor, followup, note: str = "") -> FollowUp:
     require(actor, "followup.edit")
     item = _load(actor, followup)
     _refuse(item, "当场解决", [S.PENDING, S.IN_PROGRESS])
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     if item.owner_id is None and not item.owner_department:
         item.owner = recorder
@@ -278,7 +277,7 @@ def followup_track(*, actor, followup, deadline: date, milestones=None, note: st
                 raise ValidationError({"milestones": [f"节点“{title}”的时限须在今天与办结时限之间"]})
     else:
         steps = counted_back(deadline, today, DEFAULT_MILESTONES)
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     # Re-planning replaces the open steps; the ones already done stay as history.
     item.milestones.filter(done_on__isnull=True).delete()
@@ -315,7 +314,7 @@ def milestone_done(*, actor, milestone, followup=None, note: str = "") -> Follow
     _refuse(item, "完成节点", [S.IN_PROGRESS])
     if step.done_on is not None:
         raise ValidationError({"__all__": [f"节点“{step.title}”已于{cn_date(step.done_on)}完成"]})
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     step.done_on = timezone.localdate()
     step.note = note.strip()[:200]
     step.save(update_fields=["done_on", "note"])
@@ -346,7 +345,7 @@ def followup_progress(*, actor, followup, note: str) -> FollowUpEvent:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["请填写进展情况"]})
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     event = FollowUpEvent.objects.create(followup=item, actor=recorder, kind=Ev.PROGRESS, note=note[:2000])
     audit.record(actor=actor, action="followup.progress", obj=item, after={"note": note[:2000]})
     return event
@@ -358,7 +357,7 @@ def followup_reassign(*, actor, followup, owner=None, owner_department: str = ""
     require(actor, "followup.edit")
     item = _load(actor, followup)
     _refuse(item, "改派", [S.PENDING, S.IN_PROGRESS])
-    owner = _in_scope(Cadre, actor, owner, "owner", "责任人")
+    owner = in_scope(Cadre, actor, owner, "owner", "责任人")
     department = (owner_department or "").strip()[:60]
     reason = (reason or "").strip()
     errors = {}
@@ -372,7 +371,7 @@ def followup_reassign(*, actor, followup, owner=None, owner_department: str = ""
         errors["owner"] = ["新责任人与原责任人相同"]
     if errors:
         raise ValidationError(errors)
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     was = "、".join(x for x in (item.owner.name if item.owner_id else "", item.owner_department) if x) or "未指定"
     # Exactly who answers now: a new cadre alone clears the old department, and vice versa.
@@ -396,7 +395,7 @@ def followup_resolve(*, actor, followup, note: str = "") -> FollowUp:
     require(actor, "followup.edit")
     item = _load(actor, followup)
     _refuse(item, "办结", [S.IN_PROGRESS])
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.resolved_on = timezone.localdate()
     return _status(
@@ -412,7 +411,7 @@ def followup_revisit(*, actor, followup, satisfaction: str, note: str = "") -> F
     _refuse(item, "回访", [S.RESOLVED])
     if satisfaction not in FollowUp.Satisfaction.values:
         raise ValidationError({"satisfaction": ["请选择群众评价：满意、基本满意或不满意"]})
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.satisfaction = satisfaction
     label = FollowUp.Satisfaction(satisfaction).label
@@ -452,7 +451,7 @@ def followup_close(*, actor, followup, note: str = "") -> FollowUp:
     _refuse(item, "销号", [S.REVISITED])
     if item.satisfaction not in (FollowUp.Satisfaction.SATISFIED, FollowUp.Satisfaction.MOSTLY):
         raise ValidationError({"__all__": ["回访评价为满意或基本满意后才能销号"]})
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.closed_on = timezone.localdate()
     settled = settle_milestones(item, item.closed_on)
@@ -482,7 +481,7 @@ def followup_reject(*, actor, followup, reason: str) -> FollowUp:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ["不予受理须填写原因"]})
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.rejection_reason = reason[:200]
     return _status(
@@ -522,7 +521,7 @@ def wish_claim(*, actor, followup, name: str, branch) -> FollowUp:
             errors["branch"] = ["党支部不存在或不在您的管辖范围内"]
     if errors:
         raise ValidationError(errors)
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.claimed_by_name = name
     item.claimed_by_branch = found
@@ -552,7 +551,7 @@ def wish_fulfil(*, actor, followup, note: str = "") -> FollowUp:
     if item.kind != FollowUp.Kind.WISH or not item.claimed_by_name:
         raise ValidationError({"__all__": ["只有已认领的微心愿可以登记兑现"]})
     _refuse(item, "登记兑现", [S.IN_PROGRESS])
-    recorder = _actor_cadre(actor)
+    recorder = actor_profile(actor)
     before = _snap(item)
     item.fulfilled_at = timezone.now()
     item.resolved_on = timezone.localdate()

@@ -6,7 +6,7 @@ rows the page lists.
 
 from __future__ import annotations
 
-from towns.paging import KeysetPage, capped_total, newest_first_page
+from core.paging import KeysetPage, capped_total, newest_first_page
 from visits.filters import VisitFilter
 from visits.models import Visit
 

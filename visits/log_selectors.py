@@ -12,10 +12,11 @@ from datetime import date, timedelta
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core import idnumbers
+from core.scoping import get_for_user_or_404
 from funds.models import GoodsItem
-from towns import idchecks, idnumbers
+from towns import idchecks
 from towns.models import Beneficiary
-from towns.scoping import get_for_user_or_404
 from visits.models import Campaign, GrantStandard, Visit
 from visits.selectors import days_overdue
 
@@ -108,7 +109,7 @@ def recent_same_visit(user, person, *, key=None, within=timedelta(hours=1)) -> V
     """A visit of this person that this user logged within the last hour under another form: the
     form asks before saving what looks like the same visit again (a cadre who re-entered a visit
     after an error page, not knowing it had been saved)."""
-    from towns.scoping import cadre_of
+    from towns.cadres import cadre_of
 
     cadre = cadre_of(user)
     if cadre is None:

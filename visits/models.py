@@ -3,8 +3,8 @@
 from django.db import models
 from django.db.models import Q
 
+from core.scoping import AreaScoped, Scope
 from towns.models import Beneficiary, Cadre, Category, GridCell, Household, PartyBranch, Town, Village, VolunteerTeam
-from towns.scoping import AreaScoped, Scope
 
 
 class Campaign(AreaScoped):

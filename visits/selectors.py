@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from towns.models import Beneficiary
+from towns.models import Beneficiary, Household
+from towns.visit_due import DUE_SOON_DAYS
 from visits.models import Activity, Campaign, FollowUp, Visit
 
-DUE_SOON_DAYS = 7
 OPEN_FOLLOWUP_STATUSES = [
     FollowUp.Status.PENDING,
     FollowUp.Status.IN_PROGRESS,
@@ -26,7 +26,7 @@ def _active(user) -> QuerySet[Beneficiary]:
 def mine(user, qs: QuerySet, assigned: tuple[list[int], list[int]] | None = None) -> QuerySet:
     """Narrow a town's people to what this cadre answers for: assigned cells and households,
     and people they are the responsible cadre of. Grid workers are narrowed already by scope."""
-    from towns.scoping import cadre_of
+    from towns.cadres import cadre_of
 
     cadre = cadre_of(user)
     if cadre is None:
@@ -140,9 +140,9 @@ def my_tasks(user, *, today: date | None = None) -> dict:
     (assigned cells and households, people they are responsible for), then the town by cell
     and by cadre. A constant number of queries whatever the town's size.
     """
+    from core.permissions import GRID_WORKER, TOWN_ROLES, role_of
+    from towns.cadres import cadre_of
     from towns.models import GridCell
-    from towns.permissions import GRID_WORKER, TOWN_ROLES, role_of
-    from towns.scoping import cadre_of
 
     today = today or timezone.localdate()
     role = role_of(user)
@@ -191,3 +191,31 @@ def my_tasks(user, *, today: date | None = None) -> dict:
         result["by_cadre"] = loaded[:HOME_LIST_SIZE]
         result["cadres_total"] = len(loaded)
     return result
+
+
+def scope_summary(user) -> dict:
+    """The figures on the home page: what the user answers for, counted in their scope."""
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    # Plain counts: a COUNT(DISTINCT household) over a county's people costs ~180 ms.
+    people = {
+        "active": Beneficiary.objects.for_user(user).filter(status=Beneficiary.Status.ACTIVE).count(),
+        "households": Household.objects.for_user(user).count(),
+    }
+    # A datetime bound (not visited_at__date) so the (town, visited_at) index serves.
+    month_start_at = timezone.make_aware(datetime.combine(month_start, time.min))
+    visits_this_month = Visit.objects.for_user(user).filter(visited_at__gte=month_start_at).count()
+    open_followups = (
+        FollowUp.objects.for_user(user).exclude(status__in=[FollowUp.Status.CLOSED, FollowUp.Status.REJECTED]).count()
+    )
+    return {
+        "active_people": people["active"],
+        "households": people["households"],
+        "visits_this_month": visits_this_month,
+        "open_followups": open_followups,
+    }
+
+
+def campaigns_for(user) -> list[Campaign]:
+    """The campaigns a user may see, newest first (the pickers of budgets, target lists, dashboards)."""
+    return list(Campaign.objects.for_user(user).order_by("-starts_on", "-id"))

@@ -11,14 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.scoping import mark_in_scope, unscoped
+from core.services import actor_profile, in_scope, part_refused, parts_of_one_write, service_atomic
 from towns import visit_due
 from towns.dates import cn_date
 from towns.models import Beneficiary, Cadre, Village, VolunteerTeam
-from towns.permissions import require
-from towns.scoping import mark_in_scope, unscoped
-from towns.services import _actor_cadre, _in_scope, part_refused, parts_of_one_write, service_atomic
 from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, Visit
 
 
@@ -57,10 +56,10 @@ def visit_create(
     existing = None if key_checked else _existing_visit(actor, idempotency_key)
     if existing is not None:
         return existing, False
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    colleagues = [_in_scope(Cadre, actor, v, "visitors", "走访干部") for v in visitors]
-    recorder = _actor_cadre(actor)
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    colleagues = [in_scope(Cadre, actor, v, "visitors", "走访干部") for v in visitors]
+    recorder = actor_profile(actor)
     errors = {}
     now = timezone.now()
     if visited_at > now + timezone.timedelta(minutes=5):
@@ -136,10 +135,10 @@ def followup_create(
     raised_on: date | None = None,
 ) -> FollowUp:
     require(actor, "followup.edit")
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
-    visit = _in_scope(Visit, actor, visit, "visit", "走访记录")
-    owner = _in_scope(Cadre, actor, owner, "owner", "责任人")
-    recorder = _actor_cadre(actor)
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    visit = in_scope(Visit, actor, visit, "visit", "走访记录")
+    owner = in_scope(Cadre, actor, owner, "owner", "责任人")
+    recorder = actor_profile(actor)
     errors = {}
     if kind not in FollowUp.Kind.values:
         errors["kind"] = ["请选择事项类型"]
@@ -278,7 +277,7 @@ def visit_log(
     existing = _existing_visit(actor, key)
     if existing is not None:
         return _logged(existing, created=False)
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
 
     errors: dict[str, list[str]] = {}
     if cash_amount is not None and cash_kind not in (Disbursement.Kind.CASH, Disbursement.Kind.TRANSFER):
@@ -445,10 +444,10 @@ def activity_create(
     existing = _existing_activity(actor, idempotency_key)
     if existing is not None:
         return existing, False
-    village = _in_scope(Village, actor, village, "village", "村（社区）")
-    organiser = _in_scope(VolunteerTeam, actor, organiser, "organiser", "组织队伍")
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    recorder = _actor_cadre(actor)
+    village = in_scope(Village, actor, village, "village", "村（社区）")
+    organiser = in_scope(VolunteerTeam, actor, organiser, "organiser", "组织队伍")
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    recorder = actor_profile(actor)
     people, people_errors = _activity_people(actor, beneficiary_ids)
     errors: dict[str, list[str]] = {}
     if people_errors:

@@ -15,13 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
+from core.scoping import unscoped
+from core.services import actor_profile, in_scope
 from towns.dates import cn_date
 from towns.models import Beneficiary, Town
-from towns.permissions import require
-from towns.scoping import unscoped
-from towns.services import _actor_cadre, _in_scope
 from visits import targets
 from visits.models import Campaign, TargetList, TargetListEntry
 
@@ -62,7 +61,7 @@ def _entry_snapshot(entry: TargetListEntry) -> dict:
 
 
 def _locked(actor, target_list) -> TargetList:
-    tl = _in_scope(TargetList, actor, target_list, "target_list", "慰问对象名单")
+    tl = in_scope(TargetList, actor, target_list, "target_list", "慰问对象名单")
     with unscoped():
         return TargetList.objects.select_for_update().select_related("campaign", "town").get(pk=tl.pk)
 
@@ -72,9 +71,9 @@ def target_list_propose(*, actor, campaign, town=None, now: datetime | None = No
     """The town admin's proposal: every 在册 person of the town in the campaign's target categories,
     as a draft (待审定). One list per campaign and town; proposing again is refused."""
     require(actor, "targetlist.edit")
-    cadre = _actor_cadre(actor)
-    campaign = _in_scope(Campaign, actor, campaign, "campaign", "专项活动")
-    town = _in_scope(Town, actor, town if town is not None else cadre.town_id, "town", "镇（街道）")
+    cadre = actor_profile(actor)
+    campaign = in_scope(Campaign, actor, campaign, "campaign", "专项活动")
+    town = in_scope(Town, actor, town if town is not None else cadre.town_id, "town", "镇（街道）")
     if not Campaign.towns.through.objects.filter(campaign_id=campaign.pk, town_id=town.pk).exists():
         raise ValidationError({"campaign": [f"{town.name}未参加“{campaign.name}”"]})
     with unscoped():
@@ -82,7 +81,7 @@ def target_list_propose(*, actor, campaign, town=None, now: datetime | None = No
             raise ValidationError({"__all__": [f"{town.name}“{campaign.name}”的慰问对象名单已经拟定，请在名单上增补或移出"]})
     now = now or timezone.now()
     tl = TargetList.objects.create(campaign=campaign, town=town, proposed_by=cadre, proposed_at=now)
-    count = _fill(tl, cadre, now)
+    count = fill_from_categories(tl, cadre, now)
     audit.record(
         actor=actor,
         action="targetlist.propose",
@@ -93,7 +92,7 @@ def target_list_propose(*, actor, campaign, town=None, now: datetime | None = No
     return tl
 
 
-def _fill(tl: TargetList, cadre, now) -> int:
+def fill_from_categories(tl: TargetList, cadre, now) -> int:
     """Entries for everyone the categories name in the town (set-based: a big town has ~20k)."""
     with unscoped():
         people = list(
@@ -124,13 +123,13 @@ def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetLi
     """Put a 在册 person of the town on the list, with the reason (增补)."""
     require(actor, "targetlist.edit")
     tl = _locked(actor, target_list)
-    person = _in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
+    person = in_scope(Beneficiary, actor, beneficiary, "beneficiary", "慰问对象")
     reason = _reason(reason, "reason", "增补")
     if person.town_id != tl.town_id:
         raise ValidationError({"beneficiary": [f"{person.name}不是{tl.town.name}的慰问对象"]})
     if person.status != Beneficiary.Status.ACTIVE:
         raise ValidationError({"beneficiary": [f"{person.name}{person.get_status_display()}，不能列入名单"]})
-    cadre = _actor_cadre(actor)
+    cadre = actor_profile(actor)
     now = timezone.now()
     with unscoped():
         entry = TargetListEntry.objects.select_related("beneficiary").filter(target_list=tl, beneficiary=person).first()
@@ -165,7 +164,7 @@ def target_list_add(*, actor, target_list, beneficiary, reason: str) -> TargetLi
 def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
     """Take a person off the list, with the reason (移出). The row stays, marked, with who and why."""
     require(actor, "targetlist.edit")
-    entry = _in_scope(TargetListEntry, actor, entry, "entry", "名单人员")
+    entry = in_scope(TargetListEntry, actor, entry, "entry", "名单人员")
     tl = _locked(actor, entry.target_list_id)
     reason = _reason(reason, "reason", "移出")
     with unscoped():
@@ -174,7 +173,7 @@ def target_list_remove(*, actor, entry, reason: str) -> TargetListEntry:
         raise ValidationError({"entry": [f"{entry.beneficiary.name}已不在名单上"]})
     before = _entry_snapshot(entry)
     entry.listed = False
-    entry.removed_reason, entry.removed_at, entry.removed_by = reason, timezone.now(), _actor_cadre(actor)
+    entry.removed_reason, entry.removed_at, entry.removed_by = reason, timezone.now(), actor_profile(actor)
     entry.removed_after_approval = tl.approved
     entry.save(update_fields=["listed", "removed_reason", "removed_at", "removed_by", "removed_after_approval"])
     audit.record(
@@ -220,97 +219,8 @@ def target_list_approve(*, actor, target_list, decided_on: date, decided_by: str
     before = _snapshot(tl)
     tl.status = TargetList.Status.APPROVED
     tl.decided_on, tl.decided_by, tl.decision_note = decided_on, decided_by, note
-    tl.approved_by, tl.approved_at = _actor_cadre(actor), timezone.now()
+    tl.approved_by, tl.approved_at = actor_profile(actor), timezone.now()
     tl.save(update_fields=["status", "decided_on", "decided_by", "decision_note", "approved_by", "approved_at"])
     audit.record(actor=actor, action="targetlist.approve", obj=tl, before=before, after=_snapshot(tl, people=listed), reason=note)
     outbox.campaign_changed(tl.campaign_id)
     return tl
-
-
-# --- the demo ------------------------------------------------------------------------------------
-
-DEMO_SHOWCASE_TOWN = "冶山镇"  # where the demo shows a proposal's removal and a later addition, with reasons
-
-
-def demo_approve_lists(log=lambda line: None) -> int:
-    """The demo county's towns decided their lists before each campaign began: for every campaign
-    and town without a list, the categories' list is proposed by the town admin and approved at a
-    committee meeting a week before the start (seed data with historical timestamps, covered by
-    the load's one demo.load audit record, like the rest of the demo). In 冶山镇 the proposal drops
-    one person and a later addition names another, each with its reason; with more than one campaign, the newest one's last town is left 待审定
-    so the proposal and approval can be tried. Returns the number of lists approved."""
-    from datetime import datetime as dt
-    from datetime import time, timedelta
-
-    from towns.models import Cadre
-    from towns.permissions import TOWN_ADMIN
-
-    approved = 0
-    with unscoped():
-        admins = {}
-        for cadre in Cadre.objects.filter(role=TOWN_ADMIN, is_active=True).select_related("user", "town").order_by("id"):
-            admins.setdefault(cadre.town_id, cadre)
-        pairs = list(Campaign.towns.through.objects.order_by("campaign_id", "town__code").values_list("campaign_id", "town_id"))
-        existing = set(TargetList.objects.values_list("campaign_id", "town_id"))
-        campaigns = {c.pk: c for c in Campaign.objects.all()}
-        newest = max(campaigns.values(), key=lambda c: (c.starts_on, c.pk), default=None)
-        left_draft = None
-        if newest is not None and len(campaigns) > 1:
-            left_draft = next(((c, t) for c, t in reversed(pairs) if c == newest.pk), None)
-        for campaign_id, town_id in pairs:
-            admin = admins.get(town_id)
-            if (campaign_id, town_id) in existing or admin is None:
-                continue
-            campaign = campaigns[campaign_id]
-            decided = campaign.starts_on - timedelta(days=7)
-            proposed_at = timezone.make_aware(dt.combine(decided - timedelta(days=5), time(9, 30)))
-            tl = TargetList.objects.create(campaign_id=campaign_id, town_id=town_id, proposed_by=admin, proposed_at=proposed_at)
-            count = _fill(tl, admin, proposed_at)
-            if (campaign_id, town_id) == left_draft:
-                continue
-            showcase = admin.town.name == DEMO_SHOWCASE_TOWN
-            if showcase:
-                count -= _demo_removal(tl, admin, proposed_at + timedelta(days=2))
-            tl.status = TargetList.Status.APPROVED
-            tl.decided_on, tl.decided_by = decided, f"镇党委{decided.year}年第{decided.month * 2}次会议"
-            tl.decision_note = "按慰问对象类别拟定，经研究同意"
-            tl.approved_by, tl.approved_at = admin, timezone.make_aware(dt.combine(decided, time(16, 0)))
-            tl.save()
-            if showcase:
-                _demo_addition(tl, admin, tl.approved_at + timedelta(days=10))
-            approved += 1
-    log(f"慰问对象名单：{approved} 份已审定")
-    return approved
-
-
-def _demo_removal(tl: TargetList, admin, at) -> int:
-    entry = TargetListEntry.objects.filter(target_list=tl, listed=True).select_related("beneficiary").order_by("id").first()
-    if entry is None:
-        return 0
-    entry.listed, entry.removed_at, entry.removed_by = False, at, admin
-    entry.removed_reason = "子女已接至城区赡养，本人申请不再列入，经村两委核实"
-    entry.save()
-    return 1
-
-
-def _demo_addition(tl: TargetList, admin, at) -> None:
-    on_list = TargetListEntry.objects.filter(target_list=tl).values("beneficiary_id")
-    person = (
-        Beneficiary.objects.filter(town_id=tl.town_id, status=Beneficiary.Status.ACTIVE)
-        .exclude(pk__in=on_list)
-        .order_by("id")
-        .first()
-    )
-    if person is None:
-        return
-    TargetListEntry.objects.create(
-        target_list=tl,
-        beneficiary=person,
-        town_id=tl.town_id,
-        cell_id=person.cell_id,
-        source=TargetListEntry.Source.ADDED,
-        added_at=at,
-        added_by=admin,
-        added_after_approval=True,
-        added_reason="突发重病住院，家庭临时困难，经村两委提名、镇党委同意增补",
-    )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from core.scoping import unscoped
 from towns.models import Beneficiary
 from visits.models import Campaign, TargetList, TargetListEntry
 
@@ -92,8 +93,6 @@ def named_in_campaign(person: Beneficiary, category_ids=None) -> Q:
 def off_approved_list(campaign, person: Beneficiary) -> bool:
     """True when the person's town has an approved list for the campaign and it does not name them
     now: a grant to them needs approval (funds.services) and is flagged (名单外发放). One query."""
-    from towns.scoping import unscoped
-
     known = getattr(campaign, "off_list_for", None)  # read with the campaign (campaign_off_list_q)
     if known is not None and person.pk in known:
         return known[person.pk]

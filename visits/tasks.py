@@ -1,21 +1,13 @@
-"""Background jobs of the visits app. Thin: call the service inside a job's audit channel and scope guard."""
-
-import contextlib
+"""Background jobs of the visits app. Thin: call the service (the audit channel and scope guard: core/task_base.py)."""
 
 from celery import shared_task
-from django.conf import settings
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
-from towns.scoping import guarded
+from core.task_base import JobTask
 from visits.followup_escalation import escalate_followups
 
 
-@shared_task(bind=True)
-def escalate_followups_task(self) -> dict:
+@shared_task(base=JobTask)
+def escalate_followups_task() -> dict:
     """Nightly (CELERY_BEAT_SCHEDULE). Idempotent: an item already at its level is no candidate again."""
-    request_id = (getattr(self.request, "id", None) or "")[:40]
-    guard = guarded() if settings.SCOPE_GUARD else contextlib.nullcontext()
-    with audit_context(channel=AuditRecord.Channel.JOB, request_id=request_id), guard:
-        result = escalate_followups()
+    result = escalate_followups()
     return {str(level): len(ids) for level, ids in result.moved.items()}

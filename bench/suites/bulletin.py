@@ -12,10 +12,10 @@ from django.db import transaction
 
 from bench.core import Benchmark, ratio_check, suite
 from bench.suites.common import raw
+from core.scoping import unscoped
 from funds.models import handed_out_sql
 from reports import services
 from towns.models import Town
-from towns.scoping import unscoped
 
 WEEK = date(2024, 1, 8)  # a demo week inside 2024年双节慰问
 
@@ -91,7 +91,7 @@ def build_bench(ctx) -> Benchmark:
 
     def same_figures():
         """The baseline must answer the same question: compare its figures with the service's."""
-        from towns.scoping import unscoped
+        from core.scoping import unscoped
 
         with unscoped():
             figures = services.town_week_figures(WEEK)

@@ -21,10 +21,10 @@ from django.utils import timezone
 from bench import db
 from bench.core import Benchmark, Outcome, fmt_ratio, ratio_check, suite, timed
 from bench.suites.common import raw
+from core.scoping import unscoped
 from reports import selectors
 from reports.rollups import refresh_campaign
 from towns.models import GridCell, Town
-from towns.scoping import unscoped
 from visits.models import Campaign
 
 BIG_TOWN = "铜城镇"

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from bench.core import Benchmark, Outcome, fmt_s, suite
 from bench.suites.common import captured, client_for, get_ok
+from core.scoping import unscoped
 from towns.models import Town
-from towns.scoping import unscoped
 from visits.models import Campaign
 
 BUDGET_S = 0.050

@@ -25,7 +25,7 @@ USERS = ("county", "tc_admin")
 def pages(username: str, conn) -> dict[str, str]:
     cadre = Cadre._base_manager.filter(user__username=username).first()
     town_id = cadre.town_id if cadre else None
-    people = reverse("towns:person_list")
+    people = reverse("registry:person_list")
     tongcheng = Town.objects.get(name="铜城镇").pk
     return {
         # County roles land on the dashboard (home redirects them there); town roles on 我的任务.

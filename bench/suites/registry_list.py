@@ -1,4 +1,4 @@
-"""Registry list (towns:person_list), page 1 and page 500, vs the raw page query (ENGINEERING.md:
+"""Registry list (registry:person_list), page 1 and page 500, vs the raw page query (ENGINEERING.md:
 constant query count ≤ 5, deep pages no slower than 1.5× page 1, no exact COUNT over visits)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from django.urls import reverse
 from bench.core import Benchmark, Outcome, fmt_ratio, suite, timed
 from bench.suites.common import captured, client_for, counts_over, get_ok, raw
 from towns.models import Cadre
-from towns.selectors import REGISTRY_PAGE_SIZE
+from visits.registry_selectors import REGISTRY_PAGE_SIZE
 
 DEEP_PAGE = 500
 MAX_QUERIES = 5
@@ -60,7 +60,7 @@ def _user_bench(label: str, username: str):
         conn = raw(ctx)
         cadre = Cadre._base_manager.filter(user__username=username).first()
         town_id = cadre.town_id if cadre else None
-        url = reverse("towns:person_list")
+        url = reverse("registry:person_list")
         deep_after = _cursor_before_page(conn, town_id, DEEP_PAGE)
         pages = {1: (url, 0), DEEP_PAGE: (f"{url}?after={deep_after}", deep_after)}
         # Warm up (the filter's choice lists are cached for five minutes: warm is the steady state).

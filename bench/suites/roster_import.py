@@ -1,4 +1,4 @@
-"""20,000-row roster import (towns/roster_import/ + towns/bulk.py) vs a raw COPY of the same rows
+"""20,000-row roster import (towns/roster_import/ + core/bulk.py) vs a raw COPY of the same rows
 into a temporary table. No budget of its own (the 100,000-row budget is roster_import_big's):
 informational (the ratio is shown).
 
@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from bench.core import Benchmark, fmt_s, suite
 from bench.suites.common import raw, user
-from towns import idnumbers
+from core import idnumbers
 from towns.models import Cadre, Category, GridCell, RosterImport, Village
 from towns.roster_import.check import analyse
 from towns.roster_import.commit import lock_town, write

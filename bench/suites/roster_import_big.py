@@ -25,8 +25,8 @@ from openpyxl import load_workbook
 from bench.core import Benchmark, Outcome, fmt_s, suite
 from bench.suites.common import raw, user
 from bench.suites.roster_import import ADMIN_USER, roster_rows, workbook
+from core.scoping import unscoped
 from towns.models import Cadre, RosterImport
-from towns.scoping import unscoped
 
 ROWS = 100_000
 PREVIEW_BUDGET_S = 60

@@ -174,7 +174,10 @@ def run(ctx) -> list[Outcome]:
         lister, grid = login(port, LIST_USER), login(port, GRID_USER)
         scenarios = [
             ("bare GET", script(work / "bare_get.lua", method="GET", url=reverse("bench_bare_get"), cookies=lister)),
-            ("registry list page 1", script(work / "list.lua", method="GET", url=reverse("towns:person_list"), cookies=lister)),
+            (
+                "registry list page 1",
+                script(work / "list.lua", method="GET", url=reverse("registry:person_list"), cookies=lister),
+            ),
             (
                 "bare POST (one raw INSERT)",
                 script(

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from bench.core import Benchmark, Outcome, fmt_s, suite, timed
 from bench.suites.common import captured, client_for, user
+from core.scoping import unscoped
 from funds.models import GoodsItem, GoodsStock
 from towns.models import Beneficiary, Cadre
-from towns.scoping import unscoped
 
 GRID_USER = "tc_grid"
 ADMIN_USER = "tc_admin"  # tops up the store's rice when a run would run it low

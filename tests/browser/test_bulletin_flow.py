@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from core.scoping import unscoped
 from reports.models import Bulletin, BulletinSubmission
 from tests.browser.conftest import PHONE
 from tests.cast import PASSWORD, at
 from tests.reports.test_bulletin import _activity, _visit
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.browser
 

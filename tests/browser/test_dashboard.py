@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from core import idnumbers
+from core.scoping import unscoped
 from reports.rollups import refresh_campaign
 from tests.cast import PASSWORD, at, make_person
 from tests.funds.grant_objects import make_grant
-from towns import idnumbers
 from towns.models import GridCell, Household
-from towns.scoping import unscoped
 from visits.services import visit_create
 
 pytestmark = pytest.mark.browser

@@ -5,9 +5,9 @@ return visit closes it."""
 import pytest
 from playwright.sync_api import expect
 
+from core.scoping import unscoped
 from tests.browser.conftest import PHONE
 from tests.cast import PASSWORD
-from towns.scoping import unscoped
 from visits.models import FollowUp
 
 pytestmark = pytest.mark.browser

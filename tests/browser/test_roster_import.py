@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from core.scoping import unscoped
 from tests.cast import PASSWORD
 from tests.towns.roster_files import new_id, row, xlsx
 from towns.models import Beneficiary
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.browser
 

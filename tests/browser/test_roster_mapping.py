@@ -4,11 +4,11 @@ keeps it, maps the names the town spells its own way once, and reads what will b
 import pytest
 from playwright.sync_api import expect
 
+from core.scoping import unscoped
 from tests.browser.conftest import PHONE
 from tests.cast import PASSWORD
 from tests.towns.messy_roster import messy_roster, setup_yeshan_names
 from towns.models import NameAlias
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.browser
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -6,10 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from core.scoping import unscoped
 from funds.models import Disbursement
 from tests.browser.conftest import PHONE
 from tests.cast import PASSWORD
-from towns.scoping import unscoped
 from visits.models import FollowUp, Visit
 
 pytestmark = pytest.mark.browser

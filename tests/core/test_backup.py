@@ -14,10 +14,9 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 
-from core import backup
-from funds import audit
-from funds.models import AuditRecord
-from towns.scoping import unscoped
+from core import audit, backup
+from core.models import AuditRecord
+from core.scoping import unscoped
 from visits import services as visit_services
 from visits.models import Visit
 

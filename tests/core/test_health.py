@@ -59,4 +59,4 @@ def test_the_system_admin_sees_a_status_line(client, cast, production_celery, dj
     assert "定时任务进程从未运行" in body and "后台任务进程 最近一次1" in body
 
     client.force_login(cast.yeshan.admin)
-    assert 'data-testid="system-status"' not in client.get(reverse("towns:person_list")).content.decode()
+    assert 'data-testid="system-status"' not in client.get(reverse("registry:person_list")).content.decode()

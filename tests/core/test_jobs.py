@@ -14,13 +14,13 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from core.scoping import unscoped
 from reports import tasks as report_tasks
 from reports.export_services import sweep_lost_exports
 from reports.models import ExportJob
 from towns import tasks as town_tasks
 from towns.models import RosterImport
 from towns.roster_import import jobs as roster_jobs
-from towns.scoping import unscoped
 
 _KEEP_BEATING = """
 import sys, time, django

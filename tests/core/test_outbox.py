@@ -10,11 +10,11 @@ from django.utils import timezone
 from core import outbox
 from core.middleware import SaveTrackerMiddleware
 from core.models import OutboxEvent
+from core.scoping import unscoped
 from core.views import server_error
 from reports.models import RollupRefresh
 from tests.cast import at
 from tests.visits.test_visit_log import counts, form_data, url_for
-from towns.scoping import unscoped
 from visits.models import Visit
 
 DEAD_BROKER = "redis://127.0.0.1:16399/0"  # nothing listens there (this suite's own port range)

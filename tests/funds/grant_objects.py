@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.scoping import unscoped
 from funds import services
 from funds.models import Disbursement
 from tests.cast import at
-from towns.scoping import unscoped
 
 # The smallest files each magic-byte check accepts; the rest of the bytes is arbitrary.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"signature-photo" * 20

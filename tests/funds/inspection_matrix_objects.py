@@ -4,10 +4,10 @@ from datetime import date
 
 from django.utils import timezone
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds.models import InspectionFlag
 from tests.cast import CANARY_NAME
-from towns import idnumbers
-from towns.scoping import unscoped
 
 
 def tongcheng_flag(cast) -> dict:

@@ -9,11 +9,11 @@ from itertools import count
 
 from django.db import transaction
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds.models import Budget, Disbursement, GoodsItem, Receipt
 from tests.cast import at, make_person
 from tests.dbroles import past_the_triggers
-from towns import idnumbers
-from towns.scoping import unscoped
 from visits.models import Visit
 
 _seq = count(1)

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services
-from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock
+from funds.models import Disbursement, GoodsItem, GoodsStock
 from tests.cast import at
 from tests.funds.grant_objects import make_grant, private_cache_and_media  # noqa: F401 - a fixture
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.usefixtures("private_cache_and_media")
 

@@ -12,13 +12,14 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from funds import audit
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services as fund_services
-from funds.models import AuditRecord, Budget, Disbursement
+from funds.models import Budget, Disbursement
 from tests.cast import PASSWORD, at
 from tests.dbroles import as_owner
 from towns import services as town_services
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers exist on PostgreSQL only")
 

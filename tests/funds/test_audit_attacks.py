@@ -13,14 +13,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from funds import audit
-from funds.audit_anchor import latest_anchor, write_anchor
-from funds.models import AuditRecord, Disbursement
+from core import audit
+from core.audit_anchor import latest_anchor, write_anchor
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
 from tests.cast import at
 from tests.dbroles import APP_ROLE
 from tests.funds.test_audit import at_commit, budget, db_records, grant, raw, some_history, tamper
 from tests.funds.test_audit import jan10 as jan10  # noqa: F401 (the fixture)
-from towns.scoping import unscoped
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="roles and triggers exist on PostgreSQL only"),
@@ -199,7 +200,7 @@ def test_anchor_lines_are_appended_only_when_a_head_moved_and_cannot_be_forged(c
     forged = dict(second, heads={**second["heads"], "0": [1, "0" * 64]})
     with path.open("a") as handle:
         handle.write(json.dumps(forged) + "\n")
-    from funds.audit_anchor import AnchorFileError
+    from core.audit_anchor import AnchorFileError
 
     with pytest.raises(AnchorFileError):
         latest_anchor(path)

@@ -7,10 +7,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_PHONE
-from towns.scoping import unscoped
 
 LIST = reverse("funds:audit_list")
 

@@ -9,11 +9,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services
-from funds.models import AuditRecord, Disbursement, GoodsItem, StockMovement
+from funds.models import Disbursement, GoodsItem, StockMovement
 from tests.cast import at, give_stock, make_person
-from towns import idnumbers
-from towns.scoping import unscoped
 
 BATCH = reverse("funds:batch")
 

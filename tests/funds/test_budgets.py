@@ -8,10 +8,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services
-from funds.models import AuditRecord, Budget, Disbursement, GoodsItem
+from funds.models import Budget, Disbursement, GoodsItem
 from tests.cast import at
-from towns.scoping import unscoped
 from visits.models import Campaign, GrantStandard
 
 PAGE = reverse("funds:budgets")

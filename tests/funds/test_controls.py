@@ -10,13 +10,13 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds import services
 from funds.inspection import Context, rule_above_standard
 from funds.models import Disbursement
 from tests.cast import at, make_person
 from tests.funds.grant_objects import make_grant
-from towns import idnumbers
-from towns.scoping import unscoped
 from visits.models import Visit
 
 NEW_VISIT = reverse("visits:visit_create")

@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from funds import audit, grant_selectors, services
-from funds.models import AuditRecord, Disbursement
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds import grant_selectors, services
+from funds.models import Disbursement
 from tests.cast import at
 from tests.dbroles import as_owner
 from tests.funds.grant_objects import make_grant, private_cache_and_media, upload  # noqa: F401 - a fixture
 from tests.funds.test_audit import at_commit
-from towns.scoping import unscoped
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the money-table triggers exist on PostgreSQL only")
 
@@ -212,7 +214,7 @@ def test_reissue_page_is_prefilled_and_both_records_show(cast, client):
 @pytest.mark.parametrize("how", ["orm", "sql"])
 def test_a_change_that_bypasses_the_services_shows_on_the_grant_page(cast, client, how):
     grant = make_grant(cast.yeshan)
-    # The application's role may not change an amount at all (funds/db_roles.py): the owner can, and is recorded.
+    # The application's role may not change an amount at all (core/db_roles.py): the owner can, and is recorded.
     if how == "orm":
         with unscoped(), as_owner():
             Disbursement.objects.filter(pk=grant.pk).update(amount=1)
@@ -281,7 +283,7 @@ def test_grant_page_shows_everything_in_a_fixed_number_of_queries(cast, client, 
 def test_person_page_links_each_grant(cast, client):
     grant = make_grant(cast.yeshan)
     client.force_login(cast.yeshan.grid_worker)
-    page = client.get(reverse("towns:person_detail", args=[cast.yeshan.person.pk])).content.decode()
+    page = client.get(reverse("registry:person_detail", args=[cast.yeshan.person.pk])).content.decode()
     assert reverse("funds:grant_detail", args=[grant.pk]) in page
     assert "待签领" in page
 

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.http import QueryDict
 
+from core.scoping import unscoped
 from funds import services
 from funds.budget_selectors import budget_overview
 from funds.grant_selectors import grant_page
@@ -26,7 +27,6 @@ from reports.models import CellDay, TownDay
 from reports.rollups import refresh_campaign
 from tests.cast import at, give_stock
 from tests.funds.grant_objects import make_grant
-from towns.scoping import unscoped
 
 NOW = at(2024, 1, 12, 16)
 

@@ -6,16 +6,16 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from core.models import OutboxEvent
+from core import idnumbers
+from core.models import AuditRecord, OutboxEvent
+from core.scoping import unscoped
 from funds import services
 from funds.inspection import run_inspection
-from funds.models import AuditRecord, ConflictDeclaration, DeclaredRelative, Disbursement, Finding, InspectionFlag
+from funds.models import ConflictDeclaration, DeclaredRelative, Disbursement, Finding, InspectionFlag
 from tests.cast import at
 from tests.dbroles import past_the_triggers
 from tests.funds.inspection_objects import NOW, budget, clean_budgets, gift, grant, person, receipt
-from towns import idnumbers
 from towns.models import BeneficiaryStatusChange, Category
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 Rule = InspectionFlag.Rule

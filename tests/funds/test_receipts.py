@@ -10,11 +10,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services
-from funds.models import AuditRecord, Disbursement, Receipt
+from funds.models import Disbursement, Receipt
 from tests.cast import at
 from tests.funds.grant_objects import JPEG, PDF, PNG, make_grant, private_cache_and_media, upload  # noqa: F401 - a fixture
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.usefixtures("private_cache_and_media")
 

@@ -5,12 +5,13 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from funds.models import AuditRecord, Disbursement
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement
 from tests.cast import CANARY_ID, CANARY_NAME, at
 from tests.dbroles import past_the_triggers
 from tests.funds.inspection_objects import clean_budgets, gift, grant, person
-from towns import idnumbers
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 

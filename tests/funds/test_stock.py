@@ -10,10 +10,11 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, transaction
 
+from core.models import AuditRecord
+from core.scoping import unscoped
 from funds import services
-from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock, StockMovement
+from funds.models import Disbursement, GoodsItem, GoodsStock, StockMovement
 from tests.cast import at, build_cast, give_stock
-from towns.scoping import unscoped
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import pytest
 from django.db import connection
 
 from core.models import Heartbeat, OutboxEvent
+from core.scoping import unscoped
 from reports.models import RollupRefresh
 from tests.cast import PASSWORD
 from tests.redis_process import redis_fixture
 from tests.visits.test_visit_log import form_data
-from towns.scoping import unscoped
 from visits.models import Visit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

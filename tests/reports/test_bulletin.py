@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.bulletin_selectors import next_number
 from reports.bulletin_services import publish, set_numbering
 from reports.models import Bulletin, BulletinItem, BulletinSeries
@@ -23,7 +24,6 @@ from reports.services import BulletinPublished, bulletin_draft
 from reports.tasks import previous_week_start
 from tests.cast import at
 from tests.funds.grant_objects import make_grant
-from towns.scoping import unscoped
 from visits.models import Activity, FollowUp, Visit
 
 WEEK = date(2024, 1, 8)

@@ -13,13 +13,13 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm, RGBColor
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.models import SUBMISSION_MAX_CHARS, Bulletin, BulletinItem, BulletinSubmission
 from reports.phrasing import approx, floor_round
 from reports.services import bulletin_draft
 from tests.reports.test_bulletin import WEEK, _activity, build_week_data
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 

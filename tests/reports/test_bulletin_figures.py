@@ -19,13 +19,13 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from docx import Document
 
+from core.scoping import unscoped
+from demo import load
 from reports import bulletin_docx, bulletin_selectors, bulletin_services
 from reports.phrasing import approx_yuan, floor_round
 from reports.rollups import campaigns_to_refresh, refresh_campaign
 from reports.services import bulletin_draft
-from towns import demo
 from towns.models import Town
-from towns.scoping import unscoped
 
 WEEKS = [date(2023, 12, 25), date(2024, 1, 1), date(2024, 1, 8)]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -52,7 +52,7 @@ WEEK_FIGURES = ("home", "phone", "group", "study", "health", "activities", "reac
 @pytest.fixture(scope="module")
 def county(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        demo.build("tiny")
+        load.build("tiny")
         for campaign_id in campaigns_to_refresh():
             refresh_campaign(campaign_id)
         yield

@@ -10,12 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports import bulletin_services
 from reports.models import BulletinSubmission
 from reports.services import bulletin_draft
 from tests.reports.test_bulletin import WEEK, _activity, build_week_data
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 

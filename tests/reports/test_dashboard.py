@@ -11,15 +11,15 @@ from django.conf import settings
 from django.db.models import Count, Sum
 from django.urls import reverse
 
+from core import idnumbers
+from core.scoping import unscoped
 from funds.models import Budget, Disbursement, GoodsItem
 from reports import selectors
 from reports.models import CampaignTarget, CellCoverage, RollupRefresh, TownDay
 from reports.rollups import campaigns_to_refresh, refresh_campaign
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE, at, give_stock, make_person
 from tests.funds.grant_objects import make_grant
-from towns import idnumbers
 from towns.models import Assignment, Beneficiary, Category, Household
-from towns.scoping import unscoped
 from visits import services as visit_services
 from visits.models import Activity, FollowUp, Visit
 
@@ -372,7 +372,7 @@ def test_drill_down_town_big_cell_small_cell_unvisited(client, scenario, django_
     with django_assert_max_num_queries(14):
         html = client.get(reverse("reports:dashboard_cell", args=[ys.other_cell.pk]), _q(scenario)).content.decode()
     # 周德海 has not been visited under the campaign (only in November): listed, linked to his page.
-    assert "周德海" in html and reverse("towns:person_detail", args=[ys.person_other_cell.pk]) in html
+    assert "周德海" in html and reverse("registry:person_detail", args=[ys.person_other_cell.pk]) in html
     html = client.get(reverse("reports:dashboard_cell", args=[ys.cell.pk]), _q(scenario)).content.decode()
     assert 'data-testid="all-visited"' in html  # 李桂英 and 王德顺 both visited; 赵小明 is not a target
     assert "赵小明" not in html
@@ -431,9 +431,9 @@ def test_a_town_not_in_the_campaign(client, scenario):
 
 def test_nav_links_the_dashboard(client, scenario):
     client.force_login(scenario.county_viewer)
-    assert f'href="{reverse("reports:dashboard")}"' in client.get(reverse("towns:person_list")).content.decode()
+    assert f'href="{reverse("reports:dashboard")}"' in client.get(reverse("registry:person_list")).content.decode()
     client.force_login(scenario.yeshan.grid_worker)
-    assert f'href="{reverse("reports:dashboard")}"' not in client.get(reverse("towns:person_list")).content.decode()
+    assert f'href="{reverse("reports:dashboard")}"' not in client.get(reverse("registry:person_list")).content.decode()
 
 
 def test_household_of_the_first_cell_is_not_listed_as_unvisited(scenario):

@@ -9,12 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
 from reports.models import ExportJob, export_storage
 from tests.cast import CANARY_ID, CANARY_NAME, CANARY_PHONE
 from tests.reports import test_exports
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,7 @@ def test_registry_export_has_the_rows_of_the_registry_page(client, data, cast):
     client.force_login(cast.yeshan.cadre)
     category = cast.categories["elderly_alone"].pk
     query = f"category={category}"
-    listed = {p.name for p in client.get(reverse("towns:person_list") + "?" + query).context["page"]}
+    listed = {p.name for p in client.get(reverse("registry:person_list") + "?" + query).context["page"]}
     out = io.BytesIO()
     run_export("registry", cast.yeshan.cadre, {"category": category}, out)
     rows = list(load_workbook(io.BytesIO(out.getvalue())).worksheets[0].iter_rows(min_row=2, values_only=True))

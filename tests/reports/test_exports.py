@@ -8,13 +8,13 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.exporters import EXPORTERS, MONEY_FORMAT, run_export
 from tests.cast import CANARY_ID, CANARY_NAME, at
 from tests.funds.inspection_objects import gift, grant, person
 from tests.visits.followup_objects import make_followup
-from towns import idnumbers
-from towns.scoping import unscoped
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db

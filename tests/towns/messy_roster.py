@@ -18,9 +18,9 @@ from datetime import date
 
 from openpyxl import Workbook
 
-from towns import idnumbers
+from core import idnumbers
+from core.scoping import unscoped
 from towns.models import Category, GridCell, Village
-from towns.scoping import unscoped
 
 HEADERS = ["序 号", "姓  名", "性别", "公民身份号码", "联系电话", "所属村（社区）", "所属网格", "人员类别", "家庭住址", "备注"]
 FULL = {ord(c): ord(c) + 0xFEE0 for c in "0123456789"}

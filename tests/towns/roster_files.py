@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from funds.models import AuditRecord
-from towns import idnumbers
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from towns.models import Beneficiary, Household, RosterImport
-from towns.scoping import unscoped
 
 HEADERS = ["序号", "姓名", "性别", "身份证号", "联系电话", "村（社区）", "网格", "人员类别", "住址", "备注"]
 

@@ -1,9 +1,9 @@
 """A 铜城镇 roster import for the access matrix: its preview carries the canary values."""
 
+from core import idnumbers
+from core.scoping import unscoped
 from tests.cast import CANARY_ID, CANARY_NAME
-from towns import idnumbers
 from towns.models import NameAlias, RosterImport, Village
-from towns.scoping import unscoped
 
 
 def tongcheng_import(cast) -> dict:

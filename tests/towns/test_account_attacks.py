@@ -6,10 +6,10 @@ from datetime import timedelta
 import time_machine
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import PASSWORD, at
 from towns.models import Cadre
-from towns.scoping import unscoped
 
 LOGIN = reverse("login")
 WRONG = "Wrong-Passw0rd!"
@@ -67,7 +67,7 @@ def test_a_password_set_by_an_admin_must_be_changed_at_the_next_login(client, ca
     assert Cadre.objects.for_user(cast.yeshan.admin).get(pk=cast.yeshan.cadre.cadre.pk).password_temporary
 
     assert login(client, "ys_cadre", "Reset-Pass-2024!").status_code == 302
-    home = client.get(reverse("towns:person_list"))
+    home = client.get(reverse("registry:person_list"))
     assert home.status_code == 302 and home.url.startswith(reverse("password_change"))
     page = client.get(home.url)
     assert "临时密码" in text(page)
@@ -75,7 +75,7 @@ def test_a_password_set_by_an_admin_must_be_changed_at_the_next_login(client, ca
         reverse("password_change"),
         {"old_password": "Reset-Pass-2024!", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
-    assert client.get(reverse("towns:person_list")).status_code == 200
+    assert client.get(reverse("registry:person_list")).status_code == 200
     with unscoped():
         assert not Cadre.objects.get(pk=cast.yeshan.cadre.cadre.pk).password_temporary
 

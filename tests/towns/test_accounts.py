@@ -7,9 +7,9 @@ import time_machine
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import PASSWORD, at
-from towns.scoping import unscoped
 
 LOGIN = reverse("login")
 HOME = reverse("home")

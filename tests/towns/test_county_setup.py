@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from towns.county_setup import layout, workbooks, writing
 from towns.county_setup.plan import analyse
 from towns.models import Cadre, Category, GridCell, Town, Village
-from towns.scoping import unscoped
 
 ADMIN_PASSWORD = "Setup-Admin-2024!"
 
@@ -147,7 +147,7 @@ def test_fresh_county_from_files_then_rerun_with_a_rename_and_an_addition(sysadm
     # The one-time password works once, and must be changed at the first login.
     cadre_client = sysadmin.__class__()
     assert cadre_client.post(reverse("login"), {"username": "dl_wgy1", "password": passwords["dl_wgy1"]}).status_code == 302
-    forced = cadre_client.get(reverse("towns:person_list"))
+    forced = cadre_client.get(reverse("registry:person_list"))
     assert forced.status_code == 302 and forced.url.startswith(reverse("password_change"))
 
     # Rerun: a village renamed under its code, a cell added, a town missing from the file (kept).

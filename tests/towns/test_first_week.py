@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from core import idnumbers
+from core.scoping import unscoped
 from tests.towns.messy_roster import messy_roster
-from towns import idnumbers
 from towns.county_setup import layout, workbooks
 from towns.models import Beneficiary, Category, GridCell, NameAlias, RosterImport
-from towns.scoping import unscoped
 
 TOWN = ["341181102000", "冶山镇", "镇"]
 VILLAGES = [["341181102202", "冶山社区", "社区", "冶山镇"], ["341181102203", "长兴社区", "社区", "冶山镇"]]

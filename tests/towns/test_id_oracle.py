@@ -11,12 +11,13 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_ID, make_person
 from tests.towns.roster_files import confirm, latest_import, row, upload, xlsx
-from towns import idchecks, idnumbers
+from towns import idchecks
 from towns.models import Beneficiary
-from towns.scoping import unscoped
 
 
 @pytest.fixture(autouse=True)
@@ -228,7 +229,7 @@ def test_registry_search_answers_alike_for_every_candidate(client, cast, ys):
     client.force_login(ys.cadre)
     found = set()
     for number in candidates(ys.person):
-        response = client.post(reverse("towns:person_list"), {"q": number}, follow=True)
+        response = client.post(reverse("registry:person_list"), {"q": number}, follow=True)
         found.add(tuple(p.pk for p in response.context["page"]))
         assert number not in response.redirect_chain[-1][0]
         assert "按完整身份证号查找的结果" in response.content.decode()

@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from towns import idnumbers
-from towns.phones import normalize_phone
+from core import idnumbers
+from core.phones import normalize_phone
 from towns.pinyin import initials
 
 

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit, idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_ID
 from tests.towns.roster_files import (
     confirm,
@@ -24,10 +25,8 @@ from tests.towns.roster_files import (
     upload,
     xlsx,
 )
-from towns import idnumbers
 from towns.models import Beneficiary, Household, RosterImport
 from towns.roster_import import commit, parse, workbook
-from towns.scoping import unscoped
 
 
 @pytest.fixture(autouse=True)

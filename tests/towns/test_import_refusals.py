@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit, idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.towns.roster_files import (
     HEADERS,
     confirm,
@@ -21,10 +22,8 @@ from tests.towns.roster_files import (
     upload,
     xlsx,
 )
-from towns import idnumbers
 from towns.models import Beneficiary, RosterImport
 from towns.roster_import import jobs, parse, records
-from towns.scoping import unscoped
 
 
 @pytest.fixture(autouse=True)
@@ -246,7 +245,7 @@ def test_import_roster_command(cast, tmp_path):
 
 def test_import_works_without_copy_as_on_the_sqlite_demo(cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch):
     """The quick-start demo runs on SQLite: the same import through bulk_create and bulk_update."""
-    from towns import bulk
+    from core import bulk
 
     monkeypatch.setattr(bulk, "copy_supported", lambda: False)
     number = new_id(sequence=161)

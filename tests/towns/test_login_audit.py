@@ -3,10 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from funds import audit
-from funds.models import AuditRecord
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import PASSWORD
-from towns.scoping import unscoped
 
 pytestmark = pytest.mark.django_db
 

@@ -10,14 +10,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.phones import normalize_phone
+from core.scoping import unscoped
 from tests.towns.messy_roster import messy_roster, setup_yeshan_names
 from tests.towns.roster_files import counts, latest_import, new_id, row, xlsx
-from towns import idnumbers
 from towns.models import Beneficiary, NameAlias, RosterImport
-from towns.phones import normalize_phone
 from towns.roster_import import rows as roster_rows
-from towns.scoping import unscoped
 
 
 @pytest.fixture(autouse=True)

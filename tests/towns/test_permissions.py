@@ -1,4 +1,4 @@
-"""The role table in towns/permissions.py is the one rule that views, templates and services read."""
+"""The role table in core/permissions.py is the one rule that views, templates and services read."""
 
 import re
 from io import StringIO
@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core.permissions import PERMISSIONS, ROLE_LABELS, can, markdown_table, permissions_of, require
 from tests.cast import PASSWORD
 from towns import services
-from towns.permissions import PERMISSIONS, ROLE_LABELS, can, markdown_table, permissions_of, require
 
 ROLES = list(ROLE_LABELS)
 
@@ -104,7 +104,7 @@ def _views(resolver, prefix=""):
 
 def test_every_permission_named_by_a_view_exists():
     named = {route: view.required_permission for route, view in _views(get_resolver()) if hasattr(view, "required_permission")}
-    assert named, "no view is guarded by towns.decorators.permission_required"
+    assert named, "no view is guarded by core.decorators.permission_required"
     assert "towns/users/" in named
     unknown = {route: permission for route, permission in named.items() if permission not in PERMISSIONS}
     assert unknown == {}

@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports.models import ExportJob
-from towns import idnumbers
 from towns.models import PersonAccess
-from towns.scoping import unscoped
 
 
 def accesses(**filters):
@@ -28,7 +28,7 @@ def accesses(**filters):
 def test_person_household_and_revealed_id_views_are_recorded(client, cast):
     ys = cast.yeshan
     client.force_login(ys.admin)
-    client.get(reverse("towns:person_detail", args=[ys.person.pk]))
+    client.get(reverse("registry:person_detail", args=[ys.person.pk]))
     client.get(reverse("towns:household_detail", args=[ys.household.pk]))
     client.post(reverse("towns:person_reveal_id", args=[ys.person.pk]))
     assert sorted(accesses(person=ys.person)) == sorted(
@@ -42,7 +42,7 @@ def test_person_household_and_revealed_id_views_are_recorded(client, cast):
 
 def test_a_person_page_costs_one_insert_and_no_chain_lock(client, cast, django_assert_max_num_queries):
     client.force_login(cast.yeshan.cadre)
-    url = reverse("towns:person_detail", args=[cast.yeshan.person.pk])
+    url = reverse("registry:person_detail", args=[cast.yeshan.person.pk])
     client.get(url)
     before = AuditRecord.objects.count()
     with django_assert_max_num_queries(14) as captured:
@@ -57,7 +57,7 @@ def test_who_viewed_this_person_for_a_town_admin_and_an_inspector(client, cast, 
     ys, tc = cast.yeshan, cast.tongcheng
     for user, person in ((ys.cadre, ys.person), (ys.grid_worker, ys.person), (tc.cadre, tc.person)):
         client.force_login(user)
-        client.get(reverse("towns:person_detail", args=[person.pk]))
+        client.get(reverse("registry:person_detail", args=[person.pk]))
     client.force_login(ys.admin)
     with django_assert_max_num_queries(10):
         page = client.get(reverse("towns:access_log"), {"person": ys.person.pk})
@@ -105,7 +105,11 @@ def test_client_request_id_is_not_written_into_audit_records(client, cast):
 
 def test_personal_pages_are_not_cached_and_carry_a_csp(client, cast):
     client.force_login(cast.yeshan.cadre)
-    for url in (reverse("towns:person_detail", args=[cast.yeshan.person.pk]), reverse("towns:person_list"), reverse("home")):
+    for url in (
+        reverse("registry:person_detail", args=[cast.yeshan.person.pk]),
+        reverse("registry:person_list"),
+        reverse("home"),
+    ):
         response = client.get(url)
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], url
         csp = response["Content-Security-Policy"]
@@ -147,7 +151,7 @@ def test_full_id_search_then_export_leaves_the_number_nowhere(client, tmp_path, 
     caplog.set_level(logging.DEBUG)
     for user in (cast.yeshan.cadre, cast.yeshan.admin):  # matched by masked form, and by digest
         client.force_login(user)
-        found = client.post(reverse("towns:person_list"), {"q": number}, follow=True)
+        found = client.post(reverse("registry:person_list"), {"q": number}, follow=True)
         assert [p.pk for p in found.context["page"]] == [cast.yeshan.person.pk]
         page_url = found.redirect_chain[-1][0]
         assert number not in page_url

@@ -4,11 +4,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_ID
-from towns import idnumbers, services
+from towns import services
 from towns.models import Beneficiary, GridCell
-from towns.scoping import unscoped
 
 NEW_ID = idnumbers.make_number("341181", date(1945, 4, 9), 151)  # male
 

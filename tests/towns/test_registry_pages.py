@@ -5,13 +5,14 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core import idnumbers
+from core.models import AuditRecord
 from tests.cast import CANARY_ID, CANARY_NAME, at, make_person
-from towns import idnumbers, visit_due
+from towns import visit_due
 from towns.models import Beneficiary, Household
 from visits import services as visit_services
 
-LIST = reverse("towns:person_list")
+LIST = reverse("registry:person_list")
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_person_page_shows_one_timeline_with_pinned_queries(client, cast, jan10,
     )
     client.force_login(cast.yeshan.cadre)
     with django_assert_max_num_queries(14):
-        response = client.get(reverse("towns:person_detail", args=[cast.yeshan.person.pk]))
+        response = client.get(reverse("registry:person_detail", args=[cast.yeshan.person.pk]))
     page = body(response)
     assert [e["kind"] for e in response.context["timeline"]] == ["followup", "grant", "visit"]
     assert "¥300.00" in page and "待签领" in page and "140/90" in page and "需要电热毯" in page
@@ -178,7 +179,7 @@ def test_household_and_person_are_created_through_the_forms(client, cast):
         {"name": "赵大山", "id_number": new_id, "categories": [cast.categories["elderly_alone"].pk], "relation_to_head": "本人"},
     )
     person = Beneficiary.objects.get(name="赵大山")
-    assert response.url == reverse("towns:person_detail", args=[person.pk])
+    assert response.url == reverse("registry:person_detail", args=[person.pk])
     assert person.next_visit_due is not None
 
 
@@ -203,7 +204,7 @@ def test_duplicate_in_town_links_to_the_person(client, cast):
     number = idnumbers.decrypt(cast.yeshan.person.id_number_encrypted)
     page = body(client.post(url, {"name": "李桂英", "id_number": number, "categories": [cast.categories["elderly_alone"].pk]}))
     assert "可能是同一人" in page
-    assert reverse("towns:person_detail", args=[cast.yeshan.person.pk]) in page
+    assert reverse("registry:person_detail", args=[cast.yeshan.person.pk]) in page
 
 
 def test_duplicate_in_another_town_names_only_the_town(client, cast):
@@ -211,7 +212,7 @@ def test_duplicate_in_another_town_names_only_the_town(client, cast):
     url = reverse("towns:person_create", kwargs={"household": cast.yeshan.household.pk})
     page = body(client.post(url, {"name": "某人", "id_number": CANARY_ID, "categories": [cast.categories["elderly_alone"].pk]}))
     assert "该身份证号已在其他镇（街道）登记，请联系县级管理员核实" in page and "铜城镇" not in page.split("<main")[-1]
-    assert CANARY_NAME not in page and reverse("towns:person_detail", args=[cast.tongcheng.person.pk]) not in page
+    assert CANARY_NAME not in page and reverse("registry:person_detail", args=[cast.tongcheng.person.pk]) not in page
 
 
 def test_status_change_takes_a_person_off_the_due_lists(client, cast, jan10):

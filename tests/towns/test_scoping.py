@@ -2,9 +2,9 @@ import pytest
 from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 
+from core.scoping import ScopeError, get_for_user_or_404, guarded, unscoped
 from towns.middleware import RequestContextMiddleware
 from towns.models import Beneficiary, Cadre, GridCell, Town
-from towns.scoping import ScopeError, get_for_user_or_404, guarded, unscoped
 from visits.models import Campaign
 
 

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import at, make_user
 from towns import services, visit_due
 from towns.models import Assignment
-from towns.scoping import unscoped
 
 
 @pytest.fixture

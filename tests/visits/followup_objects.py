@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from towns.scoping import unscoped
+from core.scoping import unscoped
 from visits.models import FollowUp
 
 

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from towns.scoping import unscoped
+from core.scoping import unscoped
 from visits.models import TargetList, TargetListEntry
 
 

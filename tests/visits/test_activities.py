@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import CANARY_NAME, at
 from towns.models import VolunteerTeam
-from towns.scoping import unscoped
 from visits import services
 from visits.models import Activity, Campaign
 
@@ -297,8 +297,8 @@ def test_the_list_pages_with_a_constant_number_of_queries(client, cast, jan10, d
 @pytest.fixture
 def neighbour(cast):
     """A person of another village of 冶山镇 (a 集中慰问 in 长兴社区 may draw its neighbours)."""
+    from core import idnumbers
     from tests.cast import make_person
-    from towns import idnumbers
     from towns.models import GridCell, Household, Village
 
     with unscoped():

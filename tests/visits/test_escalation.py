@@ -8,10 +8,10 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.cast import at
 from tests.visits.followup_objects import make_followup
-from towns.scoping import unscoped
 from visits.followup_escalation import escalate_followups
 from visits.models import FollowUp, FollowUpEvent
 from visits.tasks import escalate_followups_task

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from funds.models import AuditRecord
+from core.models import AuditRecord
+from core.scoping import unscoped
 from tests.matrix_objects import tongcheng_followup
 from towns.models import PartyBranch
-from towns.scoping import unscoped
 from visits import followup_services as fs
 from visits.models import FollowUp, FollowUpEvent, FollowUpMilestone, FollowUpRule
 
@@ -247,7 +247,7 @@ def test_pages_raise_and_act(cast, client):
     page = client.get(reverse("visits:followup_detail", args=[item.pk])).content.decode()
     assert "复号1次" in page and _reload(item).status == S.IN_PROGRESS
     # The person's page links the item.
-    detail = client.get(reverse("towns:person_detail", args=[person.pk])).content.decode()
+    detail = client.get(reverse("registry:person_detail", args=[person.pk])).content.decode()
     assert reverse("visits:followup_detail", args=[item.pk]) in detail
 
 

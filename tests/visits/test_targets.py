@@ -14,20 +14,20 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from funds.audit import AuditRecord
+from core import idnumbers
+from core.audit import AuditRecord
+from core.scoping import unscoped
 from funds.inspection import Rule, compute
 from funds.models import Disbursement
 from funds.services import disbursement_create
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
 from tests.cast import at, make_person
-from towns import idnumbers
-from towns.filters import BeneficiaryFilter
 from towns.models import Beneficiary, Category
-from towns.scoping import unscoped
 from visits import selectors, targets
 from visits import target_list_services as tls
 from visits.models import TargetList, TargetListEntry, Visit
+from visits.registry_filters import RegistryFilter
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def _names(qs):
 
 def _registry(user, campaign, **extra):
     with unscoped():
-        f = BeneficiaryFilter({"campaign": str(campaign.pk), **extra}, queryset=Beneficiary.objects.for_user(user), user=user)
+        f = RegistryFilter({"campaign": str(campaign.pk), **extra}, queryset=Beneficiary.objects.for_user(user), user=user)
         assert f.is_valid(), f.errors
         return sorted(f.qs.values_list("name", flat=True))
 
@@ -274,6 +274,6 @@ def test_dashboard_and_registry_state_the_rule(client, people):
     client.force_login(ys.admin)
     body = client.get(reverse("reports:dashboard_town", args=[ys.town.pk])).content.decode()
     assert "在册（非已故、非迁出）" in body and "尚未经镇党委审定" not in body
-    body = client.get(reverse("towns:person_list"), {"campaign": c.pk}).content.decode()
+    body = client.get(reverse("registry:person_list"), {"campaign": c.pk}).content.decode()
     assert "在册（非已故、非迁出）" in body
     assert 'data-testid="list-total"' in body

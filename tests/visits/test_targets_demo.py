@@ -9,13 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from core.scoping import unscoped
 from reports.models import CampaignTarget
 from reports.rollups import refresh_campaign
-from towns.filters import BeneficiaryFilter
 from towns.models import Beneficiary, Cadre, Town
-from towns.scoping import unscoped
 from visits import selectors
 from visits.models import Campaign, TargetList, TargetListEntry
+from visits.registry_filters import RegistryFilter
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_registry_home_and_dashboard_name_the_same_unvisited_people_in_every_tow
         for person in selectors.campaign_unvisited(county, campaign):
             home.setdefault(person.town_id, set()).add(person.pk)
         for town in towns:
-            f = BeneficiaryFilter(
+            f = RegistryFilter(
                 {"campaign": str(campaign.pk), "visited": "no", "town": str(town.pk)},
                 queryset=Beneficiary.objects.for_user(county),
                 user=county,

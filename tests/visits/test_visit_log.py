@@ -8,10 +8,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from funds import audit
-from funds.models import AuditRecord, Disbursement, GoodsItem, GoodsStock
+from core import audit
+from core.models import AuditRecord
+from core.scoping import unscoped
+from funds.models import Disbursement, GoodsItem, GoodsStock
 from tests.cast import CANARY_ID, CANARY_NAME, at, give_stock
-from towns.scoping import unscoped
 from visits import services
 from visits.models import FollowUp, Visit
 from visits.views.visits import _after_url

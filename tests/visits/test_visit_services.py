@@ -7,8 +7,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.models import AuditRecord
 from funds import services as fund_services
-from funds.models import AuditRecord, Disbursement
+from funds.models import Disbursement
 from tests.cast import at
 from visits import services
 from visits.models import FollowUp, Visit

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from towns import permissions
+from core import permissions
 from towns.models import Beneficiary, GridCell, Household, Town, Village
 from towns.roster_import.parse import Rejected, is_formula, open_sheet
 

@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from towns import permissions
+from core import permissions
+from core.phones import normalize_phone
 from towns.county_setup.layout import (
     CADRE_COLUMNS,
     CADRE_SHEET,
@@ -27,7 +28,6 @@ from towns.county_setup.layout import (
     unique_names,
 )
 from towns.models import Assignment, Cadre, Category, GridCell, Town
-from towns.phones import normalize_phone
 
 
 def plan_categories(upload, plan: Plan, *, size: int, name: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.scoping import unscoped
 from towns.county_setup.divisions import plan_map
 from towns.county_setup.layout import Plan
 from towns.county_setup.people import plan_cadres, plan_categories
-from towns.scoping import unscoped
 
 
 def analyse(*, map_file=None, categories_file=None, cadres_file=None) -> Plan:

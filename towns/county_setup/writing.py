@@ -10,12 +10,11 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 from django.db import connection, transaction
 from django.utils import timezone
 
-from funds import audit
-from towns import permissions
+from core import audit, permissions
+from core.permissions import require
+from core.scoping import unscoped
 from towns.county_setup.layout import Plan
 from towns.models import Assignment, Cadre, Category, GridCell, Town, Village
-from towns.permissions import require
-from towns.scoping import unscoped
 
 _LOCK = 72_410_116  # pg_advisory_xact_lock: one county setup at a time
 

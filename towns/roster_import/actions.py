@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core import outbox
-from funds import audit
+from core import audit, outbox
+from core.permissions import require
 from towns import name_aliases
 from towns.models import RosterImport
-from towns.permissions import require
 from towns.roster_import.parse import Rejected, check_file
 from towns.roster_import.records import actor_town, set_progress, update
 

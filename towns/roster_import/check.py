@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from funds import audit
+from core import audit
 from towns import idchecks
 from towns.models import Beneficiary
 from towns.roster_import.parse import Header, Sheet, find_header, norm

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from django.db import connection
 from django.utils import timezone
 
-from funds import audit
-from towns import bulk, idnumbers, visit_due
+from core import audit, bulk, idnumbers
+from core.scoping import unscoped
+from towns import visit_due
 from towns.models import BENEFICIARY_AUDITED_FIELDS, Beneficiary, Household, RosterImport
 from towns.pinyin import initials
 from towns.roster_import.parse import norm
 from towns.roster_import.rows import Analysis
-from towns.scoping import unscoped
 
 # Rows per batch: the model instances and audit payloads of one batch are all that is held at once.
 BATCH = 2000

@@ -14,15 +14,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import jobs, outbox
+from core.permissions import require
+from core.scoping import unscoped
 from towns.models import RosterImport
-from towns.permissions import require
 from towns.roster_import.check import analyse
 from towns.roster_import.commit import lock_town, write
 from towns.roster_import.parse import ERROR_DISPLAY_LIMIT, Rejected, open_sheet
 from towns.roster_import.records import discard_error_file, discard_file, load, set_progress, update
 from towns.roster_import.rows import Analysis
 from towns.roster_import.workbook import build_error_workbook
-from towns.scoping import unscoped
 
 
 @contextlib.contextmanager

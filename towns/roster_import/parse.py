@@ -16,7 +16,7 @@ from django.conf import settings
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from towns import idnumbers
+from core import idnumbers
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
+from core.scoping import unscoped
 from towns.models import Cadre, RosterImport
-from towns.scoping import unscoped
 
 
 def progress_key(import_id: int) -> str:

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from openpyxl.utils import get_column_letter
 
-from towns import idnumbers, name_aliases
+from core import idnumbers
+from core.phones import normalize_phone
+from towns import name_aliases
 from towns.models import Category, GridCell, Household, NameAlias, Village
-from towns.phones import normalize_phone
 from towns.roster_import.parse import (
     CATEGORY_SPLIT,
     FORMULA_MESSAGE,

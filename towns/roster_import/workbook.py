@@ -18,8 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from core.permissions import require
 from towns.models import Category, GridCell, RosterImport
-from towns.permissions import require
 from towns.roster_import.parse import Header, Sheet
 from towns.roster_import.records import actor_town
 

@@ -9,11 +9,11 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404
 from towns import auth_events, lockout, selectors, services
-from towns.decorators import permission_required
 from towns.forms import LoginForm, NuanxinPasswordChangeForm, ResetPasswordForm
 from towns.models import Cadre
-from towns.scoping import get_for_user_or_404
 
 
 def _lockout_minutes() -> int:

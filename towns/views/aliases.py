@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404
 from towns import name_aliases
-from towns.decorators import permission_required
 from towns.models import NameAlias
-from towns.scoping import get_for_user_or_404
 
 
 @permission_required("registry.import")

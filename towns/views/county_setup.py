@@ -18,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from funds.models import AuditRecord
+from core.decorators import permission_required
+from core.models import AuditRecord
 from towns.county_setup import workbooks, writing
 from towns.county_setup.plan import analyse
-from towns.decorators import permission_required
 from towns.roster_import.parse import ERROR_DISPLAY_LIMIT, MAX_BYTES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from towns.decorators import permission_required
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404
 from towns.models import RosterImport
 from towns.roster_import import actions, selectors
 from towns.roster_import.parse import MAX_BYTES, MAX_ROWS
 from towns.roster_import.workbook import template_workbook
-from towns.scoping import get_for_user_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT = 20

@@ -3,8 +3,8 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from core.decorators import permission_required
 from towns import privacy_selectors
-from towns.decorators import permission_required
 
 
 @permission_required("access.log")

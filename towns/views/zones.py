@@ -8,12 +8,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from core.decorators import permission_required
+from core.permissions import ROLE_LABELS
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
 from towns import selectors, services
-from towns.decorators import permission_required
 from towns.models import Assignment, Town
-from towns.permissions import ROLE_LABELS
-from towns.scoping import get_for_user_or_404
-from towns.zone_forms import AssignForm, EndAssignmentForm
+from towns.zone_forms import AssignForm, EndAssignmentForm, household_search
 
 
 def _cadre(user):
@@ -43,12 +44,6 @@ def _zones_url(request, town) -> str:
     return url if cadre is not None and cadre.town_id else f"{url}?town={town.pk}"
 
 
-def _service_errors(form, error: ValidationError) -> None:
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @permission_required("map.edit")
 @require_safe
 def zones(request):
@@ -62,58 +57,24 @@ def zones(request):
 @permission_required("map.edit")
 @require_http_methods(["GET", "POST"])
 def zone_assign(request):
-    user = request.user
     town = _town(request)
-    data = request.POST if request.method == "POST" else request.GET
-    q = data.get("q", "").strip()[:30]
-    if request.method == "POST" and "_search" not in request.POST:
-        form = AssignForm(user, town, request.POST)
-        if form.is_valid():
-            cadre, cell = form.cleaned_data["cadre"], form.cleaned_data["cell"]
-            try:
-                services.assignment_create(
-                    actor=user,
-                    cadre=cadre,
-                    cell=cell,
-                    household=form.cleaned_data["household"],
-                    starts_on=form.cleaned_data["starts_on"],
-                )
-            except ValidationError as error:
-                _service_errors(form, error)
-            else:
-                target = cell or form.cleaned_data["household"]
-                messages.success(request, f"已将“{target}”分配给 {cadre.name} 包保。")
-                if cell is not None:
-                    others = (
-                        Assignment.objects.for_user(user)
-                        .filter(cell=cell, ends_on__isnull=True)
-                        .exclude(cadre=cadre)
-                        .select_related("cadre")
-                    )
-                    names = "、".join(a.cadre.name for a in others)
-                    if names:
-                        # Allowed (包村干部 and 网格员 share cells), but the admin should know.
-                        messages.warning(request, f"该网格另有 {names} 包保，多人共同负责时请明确分工。")
-                return redirect(_zones_url(request, town))
-    else:
-        # First visit, or the search button without JavaScript: keep what was chosen.
-        form = AssignForm(
-            user, town, initial={k: data.get(k) for k in ("cadre", "cell", "household", "starts_on") if data.get(k)}
-        )
-    households = selectors.zone_households(user, town, q)
-    chosen = str(data.get("household") or "")
-    return render(
-        request,
-        "towns/zones_assign.html",
-        {
-            "form": form,
-            "town": town,
-            "q": q,
-            "households": households,
-            "chosen_household": chosen,
-            "zones_url": _zones_url(request, town),
-        },
-    )
+    q, chosen = household_search(request)
+    form = AssignForm.from_request(request.user, town, request)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            assignment = services.assignment_create(actor=request.user, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"已将“{data['cell'] or data['household']}”分配给 {data['cadre'].name} 包保。")
+            if names := selectors.cell_co_holders(request.user, assignment):
+                # Allowed (包村干部 and 网格员 share cells), but the admin should know.
+                messages.warning(request, f"该网格另有 {names} 包保，多人共同负责时请明确分工。")
+            return redirect(_zones_url(request, town))
+    households = selectors.zone_households(request.user, town, q)
+    context = {"form": form, "town": town, "q": q, "households": households, "chosen_household": chosen}
+    return render(request, "towns/zones_assign.html", {**context, "zones_url": _zones_url(request, town)})
 
 
 @permission_required("map.edit")
@@ -125,7 +86,7 @@ def zone_end(request, pk):
         try:
             services.assignment_end(actor=request.user, assignment=assignment, **form.cleaned_data)
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已结束 {assignment.cadre.name} 对“{assignment.cell or assignment.household}”的包保。")
             return redirect(_zones_url(request, assignment.town))

@@ -10,9 +10,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from towns.decorators import permission_required
+from core.decorators import permission_required
+from core.scoping import get_for_user_or_404, scope_of
+from core.services import add_service_errors
 from towns.models import Beneficiary
-from towns.scoping import get_for_user_or_404, scope_of
 from visits import selectors, services
 from visits.activity_forms import ActivityForm
 from visits.models import Activity
@@ -83,16 +84,10 @@ def _picker(user, q: str, picked_ids) -> dict:
 
 def _apply_errors(form, error: ValidationError) -> list[str]:
     """Put the service's field errors on the form's fields; return the picker's own."""
-    picker_errors = []
-    for field, messages_ in error.message_dict.items():
-        if field == "beneficiaries":
-            picker_errors.extend(messages_)
-        elif field in form.fields:
-            for message in messages_:
-                form.add_error(field, message)
-        else:
-            for message in messages_:
-                form.add_error(None, message)
+    by_field = dict(error.message_dict)
+    picker_errors = by_field.pop("beneficiaries", [])
+    if by_field:
+        add_service_errors(form, ValidationError(by_field))
     return picker_errors
 
 

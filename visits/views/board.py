@@ -11,10 +11,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from core.permissions import TOWN_ROLES
+from core.scoping import scope_of
 from towns.cadre_labels import with_place
+from towns.cadres import cadre_of
 from towns.models import Cadre, Town, Village
-from towns.permissions import TOWN_ROLES
-from towns.scoping import cadre_of, scope_of
 from visits.followup_escalation import ESCALATING_STATUSES, LEVEL_LABELS, colour, days_left
 from visits.followup_figures import followup_figures
 from visits.models import FollowUp

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from core.decorators import permission_required
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from core.services import add_service_errors
 from towns.dates import cn_date
-from towns.decorators import permission_required
 from towns.models import Beneficiary, PartyBranch, Village
-from towns.permissions import can
-from towns.scoping import get_for_user_or_404
 from visits import followup_services as fs
 from visits.filters import FOLLOWUP_OPEN, FollowUpFilter
 from visits.followup_forms import FollowUpRaiseForm
@@ -70,12 +71,6 @@ def followup_list(request):
     )
 
 
-def _apply(form, error: ValidationError):
-    for field, msgs in error.message_dict.items():
-        for message in msgs:
-            form.add_error(field if field in form.fields and field != "beneficiary" else None, message)
-
-
 @permission_required("followup.edit")
 @require_http_methods(["GET", "POST"])
 def followup_create(request):
@@ -91,7 +86,7 @@ def followup_create(request):
             try:
                 item = fs.followup_raise(actor=user, **form.service_kwargs())
             except ValidationError as error:
-                _apply(form, error)
+                add_service_errors(form, error, hidden=("beneficiary",))
             else:
                 messages.success(request, f"已登记“{item.title}”，办结时限 {cn_date(item.deadline)}。")
                 if FollowUp.objects.for_user(user).filter(pk=item.pk).exists():

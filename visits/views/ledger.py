@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from towns.decorators import permission_required
+from core.decorators import permission_required
 from visits.ledger_selectors import ledger_page
 
 

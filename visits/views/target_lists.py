@@ -13,16 +13,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from funds import audit
-from funds.budget_selectors import campaigns_for
-from towns.decorators import permission_required
+from core import audit
+from core.decorators import permission_required
+from core.paging import keyset_page
+from core.permissions import can
+from core.scoping import get_for_user_or_404
+from towns.cadres import cadre_of
 from towns.models import Village
-from towns.paging import keyset_page
-from towns.permissions import can
-from towns.scoping import cadre_of, get_for_user_or_404
 from visits import target_list_services as services
 from visits import targets
 from visits.models import TargetList, TargetListEntry
+from visits.selectors import campaigns_for
 
 
 class ApproveForm(forms.Form):

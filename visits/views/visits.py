@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
-from towns import idchecks, idnumbers
-from towns.decorators import permission_required
+from core import idnumbers
+from core.decorators import permission_required
+from towns import idchecks
 from visits import log_selectors, services
 from visits.forms import VisitLogForm
 from visits.services import VisitLogResult
@@ -112,9 +113,9 @@ def _summary(result: VisitLogResult) -> str:
 
 
 def _after_url(visit) -> str:
-    # The person page is the registry's (towns:person_detail); until it exists, the visit's own page.
+    # The person page is the registry's (registry:person_detail); until it exists, the visit's own page.
     try:
-        return reverse("towns:person_detail", kwargs={"pk": visit.beneficiary_id})
+        return reverse("registry:person_detail", kwargs={"pk": visit.beneficiary_id})
     except NoReverseMatch:
         return reverse("visits:visit_detail", kwargs={"pk": visit.pk})
 

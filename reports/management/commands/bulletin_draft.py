@@ -5,11 +5,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.models import AuditRecord
+from core.scoping import unscoped
 from reports import bulletin_docx, bulletin_selectors
 from reports.services import BulletinPublished, bulletin_draft
-from towns.scoping import unscoped
 
 
 class Command(BaseCommand):

@@ -15,11 +15,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from core.permissions import COUNTY_VIEWER, TOWN_ADMIN
+from core.scoping import unscoped
 from reports import selectors
 from reports.rollups import refresh_campaign
 from towns.models import GridCell, Town
-from towns.permissions import COUNTY_VIEWER, TOWN_ADMIN
-from towns.scoping import unscoped
 from visits.models import Campaign
 
 LIVE_COVERAGE_BY_TOWN = """

@@ -5,10 +5,10 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.permissions import COUNTY_VIEWER, SYSADMIN
+from core.scoping import unscoped
 from reports.exporters import EXPORTERS, run_export
 from towns.models import Cadre, Town
-from towns.permissions import COUNTY_VIEWER, SYSADMIN
-from towns.scoping import unscoped
 
 
 class Command(BaseCommand):

@@ -17,11 +17,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.models import AuditRecord
+from core.scoping import unscoped
 from towns.models import RosterImport
 from towns.roster_import import actions, jobs
-from towns.scoping import unscoped
 
 LIMIT = 200
 KINDS = {"village": "村（社区）", "cell": "网格", "category": "人员类别"}

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from funds import audit
-from funds.models import AuditRecord
-from towns import permissions
+from core import audit, permissions
+from core.models import AuditRecord
 from towns.models import Cadre
 
 

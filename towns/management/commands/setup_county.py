@@ -13,8 +13,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.models import AuditRecord
 from towns.county_setup import layout, workbooks, writing
 from towns.county_setup.plan import analyse
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from funds.audit import audit_context
-from funds.models import AuditRecord
+from core.audit import audit_context
+from core.models import AuditRecord
 from visits.followup_escalation import escalate_followups
 
 
