@@ -35,7 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "account.password_reset": "重置密码",
     "account.unlock": "解除登录锁定",
     "account.setup_admin": "创建首个系统管理员",
-    # County setup from its own files (issue 16 §1, towns/county_setup.py)
+    # County setup from its own files (issue 16 §1, towns/county_setup/)
     "county_setup.run": "全县基础数据导入",
     "county_setup.town_create": "导入新增镇（街道）",
     "county_setup.town_update": "导入修改镇（街道）",
@@ -61,6 +61,7 @@ ACTION_LABELS: dict[str, str] = {
     "beneficiary.reveal_id": "查看完整身份证号",
     "beneficiary.import": "导入花名册",
     "name_alias.set": "设置花名册名称对应",
+    "name_alias.remove": "删除花名册名称对应",
     "household.create": "新增户",
     "household.update": "修改户",
     "gridcell.create": "新增网格",

@@ -51,6 +51,7 @@ def test_every_suite_is_registered():
         "export_read",
         "export_write",
         "roster_import",
+        "roster_import_big",
         "explain",
         "throughput",
     ]

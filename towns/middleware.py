@@ -11,6 +11,7 @@ from core.audit import audit_context
 from core.models import AuditRecord
 from core.scoping import guarded
 from towns import access_log
+from towns.roster_import.parse import MAX_BYTES
 
 log = logging.getLogger("nuanxin.request")
 # A client's own request id is kept only if it looks like one (no spaces, no markup, no ID numbers
@@ -28,8 +29,6 @@ def client_request_id(value: str) -> str:
 def too_large(request, length: int) -> HttpResponse:
     """The site's own page for an oversized upload, stating the limit the upload form states (the
     roster file limit; the request cap above it only leaves room for the form's other fields)."""
-    from towns.imports import MAX_BYTES
-
     context = {"limit_mb": MAX_BYTES // (1024 * 1024), "size_mb": f"{length / 1024 / 1024:.1f}"}
     try:
         return render(request, "413.html", context, status=413)

@@ -417,7 +417,7 @@ def roster_upload_path(instance, filename) -> str:
 
 class RosterImport(AreaScoped):
     """One upload of a town's Excel roster (issue 4 §5): checked in full, previewed, then imported
-    all or nothing after a person confirms. The work is done by towns/imports.py in Celery jobs."""
+    all or nothing after a person confirms. The work is done by towns/roster_import/ in Celery jobs."""
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "已上传"
@@ -458,6 +458,10 @@ class RosterImport(AreaScoped):
     skipped = models.JSONField("跳过的行", default=list, blank=True)
     unknown_names = models.JSONField("待对应的名称", default=list, blank=True)
     preview = models.JSONField("逐行预览", default=list, blank=True)
+    # Issue 16 §5: ``errors`` keeps the first problems for the page; all of them are counted here
+    # and written, beside their rows, into the error workbook the worker builds (as private as the upload).
+    error_count = models.PositiveIntegerField("问题数", default=0)
+    error_file = models.FileField("错误清单", upload_to=roster_upload_path, max_length=200, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "花名册导入"

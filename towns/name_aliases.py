@@ -161,3 +161,24 @@ def name_alias_set(*, actor, town_id: int, kind: str, name: str, target_id: int,
         after=audit.snapshot(alias),
     )
     return alias
+
+
+def town_aliases(actor):
+    """The actor's town's aliases, for the page that lists them (one query)."""
+    return (
+        NameAlias.objects.for_user(actor)
+        .select_related("in_village", "village", "cell", "category", "created_by")
+        .order_by("kind", "in_village__code", "key")
+    )
+
+
+@transaction.atomic
+def name_alias_remove(*, actor, alias: NameAlias) -> None:
+    """Forget a name: later rosters that use it are asked about it again. Audited."""
+    require(actor, "registry.import")
+    cadre = Cadre._base_manager.filter(user_id=actor.pk).first()
+    if cadre is None or cadre.town_id != alias.town_id:
+        raise ValidationError("只能删除本镇的名称对应")
+    before = audit.snapshot(alias)
+    audit.record(actor=actor, action="name_alias.remove", obj=alias, town=alias.town_id, before=before)
+    alias.delete()

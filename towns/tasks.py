@@ -8,8 +8,8 @@ from core.audit import audit_context
 from core.jobs import heartbeat
 from core.models import AuditRecord
 from core.task_base import JobTask
-from towns import imports
 from towns.models import RosterImport
+from towns.roster_import import jobs
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,10 @@ def check_roster_import(import_id: int) -> None:
     """The dry run of an uploaded roster; idempotent (a checked import is left alone)."""
     with heartbeat(RosterImport, import_id):
         try:
-            imports.run_check(import_id)
+            jobs.run_check(import_id)
         except Exception:
             log.exception("roster import %s: check failed", import_id)
-            imports.mark_failed(import_id, "校验时发生意外错误，未写入任何数据。请稍后重新上传；如仍失败，请联系系统管理员")
+            jobs.mark_failed(import_id, "校验时发生意外错误，未写入任何数据。请稍后重新上传；如仍失败，请联系系统管理员")
 
 
 @shared_task(base=JobTask, audit_channel=AuditRecord.Channel.IMPORT, acks_late=True, reject_on_worker_lost=True)
@@ -32,22 +32,20 @@ def run_roster_import(import_id: int) -> None:
     """Write a confirmed import, all or nothing; idempotent (a done import is left alone)."""
     with heartbeat(RosterImport, import_id):
         try:
-            imports.run_commit(import_id)
+            jobs.run_commit(import_id)
         except Exception:
             log.exception("roster import %s: commit failed", import_id)
-            imports.mark_failed(
-                import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员"
-            )
+            jobs.mark_failed(import_id, "导入时发生意外错误，已全部撤销，未写入任何数据。请重新上传；如仍失败，请联系系统管理员")
 
 
 @shared_task
 def sweep_lost_roster_imports() -> dict:
     """Every few minutes (beat): jobs whose heartbeat stopped are marked failed, with a retry button."""
-    return {"lost": imports.sweep_lost()}
+    return {"lost": jobs.sweep_lost()}
 
 
 @shared_task
 def sweep_roster_imports() -> dict:
-    """Nightly housekeeping of uploads (towns.imports.sweep)."""
+    """Nightly housekeeping of uploads (towns.roster_import.jobs.sweep)."""
     with audit_context(channel=AuditRecord.Channel.JOB):
-        return imports.sweep()
+        return jobs.sweep()

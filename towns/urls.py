@@ -1,6 +1,6 @@
 from django.urls import path
 
-from towns.views import accounts, privacy, registry, zones
+from towns.views import accounts, aliases, privacy, registry, zones
 from towns.views import county_setup as setup_views
 from towns.views import imports as import_views
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("imports/<int:pk>/sheet/", import_views.import_sheet, name="import_sheet"),
     path("imports/<int:pk>/retry/", import_views.import_retry, name="import_retry"),
     path("imports/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
+    path("imports/names/", aliases.alias_list, name="alias_list"),
+    path("imports/names/<int:pk>/remove/", aliases.alias_remove, name="alias_remove"),
     # county setup from its own files (issue 16 §1)
     path("setup/", setup_views.setup, name="county_setup"),
     path("setup/confirm/", setup_views.setup_confirm, name="county_setup_confirm"),

@@ -10,6 +10,7 @@ from bench.suites import (  # noqa: F401, I001 - import order is run order
     export_read,
     export_write,
     roster_import,
+    roster_import_big,
     explain,
     throughput,
 )

@@ -16,7 +16,7 @@ from tests.matrix_objects import (
     tongcheng_assign_form,
     tongcheng_assignment,
 )
-from tests.towns.roster_import_objects import tongcheng_import
+from tests.towns.roster_import_objects import tongcheng_alias, tongcheng_import
 
 TOWNS: dict = {
     "home": Row(get=logged_in(200, county_viewer=302, inspector=302, sysadmin=302), post=logged_in(405)),
@@ -124,6 +124,15 @@ TOWNS: dict = {
         get=logged_in(403, town_cadre=404, town_admin=404),
         post=logged_in(403, town_cadre=405, town_admin=405),
         kwargs=tongcheng_import,
+    ),
+    # The town's own names (issue 16 §2): listed for its cadres; another town's is a 404.
+    "towns:alias_list": Row(
+        get=logged_in(403, town_cadre=200, town_admin=200), post=logged_in(403, town_cadre=405, town_admin=405)
+    ),
+    "towns:alias_remove": Row(
+        get=logged_in(403, town_cadre=405, town_admin=405),
+        post=logged_in(403, town_cadre=404, town_admin=404),
+        kwargs=tongcheng_alias,
     ),
     # -- responsibility zones (issue 4 §6)
     # map.edit only (town admin, system admin); a town admin cannot pick or end another town's.

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from core.scoping import unscoped
 from tests.cast import PASSWORD
-from tests.towns.test_import import new_id, row, xlsx
+from tests.towns.roster_files import new_id, row, xlsx
 from towns.models import Beneficiary
 
 pytestmark = pytest.mark.browser

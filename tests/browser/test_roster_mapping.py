@@ -70,3 +70,15 @@ def test_cadre_maps_names_once_on_a_phone_and_reads_the_preview(
     expect(preview).to_contain_text("15位身份证号升级为18位")
     expect(preview).not_to_contain_text("与原表一致")
     _screen(page, page.get_by_test_id("import-preview"), screenshot, "import-preview-phone")
+
+    # The town's names, on the same phone: listed with what they map to, and removable.
+    page.goto("/towns/imports/names/")
+    aliases = page.get_by_test_id("alias-list")
+    expect(aliases).to_contain_text("冶山村")
+    expect(aliases).to_contain_text("冶山社区6-1号小网格")
+    assert aliases.bounding_box()["width"] <= PHONE["width"], "the names page fits a phone"
+    screenshot(page, "import-aliases-phone")
+    aliases.locator("tr", has_text="重点关注对象").get_by_role("button", name="删除").click()
+    expect(page.get_by_test_id("alias-list")).not_to_contain_text("重点关注对象")
+    with unscoped():
+        assert NameAlias.objects.filter(town=browser_cast.yeshan.town).count() == 4

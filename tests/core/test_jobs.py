@@ -18,9 +18,9 @@ from core.scoping import unscoped
 from reports import tasks as report_tasks
 from reports.export_services import sweep_lost_exports
 from reports.models import ExportJob
-from towns import imports
 from towns import tasks as town_tasks
 from towns.models import RosterImport
+from towns.roster_import import jobs as roster_jobs
 
 _KEEP_BEATING = """
 import sys, time, django
@@ -57,7 +57,7 @@ def test_a_killed_worker_s_import_is_failed_within_minutes_with_a_retry_button(c
         item.refresh_from_db()
         first = item.heartbeat_at
         assert first is not None and timezone.now() - first < timedelta(seconds=2)
-        assert imports.sweep_lost() == 0  # beating: left alone
+        assert roster_jobs.sweep_lost() == 0  # beating: left alone
         os.kill(job.pid, signal.SIGKILL)
     finally:
         job.wait(timeout=10)
@@ -65,8 +65,8 @@ def test_a_killed_worker_s_import_is_failed_within_minutes_with_a_retry_button(c
     item.refresh_from_db()
     last = item.heartbeat_at
     # Three minutes without a heartbeat (JOB_STALE_MINUTES) and the next sweep (every two minutes) fails it.
-    assert imports.sweep_lost(now=last + timedelta(minutes=2)) == 0
-    assert imports.sweep_lost(now=last + timedelta(minutes=settings.JOB_STALE_MINUTES, seconds=1)) == 1
+    assert roster_jobs.sweep_lost(now=last + timedelta(minutes=2)) == 0
+    assert roster_jobs.sweep_lost(now=last + timedelta(minutes=settings.JOB_STALE_MINUTES, seconds=1)) == 1
     item.refresh_from_db()
     assert item.status == RosterImport.Status.FAILED
     assert item.message.startswith("导入中断") and "未写入任何数据" in item.message and item.can_retry

@@ -3,7 +3,7 @@
 from core import idnumbers
 from core.scoping import unscoped
 from tests.cast import CANARY_ID, CANARY_NAME
-from towns.models import RosterImport
+from towns.models import NameAlias, RosterImport, Village
 
 
 def tongcheng_import(cast) -> dict:
@@ -24,3 +24,18 @@ def tongcheng_import(cast) -> dict:
             ],
         )
     return {"pk": roster_import.pk}
+
+
+def tongcheng_alias(cast) -> dict:
+    """A name 铜城镇 mapped: to any other town's cadre, its remove URL is a 404."""
+    with unscoped():
+        village = Village.objects.filter(town=cast.tongcheng.town).order_by("id").first()
+        alias = NameAlias.objects.create(
+            town=cast.tongcheng.town,
+            kind=NameAlias.Kind.VILLAGE,
+            name="铜城老村",
+            key="铜城老村",
+            village=village,
+            created_by=cast.tongcheng.cadre.cadre,
+        )
+    return {"pk": alias.pk}

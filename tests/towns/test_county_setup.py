@@ -12,7 +12,8 @@ from openpyxl import Workbook, load_workbook
 
 from core.models import AuditRecord
 from core.scoping import unscoped
-from towns import county_setup
+from towns.county_setup import layout, workbooks, writing
+from towns.county_setup.plan import analyse
 from towns.models import Cadre, Category, GridCell, Town, Village
 
 ADMIN_PASSWORD = "Setup-Admin-2024!"
@@ -20,7 +21,7 @@ ADMIN_PASSWORD = "Setup-Admin-2024!"
 
 def _xlsx(kind: str, rows: dict[str, list]) -> bytes:
     """The app's own template with its example rows replaced by ``rows`` (sheet -> rows)."""
-    book = load_workbook(io.BytesIO(county_setup.template(kind)))
+    book = load_workbook(io.BytesIO(workbooks.template(kind)))
     for title, data in rows.items():
         sheet = book[title]
         sheet.delete_rows(2, sheet.max_row)
@@ -60,9 +61,9 @@ def _files(map_rows=None, categories=None, cadres=None) -> dict:
     if map_rows is not None:
         files["map"] = SimpleUploadedFile("区划.xlsx", _xlsx("map", map_rows))
     if categories is not None:
-        files["categories"] = SimpleUploadedFile("类别.xlsx", _xlsx("categories", {county_setup.CATEGORY_SHEET: categories}))
+        files["categories"] = SimpleUploadedFile("类别.xlsx", _xlsx("categories", {layout.CATEGORY_SHEET: categories}))
     if cadres is not None:
-        files["cadres"] = SimpleUploadedFile("干部.xlsx", _xlsx("cadres", {county_setup.CADRE_SHEET: cadres}))
+        files["cadres"] = SimpleUploadedFile("干部.xlsx", _xlsx("cadres", {layout.CADRE_SHEET: cadres}))
     return files
 
 
@@ -92,10 +93,10 @@ def test_templates_have_a_header_and_an_example_and_import_as_they_are(sysadmin)
             assert sheet.max_row >= 2 and sheet["A1"].value  # header and example row
         assert book.worksheets[-1].title == "填写说明"
     # The untouched templates are valid files: their example rows pass the checks.
-    plan = county_setup.analyse(
-        map_file=(io.BytesIO(county_setup.template("map")), 1, "m.xlsx"),
-        categories_file=(io.BytesIO(county_setup.template("categories")), 1, "c.xlsx"),
-        cadres_file=(io.BytesIO(county_setup.template("cadres")), 1, "d.xlsx"),
+    plan = analyse(
+        map_file=(io.BytesIO(workbooks.template("map")), 1, "m.xlsx"),
+        categories_file=(io.BytesIO(workbooks.template("categories")), 1, "c.xlsx"),
+        cadres_file=(io.BytesIO(workbooks.template("cadres")), 1, "d.xlsx"),
     )
     assert plan.ok, [str(p) for p in plan.problems]
 
@@ -214,11 +215,11 @@ def test_a_cell_with_people_absent_from_the_file_is_kept_and_cannot_move(cast):
         cells=[[town.code, cast.yeshan.big.code, cast.yeshan.big.name, "大网格", village.code, ""]],
     )
     data = _xlsx("map", rows)
-    plan = county_setup.analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
+    plan = analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
     assert plan.ok, [str(p) for p in plan.problems]
     kept = plan.parts["cells"].kept
     assert any(keep.name in k and "名在册对象" in k for k in kept), kept
-    county_setup.apply(actor=cast.sysadmin, plan=plan)
+    writing.apply(actor=cast.sysadmin, plan=plan)
     with unscoped():
         assert GridCell.objects.filter(pk=keep.pk).exists()
         Village.objects.create(town=town, code=town.code[:9] + "299", name="另一村")
@@ -226,7 +227,7 @@ def test_a_cell_with_people_absent_from_the_file_is_kept_and_cannot_move(cast):
     rows["村社区"].append([town.code[:9] + "299", "另一村", "村", town.code])
     rows["网格"].append([town.code, keep.code, keep.name, "小网格", town.code[:9] + "299", cast.yeshan.big.code])
     data = _xlsx("map", rows)
-    plan = county_setup.analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
+    plan = analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
     problems = [str(p) for p in plan.problems]
     assert f"“网格”表第3行【所属村（社区）】：“{keep.name}”已有1名在册对象，不能改层级或改到其他村（社区）" in problems, problems
     assert not plan.ok
@@ -236,8 +237,8 @@ def test_the_shell_previews_then_imports_and_writes_the_passwords_once(db, tmp_p
     paths = {}
     for kind, data in (
         ("map", _xlsx("map", _map())),
-        ("categories", _xlsx("categories", {county_setup.CATEGORY_SHEET: CATEGORIES})),
-        ("cadres", _xlsx("cadres", {county_setup.CADRE_SHEET: CADRES})),
+        ("categories", _xlsx("categories", {layout.CATEGORY_SHEET: CATEGORIES})),
+        ("cadres", _xlsx("cadres", {layout.CADRE_SHEET: CADRES})),
     ):
         paths[kind] = tmp_path / f"{kind}.xlsx"
         paths[kind].write_bytes(data)
@@ -263,7 +264,7 @@ def test_the_shell_previews_then_imports_and_writes_the_passwords_once(db, tmp_p
     call_command("setup_county", *args, "--yes", stdout=out)
     assert "干部账号：新增0，更名0，其他变更0，无变化4" in out.getvalue()
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(_xlsx("categories", {county_setup.CATEGORY_SHEET: [["x", "某类", "三十", "", ""]]}))
+    bad.write_bytes(_xlsx("categories", {layout.CATEGORY_SHEET: [["x", "某类", "三十", "", ""]]}))
     out = io.StringIO()
     with pytest.raises(CommandError, match="1处问题"):
         call_command("setup_county", "--categories", bad, "--yes", stdout=out)
@@ -284,12 +285,12 @@ def test_unsafe_files_are_refused_like_rosters(sysadmin):
 def test_a_village_cannot_move_to_another_town(cast):
     village, other = cast.yeshan.village, cast.tongcheng.town
     data = _xlsx("map", _map(towns=[], villages=[[village.code, village.name, "社区", other.name]], cells=[]))
-    plan = county_setup.analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
+    plan = analyse(map_file=(io.BytesIO(data), len(data), "m.xlsx"))
     assert [str(p) for p in plan.problems] == [
         f"“村社区”表第2行【所属镇（街道）】：区划代码{village.code}已是冶山镇的{village.name}，不能改属其他镇（街道）"
     ]
-    with pytest.raises(county_setup.NotApplied):
-        county_setup.apply(actor=cast.sysadmin, plan=plan)
+    with pytest.raises(writing.NotApplied):
+        writing.apply(actor=cast.sysadmin, plan=plan)
 
 
 def test_one_time_passwords_are_strong_and_cheap_to_hash_once(settings):
@@ -298,11 +299,11 @@ def test_one_time_passwords_are_strong_and_cheap_to_hash_once(settings):
     from towns.passwords import CharacterClassValidator
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    passwords = {county_setup.one_time_password() for _ in range(200)}
+    passwords = {writing.one_time_password() for _ in range(200)}
     assert len(passwords) == 200 and all(len(p) == 12 for p in passwords)
     for password in passwords:
         CharacterClassValidator().validate(password)  # the site's own rule for chosen passwords
         assert not set(password) & set("0O1lI")
-    encoded = county_setup._temporary_hash("Abc@12345678")
+    encoded = writing._temporary_hash("Abc@12345678")
     # Random ~70-bit passwords: a smaller work factor, upgraded by Django at the first login.
-    assert encoded.startswith(f"pbkdf2_sha256${county_setup.TEMPORARY_ITERATIONS}$") and check_password("Abc@12345678", encoded)
+    assert encoded.startswith(f"pbkdf2_sha256${writing.TEMPORARY_ITERATIONS}$") and check_password("Abc@12345678", encoded)

@@ -15,7 +15,7 @@ from core import idnumbers
 from core.models import AuditRecord
 from core.scoping import unscoped
 from tests.cast import CANARY_ID, make_person
-from tests.towns.test_import import confirm, latest_import, row, upload, xlsx
+from tests.towns.roster_files import confirm, latest_import, row, upload, xlsx
 from towns import idchecks
 from towns.models import Beneficiary
 

@@ -15,9 +15,9 @@ from core.models import AuditRecord
 from core.phones import normalize_phone
 from core.scoping import unscoped
 from tests.towns.messy_roster import messy_roster, setup_yeshan_names
-from tests.towns.test_import import counts, latest_import, new_id, row, xlsx
-from towns import imports
+from tests.towns.roster_files import counts, latest_import, new_id, row, xlsx
 from towns.models import Beneficiary, NameAlias, RosterImport
+from towns.roster_import import rows as roster_rows
 
 
 @pytest.fixture(autouse=True)
@@ -316,7 +316,7 @@ def test_the_shell_prints_the_summary_and_one_line_per_problem_and_can_accept_su
 def test_the_preview_is_paged_and_a_big_file_keeps_its_first_rows(
     cadre_client, cast, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(imports, "PREVIEW_LIMIT", 250)
+    monkeypatch.setattr(roster_rows, "PREVIEW_LIMIT", 250)
     rows = [
         row(f"人{i}", new_id(sequence=500 + i), phone="138 0000 1234", address=f"冶山镇长兴社区新村路{i}号") for i in range(260)
     ]

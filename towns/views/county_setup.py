@@ -1,6 +1,6 @@
 """County setup pages (issue 16 §1): upload the three files, preview, confirm, print the passwords once.
 
-The work is towns/county_setup.py. Uploaded files wait in a private folder between the preview
+The work is towns/county_setup/. Uploaded files wait in a private folder between the preview
 and the confirmation (the confirmation checks them again under the lock); the one-time passwords
 live only in the admin's session and are dropped the first time the print page is shown.
 """
@@ -20,7 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.decorators import permission_required
 from core.models import AuditRecord
-from towns import county_setup, imports
+from towns.county_setup import workbooks, writing
+from towns.county_setup.plan import analyse
+from towns.roster_import.parse import ERROR_DISPLAY_LIMIT, MAX_BYTES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_FILES = "county_setup_token"
@@ -74,7 +76,7 @@ def _files(folder: Path) -> dict:
 def _analyse(folder: Path):
     files = _files(folder)
     try:
-        return county_setup.analyse(**files)
+        return analyse(**files)
     finally:
         for handle, _, _ in files.values():
             handle.close()
@@ -95,8 +97,8 @@ def setup(request):
             upload = form.cleaned_data.get(kind)
             if not upload:
                 continue
-            if upload.size > imports.MAX_BYTES:
-                form.add_error(kind, f"文件超过 {imports.MAX_BYTES // 1024 // 1024} MB 的上限")
+            if upload.size > MAX_BYTES:
+                form.add_error(kind, f"文件超过 {MAX_BYTES // 1024 // 1024} MB 的上限")
                 continue
             with (folder / f"{kind}.xlsx").open("wb") as out:
                 for chunk in upload.chunks():
@@ -114,7 +116,7 @@ def setup(request):
     return render(
         request,
         "towns/county_setup.html",
-        {"form": form, "plan": plan, "templates": county_setup.TEMPLATE_NAMES, "problem_limit": imports.ERROR_DISPLAY_LIMIT},
+        {"form": form, "plan": plan, "templates": workbooks.TEMPLATE_NAMES, "problem_limit": ERROR_DISPLAY_LIMIT},
     )
 
 
@@ -131,7 +133,7 @@ def setup_confirm(request):
         # The database changed since the preview (another admin): show the new problems.
         messages.error(request, "数据在预览后有变化，请重新上传文件检查")
         return redirect("towns:county_setup")
-    passwords = county_setup.apply(actor=request.user, plan=plan, channel=AuditRecord.Channel.WEB)
+    passwords = writing.apply(actor=request.user, plan=plan, channel=AuditRecord.Channel.WEB)
     shutil.rmtree(folder, ignore_errors=True)
     request.session.pop(SESSION_FILES, None)
     messages.success(request, "导入完成：" + "；".join(plan.summary()))
@@ -159,6 +161,6 @@ def setup_passwords(request):
 def setup_template(request, kind):
     if kind not in KINDS:
         raise Http404
-    response = HttpResponse(county_setup.template(kind), content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, county_setup.TEMPLATE_NAMES[kind])
+    response = HttpResponse(workbooks.template(kind), content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, workbooks.TEMPLATE_NAMES[kind])
     return response

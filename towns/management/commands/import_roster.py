@@ -20,8 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from core.audit import audit_context
 from core.models import AuditRecord
 from core.scoping import unscoped
-from towns import imports
 from towns.models import RosterImport
+from towns.roster_import import actions, jobs
 
 LIMIT = 200
 KINDS = {"village": "村（社区）", "cell": "网格", "category": "人员类别"}
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         with audit_context(channel=AuditRecord.Channel.IMPORT):
             started = time.perf_counter()
             try:
-                roster_import = imports.roster_upload(actor=actor, upload=upload, enqueue=False)
+                roster_import = actions.roster_upload(actor=actor, upload=upload, enqueue=False)
             except ValidationError as error:
                 raise CommandError("；".join(error.messages)) from None
             if roster_import.status == RosterImport.Status.REJECTED:
@@ -63,18 +63,18 @@ class Command(BaseCommand):
             if sheet:
                 roster_import.sheet_name = sheet
                 RosterImport._base_manager.filter(pk=roster_import.pk).update(sheet_name=sheet)
-            roster_import = imports.run_check(roster_import.pk)
+            roster_import = jobs.run_check(roster_import.pk)
             with unscoped():
                 roster_import.refresh_from_db()
             if accept_suggestions and roster_import.status != RosterImport.Status.REJECTED:
-                choices = imports.suggested_choices(roster_import)
+                choices = actions.suggested_choices(roster_import)
                 if choices:
                     try:
-                        imports.roster_map_names(actor=actor, roster_import=roster_import, choices=choices, enqueue=False)
+                        actions.roster_map_names(actor=actor, roster_import=roster_import, choices=choices, enqueue=False)
                     except ValidationError as error:
                         raise CommandError("；".join(error.messages)) from None
                     self.stdout.write(f"已按建议对应 {len(choices)} 个名称（已保存为本镇的名称对应）")
-                    roster_import = imports.run_check(roster_import.pk)
+                    roster_import = jobs.run_check(roster_import.pk)
             checked = time.perf_counter()
             self._report(roster_import)
             self.stdout.write(f"校验用时 {checked - started:.2f} 秒")
@@ -83,8 +83,8 @@ class Command(BaseCommand):
             if not yes:
                 self.stdout.write("仅校验，未导入（加 --yes 确认导入）")
                 return
-            imports.roster_confirm(actor=actor, roster_import=roster_import, enqueue=False)
-            roster_import = imports.run_commit(roster_import.pk)
+            actions.roster_confirm(actor=actor, roster_import=roster_import, enqueue=False)
+            roster_import = jobs.run_commit(roster_import.pk)
             done = time.perf_counter()
         self.stdout.write(f"导入用时 {done - checked:.2f} 秒（合计 {done - started:.2f} 秒）")
         if roster_import.status != RosterImport.Status.DONE:
@@ -100,14 +100,14 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"共 {roster_import.total_rows} 行：新增 {roster_import.to_create} 人，更新 {roster_import.to_update} 人，"
-            f"无变化 {roster_import.unchanged} 人，跳过 {len(roster_import.skipped)} 行，问题 {len(roster_import.errors)} 处"
+            f"无变化 {roster_import.unchanged} 人，跳过 {len(roster_import.skipped)} 行，问题 {roster_import.error_count} 处"
         )
         for error in roster_import.errors[:LIMIT]:
             row = f"第{error['row']}行" if error.get("row") else "文件"
             value = f"（{error['value']}）" if error.get("value") else ""
             self.stdout.write(f"{row} {error['column']}：{error['message']}{value}")
-        if len(roster_import.errors) > LIMIT:
-            self.stdout.write(f"……另有 {len(roster_import.errors) - LIMIT} 处")
+        if roster_import.error_count > LIMIT:
+            self.stdout.write(f"……另有 {roster_import.error_count - LIMIT} 处（全部问题见网页上的错误清单）")
         for entry in roster_import.unknown_names:
             kind = KINDS.get(entry["kind"], "")
             where = f"（{entry['village']}）" if entry.get("village") else ""

@@ -1,5 +1,6 @@
 """Set up a county from its own files, from the shell, with the same checks as the web page.
 
+    python manage.py setup_county --templates 模板     # the three empty templates, to fill in
     python manage.py setup_county --map 区划网格.xlsx --categories 人群类别.xlsx --cadres 干部.xlsx \
         [--yes] [--passwords-out 初始密码.xlsx]
 
@@ -14,7 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.audit import audit_context
 from core.models import AuditRecord
-from towns import county_setup
+from towns.county_setup import layout, workbooks, writing
+from towns.county_setup.plan import analyse
 
 
 class Command(BaseCommand):
@@ -26,10 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--cadres", help="干部账号工作簿")
         parser.add_argument("--yes", action="store_true", help="检查无问题时直接导入")
         parser.add_argument("--passwords-out", help="新账号初始密码写入的 .xlsx 文件（每镇一张表，仅此一份）")
+        parser.add_argument("--templates", help="把三个导入模板写到这个文件夹（与网页上下载的相同），然后退出")
 
-    def handle(self, *args, map, categories, cadres, yes, passwords_out, **options):
+    def handle(self, *args, map, categories, cadres, yes, passwords_out, templates, **options):
+        if templates:
+            self._write_templates(Path(templates))
+            return
         if not (map or categories or cadres):
-            raise CommandError("请至少给出 --map、--categories、--cadres 之一")
+            raise CommandError("请至少给出 --map、--categories、--cadres 之一（或用 --templates 取得模板）")
         handles = {}
         try:
             for key, value in (("map_file", map), ("categories_file", categories), ("cadres_file", cadres)):
@@ -38,7 +44,7 @@ class Command(BaseCommand):
                     if not path.is_file():
                         raise CommandError(f"找不到文件 {path}")
                     handles[key] = (path.open("rb"), path.stat().st_size, path.name)
-            plan = county_setup.analyse(**handles)
+            plan = analyse(**handles)
         finally:
             for handle, _, _ in handles.values():
                 handle.close()
@@ -48,7 +54,7 @@ class Command(BaseCommand):
             for existing, values in part.renamed:
                 self.stdout.write(f"更名：{part.label} {existing.name} → {values['name']}")
             for kept in part.kept:
-                self.stdout.write(f"{county_setup.KEPT}：{part.label} {kept}")
+                self.stdout.write(f"{layout.KEPT}：{part.label} {kept}")
         for problem in plan.problems:
             self.stdout.write(str(problem))
         if plan.problems:
@@ -66,7 +72,7 @@ class Command(BaseCommand):
         handle = out.open("xb") if out else None
         try:
             with audit_context(channel=AuditRecord.Channel.SHELL):
-                passwords = county_setup.apply(actor=None, plan=plan, channel=AuditRecord.Channel.SHELL)
+                passwords = writing.apply(actor=None, plan=plan, channel=AuditRecord.Channel.SHELL)
         except BaseException:
             if handle:
                 handle.close()
@@ -74,8 +80,17 @@ class Command(BaseCommand):
             raise
         if handle:
             out.chmod(0o600)
-            handle.write(county_setup.passwords_workbook(passwords))
+            handle.write(workbooks.passwords_workbook(passwords))
             handle.close()
         if passwords:
             self.stdout.write(f"{len(passwords)}个新账号的初始密码已写入 {out}（仅此一份，首次登录须修改）")
         self.stdout.write(self.style.SUCCESS("已导入"))
+
+    def _write_templates(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind, name in workbooks.TEMPLATE_NAMES.items():
+            path = folder / name
+            if path.exists():
+                raise CommandError(f"{path} 已存在，不会覆盖")
+            path.write_bytes(workbooks.template(kind))
+            self.stdout.write(f"已写入 {path}")
