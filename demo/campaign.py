@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from demo.facts import AS_OF, CAMPAIGN_START, GENERIC_ACTIVITIES, INTERVAL, PARTY_CATS, SEED, STANDARD, TZ, VISIT_NOTES
-from demo.rows import Gen, uneven_split
+from demo.rows import Gen, uneven_split, write_visits
 from demo.state import BuilderState, Person, TownState
 from funds.models import (
     Budget,
@@ -67,32 +67,7 @@ class CampaignBuilder(BuilderState):
                     kind = "home"
                 visits.append(self._visit(gen, town, person, campaign_day, kind, self.campaign_id, cell_worker))
         visits.sort(key=lambda v: (v[2], v[0]))
-        rows, visitor_rows = [], []
-        for vid, person, at, team, campaign, kind, extra in visits:
-            rows.append((vid, person.id, person.household_id, town.id, person.cell_id, campaign, kind, at, team[0], *extra))
-            visitor_rows += [(vid, c) for c in team]
-        w.insert(
-            Visit,
-            [
-                "id",
-                "beneficiary_id",
-                "household_id",
-                "town_id",
-                "cell_id",
-                "campaign_id",
-                "kind",
-                "visited_at",
-                "recorded_by_id",
-                "volunteers_count",
-                "bp_systolic",
-                "bp_diastolic",
-                "notes",
-                "idempotency_key",
-                "created_at",
-            ],
-            rows,
-        )
-        w.insert(Visit.visitors.through, ["visit_id", "cadre_id"], visitor_rows)
+        write_visits(w, town, visits)
         return [v[:6] for v in visits]
 
     def _visit(self, gen, town, person, day, kind, campaign, cell_worker):

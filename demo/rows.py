@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Max
 
 from demo.facts import BULLETIN_DAY, GIVEN, PHONE_PREFIXES, SURNAMES, TZ
+from visits.models import Visit
 
 # --- writing rows
 
@@ -113,6 +114,36 @@ class Gen:
     def moment(self, day: date, start_hour: int = 8, end_hour: int = 17) -> datetime:
         minutes = self.rng.randrange(start_hour * 60, end_hour * 60 + 30)
         return datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=TZ)
+
+
+def write_visits(w: Writer, town, visits) -> None:
+    """Visit rows and their visitors, in the order given: (id, person, at, team, campaign, kind, extra)."""
+    rows, visitor_rows = [], []
+    for vid, person, at, team, campaign, kind, extra in visits:
+        rows.append((vid, person.id, person.household_id, town.id, person.cell_id, campaign, kind, at, team[0], *extra))
+        visitor_rows += [(vid, c) for c in team]
+    w.insert(
+        Visit,
+        [
+            "id",
+            "beneficiary_id",
+            "household_id",
+            "town_id",
+            "cell_id",
+            "campaign_id",
+            "kind",
+            "visited_at",
+            "recorded_by_id",
+            "volunteers_count",
+            "bp_systolic",
+            "bp_diastolic",
+            "notes",
+            "idempotency_key",
+            "created_at",
+        ],
+        rows,
+    )
+    w.insert(Visit.visitors.through, ["visit_id", "cadre_id"], visitor_rows)
 
 
 def uneven_split(total: int, parts: int, rng: random.Random, minimum: int = 0) -> list[int]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from demo.facts import CAMPAIGN_END, CIVIL_CATS, GENERIC_ACTIVITIES, INTERVAL, PARTY_CATS, SEED, STANDARD, TZ
-from demo.rows import Gen
+from demo.rows import Gen, write_visits
 from demo.state import BuilderState, Person, TownState
 from funds.models import (
     Budget,
@@ -22,7 +22,7 @@ from reports.services import bulletin_draft
 from towns.models import (
     Beneficiary,
 )
-from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, GrantStandard, Visit
+from visits.models import Activity, Campaign, FollowUp, FollowUpEvent, GrantStandard
 
 
 class RunningCampaignBuilder(BuilderState):
@@ -180,32 +180,7 @@ class RunningCampaignBuilder(BuilderState):
                 created = at + timedelta(minutes=15)
             fixed.append((vid, person, at, team, campaign, kind, (volunteers, systolic, diastolic, notes, key, created)))
         visits = sorted(fixed, key=lambda v: (v[2], v[0]))
-        rows, visitor_rows = [], []
-        for vid, person, at, team, campaign, kind, extra in visits:
-            rows.append((vid, person.id, person.household_id, town.id, person.cell_id, campaign, kind, at, team[0], *extra))
-            visitor_rows += [(vid, c) for c in team]
-        w.insert(
-            Visit,
-            [
-                "id",
-                "beneficiary_id",
-                "household_id",
-                "town_id",
-                "cell_id",
-                "campaign_id",
-                "kind",
-                "visited_at",
-                "recorded_by_id",
-                "volunteers_count",
-                "bp_systolic",
-                "bp_diastolic",
-                "notes",
-                "idempotency_key",
-                "created_at",
-            ],
-            rows,
-        )
-        w.insert(Visit.visitors.through, ["visit_id", "cadre_id"], visitor_rows)
+        write_visits(w, town, visits)
         visits = [v[:6] for v in visits]
         grants = self._grants_now(town, gen, visits, spend)
         followups = self._followups_now(town, gen, visits, today, login_worker, roles)

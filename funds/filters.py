@@ -24,7 +24,7 @@ def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-class AuditRecordFilter(django_filters.FilterSet):
+class AuditRecordFilter(Styled, django_filters.FilterSet):
     town = django_filters.ModelChoiceFilter(label="对象所属镇", queryset=_towns, empty_label="全部")
     actor = django_filters.CharFilter(label="操作人或账号", method="filter_actor")
     action = django_filters.ChoiceFilter(
@@ -68,14 +68,6 @@ class AuditRecordFilter(django_filters.FilterSet):
 
     def filter_date_to(self, queryset, name, value):
         return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
-        return form
 
 
 # --- inspection flags and the grant roster (issue 5 §4-5) ---------------------------------

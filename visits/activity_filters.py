@@ -5,6 +5,7 @@ from datetime import date
 import django_filters
 from django import forms
 
+from core.filtering import Styled
 from core.scoping import scope_of
 from towns.models import Town, Village
 from visits.models import Activity
@@ -26,7 +27,7 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(Styled, django_filters.FilterSet):
     town = django_filters.ModelChoiceFilter(label="镇（街道）", queryset=_towns, empty_label="全部")
     kind = django_filters.ChoiceFilter(label="活动类型", choices=Activity.Kind.choices, empty_label="全部")
     village = django_filters.ModelChoiceFilter(label="村（社区）", queryset=_villages, empty_label="全部")
@@ -52,11 +53,3 @@ class ActivityFilter(django_filters.FilterSet):
         # A half-open range on held_on, so the (town, held_on) index serves it.
         start = value.replace(day=1)
         return queryset.filter(held_on__gte=start, held_on__lt=_next_month(start))
-
-    @property
-    def form(self):
-        form = super().form
-        for field in form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
-        return form
