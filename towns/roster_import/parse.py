@@ -103,31 +103,41 @@ class Sheet:
     names: list[str] = field(default_factory=list)  # every worksheet of the workbook, in order
     top: list[tuple] = field(default_factory=list)  # the first HEADER_SCAN_ROWS rows
 
-    @property
-    def size_hint(self) -> int:
-        """The rows the sheet says it has (its dimension), for progress only; 0 when unknown."""
-        try:
-            return int(self.worksheet.max_row or 0)
-        except (TypeError, ValueError):
-            return 0
-
-    def column_widths(self) -> dict[int, float]:
-        """1-based column -> width as the file sets them (<cols> precedes the rows: read no further)."""
-        widths: dict[int, float] = {}
-        source = self.worksheet._get_source()  # openpyxl's read-only sheets keep no column dimensions
+    def _before_rows(self) -> Iterator:
+        """The sheet's elements before its rows (<dimension>, <cols>…): read no further."""
+        source = self.worksheet._get_source()  # openpyxl's read-only sheets expose neither cheaply
         try:
             for _, element in iterparse(source, events=("start",)):
-                tag = element.tag.rsplit("}", 1)[-1]
-                if tag == "sheetData":
-                    break
-                if tag == "col" and element.get("width"):
+                if element.tag.rsplit("}", 1)[-1] == "sheetData":
+                    return
+                yield element
+        finally:
+            source.close()
+
+    @property
+    def size_hint(self) -> int:
+        """The last row the sheet's <dimension> names, for progress only; 0 when unknown. (openpyxl's
+        max_row reads the whole sheet once more when a file has no <dimension>.)"""
+        try:
+            for element in self._before_rows():
+                if element.tag.rsplit("}", 1)[-1] == "dimension":
+                    last = element.get("ref", "").rpartition(":")[2]
+                    return int(re.sub(r"^[A-Za-z]+", "", last) or 0)
+        except (ParseError, ValueError):
+            return 0
+        return 0
+
+    def column_widths(self) -> dict[int, float]:
+        """1-based column -> width as the file sets them (<cols> precedes the rows)."""
+        widths: dict[int, float] = {}
+        try:
+            for element in self._before_rows():
+                if element.tag.rsplit("}", 1)[-1] == "col" and element.get("width"):
                     first, last = int(element.get("min", 0)), int(element.get("max", 0))
                     for column in range(max(first, 1), min(last, MAX_COLUMNS) + 1):
                         widths[column] = float(element.get("width"))
         except (ParseError, ValueError):
             return {}
-        finally:
-            source.close()
         return widths
 
     def rows(self, *, start: int = 1) -> Iterator[tuple[int, tuple]]:

@@ -25,6 +25,7 @@ from towns.roster_import.parse import (
     GENDERS,
     LABELS,
     LOST_DIGITS,
+    MAX_ROWS,
     PROGRESS_EVERY,
     SPACES,
     Header,
@@ -215,7 +216,8 @@ def parse_rows(sheet: Sheet, header: Header, ref: Reference, result: Analysis, p
     ID number is one problem of its row, and the row's other columns are still read."""
     cols = header.columns
     seen: dict[str, int] = {}
-    expected = max(sheet.size_hint - header.row, 1)
+    # A sheet without <dimension> gives no size: progress then counts against the row limit.
+    expected = max(sheet.size_hint - header.row, 1) if sheet.size_hint else MAX_ROWS
     after_total = False
     for number, values in sheet.rows(start=header.row + 1):
         offset = number - header.row - 1
