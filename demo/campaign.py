@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from demo.facts import AS_OF, CAMPAIGN_START, GENERIC_ACTIVITIES, INTERVAL, PARTY_CATS, SEED, STANDARD, TZ, VISIT_NOTES
-from demo.rows import Gen, uneven_split, write_visits
+from demo.rows import Gen, uneven_split, write_activities, write_visits
 from demo.state import BuilderState, Person, TownState
 from funds.models import (
     Budget,
@@ -176,28 +176,7 @@ class CampaignBuilder(BuilderState):
             pool = by_village.get(vid, [])
             for person_id in rng.sample(pool, min(len(pool), reached // 2)):
                 linked.append((pk, person_id))
-        w.insert(
-            Activity,
-            [
-                "id",
-                "town_id",
-                "village_id",
-                "campaign_id",
-                "kind",
-                "title",
-                "held_on",
-                "organiser_id",
-                "organiser_name",
-                "participants_count",
-                "reached_count",
-                "gifts_count",
-                "recorded_by_id",
-                "notes",
-                "created_at",
-            ],
-            rows,
-        )
-        w.insert(Activity.beneficiaries.through, ["activity_id", "beneficiary_id"], linked)
+        write_activities(w, rows, linked)
         return len(rows)
 
     def build_budgets(self):

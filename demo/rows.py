@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Max
 
 from demo.facts import BULLETIN_DAY, GIVEN, PHONE_PREFIXES, SURNAMES, TZ
-from visits.models import Visit
+from visits.models import Activity, Visit
 
 # --- writing rows
 
@@ -144,6 +144,32 @@ def write_visits(w: Writer, town, visits) -> None:
         rows,
     )
     w.insert(Visit.visitors.through, ["visit_id", "cadre_id"], visitor_rows)
+
+
+def write_activities(w: Writer, rows: list[tuple], linked: list[tuple]) -> None:
+    """Activity rows and the people linked to them by name."""
+    w.insert(
+        Activity,
+        [
+            "id",
+            "town_id",
+            "village_id",
+            "campaign_id",
+            "kind",
+            "title",
+            "held_on",
+            "organiser_id",
+            "organiser_name",
+            "participants_count",
+            "reached_count",
+            "gifts_count",
+            "recorded_by_id",
+            "notes",
+            "created_at",
+        ],
+        rows,
+    )
+    w.insert(Activity.beneficiaries.through, ["activity_id", "beneficiary_id"], linked)
 
 
 def uneven_split(total: int, parts: int, rng: random.Random, minimum: int = 0) -> list[int]:

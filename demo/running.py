@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from demo.facts import CAMPAIGN_END, CIVIL_CATS, GENERIC_ACTIVITIES, INTERVAL, PARTY_CATS, SEED, STANDARD, TZ
-from demo.rows import Gen, write_visits
+from demo.rows import Gen, write_activities, write_visits
 from demo.state import BuilderState, Person, TownState
 from funds.models import (
     Budget,
@@ -311,28 +311,7 @@ class RunningCampaignBuilder(BuilderState):
             for person_id in rng.sample(pool, min(len(pool), reached // 2)):
                 linked.append((pk, person_id))
         rows.sort(key=lambda r: (r[6], r[0]))
-        w.insert(
-            Activity,
-            [
-                "id",
-                "town_id",
-                "village_id",
-                "campaign_id",
-                "kind",
-                "title",
-                "held_on",
-                "organiser_id",
-                "organiser_name",
-                "participants_count",
-                "reached_count",
-                "gifts_count",
-                "recorded_by_id",
-                "notes",
-                "created_at",
-            ],
-            rows,
-        )
-        w.insert(Activity.beneficiaries.through, ["activity_id", "beneficiary_id"], linked)
+        write_activities(w, rows, linked)
         return len(rows)
 
 
